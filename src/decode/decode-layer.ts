@@ -1,0 +1,44 @@
+/**
+ * Layers a decode error can be attributed to. Values index `DECODE_LAYER_NAMES` and the
+ * `netmon_decode_errors_total{layer}` counters.
+ */
+export const DecodeLayer = {
+  /** Link type netmon does not decode (counted per frame, named once in the log). */
+  UNSUPPORTED_LINK: 0,
+  ETHERNET: 1,
+  VLAN: 2,
+  SLL: 3,
+  SLL2: 4,
+  NULL: 5,
+  ARP: 6,
+  IPV4: 7,
+  IPV6: 8,
+  TCP: 9,
+  UDP: 10,
+  SCTP: 11,
+  ICMP: 12,
+  ICMPV6: 13,
+} as const;
+
+export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
+
+/** Label values for `netmon_decode_errors_total{layer}`, indexed by DecodeLayer. */
+export const DECODE_LAYER_NAMES: readonly string[] = [
+  'unsupported_link',
+  'ethernet',
+  'vlan',
+  'sll',
+  'sll2',
+  'null',
+  'arp',
+  'ipv4',
+  'ipv6',
+  'tcp',
+  'udp',
+  'sctp',
+  'icmp',
+  'icmpv6',
+];
+
+/** Returned by the decoder when the frame decoded without error. */
+export const DECODE_OK = -1;
