@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what netmon needs (libpcap, npm dependencies), builds it, and runs it with the given arguments.
+#   npm start -- run --interface eth0
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh run >&2
+exec node dist/src/cli.js "$@"

@@ -1,0 +1,132 @@
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { NetmonError, usageError } from './errors';
+import { checkConfigCommand } from './commands/check-config-command';
+import { replayCommand } from './commands/replay-command';
+import { runCommand } from './commands/run-command';
+import { VERSION } from './version';
+
+/** Argument parsing and dispatch only; each command wires the modules it needs. */
+
+const HELP = `netmon ${VERSION}: network traffic monitor for Prometheus
+
+Usage:
+  netmon run [--config FILE] [--interface NAME]... [--listen HOST:PORT] [--capture-filter BPF]
+      Capture live on one or more interfaces (default: the first non-loopback interface that is up)
+      and serve /metrics. Needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode), or root.
+  netmon replay FILE... [--config FILE] [--format prometheus|flows-json] [--speed max|original]
+                [--serve] [--listen HOST:PORT]
+      Process pcap/pcapng files. Without --serve print the final exposition (prometheus, default)
+      or every flow record as NDJSON (flows-json) to stdout. With --serve keep serving /metrics
+      after the replay until SIGTERM.
+  netmon check-config FILE
+      Validate a configuration file: exit 0, or exit 2 naming every problem.
+
+Options:
+  --config FILE          YAML configuration (every key is documented in config.yaml); default: built-in defaults
+  --interface NAME       interface to capture on, repeatable (overrides config "interfaces")
+  --listen HOST:PORT     HTTP address for /metrics, /healthz, /readyz (default 0.0.0.0:10847)
+  --capture-filter BPF   kernel capture filter, tcpdump syntax (overrides config "capture.filter")
+  --log-level LEVEL      trace|debug|info|warn|error|fatal|silent (overrides config "log.level")
+  --format FORMAT        replay output: prometheus (default) or flows-json
+  --speed SPEED          replay pacing: max (default) or original (packet timestamps)
+  --serve                replay: keep serving /metrics after the files are done
+  -h, --help             show this help
+  -V, --version          show the version
+
+Exit codes: 0 success, 1 runtime failure (e.g. a damaged capture file), 2 bad usage, configuration,
+filter, interface or listen address.
+`;
+
+const COMMON = {
+  config: { type: 'string' },
+  listen: { type: 'string' },
+  'log-level': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+const COMMANDS = {
+  run: { ...COMMON, interface: { type: 'string', multiple: true }, 'capture-filter': { type: 'string' } },
+  replay: { ...COMMON, format: { type: 'string' }, speed: { type: 'string' }, serve: { type: 'boolean' } },
+  'check-config': {},
+} as const satisfies Record<string, ParseArgsConfig['options']>;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, options: T, args: string[]) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // node's messages name the option ("Unknown option '--foo'"); drop its advice about "--" which does not apply here.
+    const message = (err as Error).message.split('. To specify a positional')[0]!;
+    throw usageError(`${command}: ${message} (see netmon --help)`);
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    process.stdout.write(HELP);
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-V' || first === '--version') {
+    process.stdout.write(`netmon ${VERSION}\n`);
+    return 0;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  switch (first) {
+    case 'run': {
+      const { values, positionals } = parse('run', COMMANDS.run, rest);
+      if (positionals.length > 0) throw usageError(`run: unexpected argument "${positionals[0]}" (interfaces are given with --interface NAME)`);
+      return runCommand({
+        configFile: values.config,
+        interfaces: values.interface ?? [],
+        listen: values.listen,
+        captureFilter: values['capture-filter'],
+        logLevel: values['log-level'],
+      });
+    }
+    case 'replay': {
+      const { values, positionals } = parse('replay', COMMANDS.replay, rest);
+      if (positionals.length === 0) throw usageError('replay: expected at least one capture FILE (see netmon --help)');
+      const format = values.format ?? 'prometheus';
+      if (format !== 'prometheus' && format !== 'flows-json') throw usageError(`replay: --format: expected "prometheus" or "flows-json", got "${format}"`);
+      const speed = values.speed ?? 'max';
+      if (speed !== 'max' && speed !== 'original') throw usageError(`replay: --speed: expected "max" or "original", got "${speed}"`);
+      return replayCommand({
+        files: positionals,
+        configFile: values.config,
+        format,
+        speed,
+        serve: values.serve ?? false,
+        listen: values.listen,
+        logLevel: values['log-level'],
+      });
+    }
+    case 'check-config': {
+      const { positionals } = parse('check-config', COMMANDS['check-config'], rest);
+      if (positionals.length !== 1) throw usageError('check-config: expected exactly one FILE');
+      return checkConfigCommand(positionals[0]!);
+    }
+    default:
+      throw usageError(`unknown command "${first}": expected run, replay or check-config (see netmon --help)`);
+  }
+}
+
+/** Entry point for bin/netmon.js: one clear message and an exit code, never a stack trace for bad input. */
+export function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof NetmonError) {
+        process.stderr.write(`netmon: ${err.message}\n`);
+        process.exitCode = err.exitCode;
+      } else {
+        process.stderr.write(`netmon: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -1,0 +1,30 @@
+import type { Server } from 'node:http';
+import { parseListen } from '../config/schema';
+import { usageError } from '../errors';
+import { createApp, listen } from '../http/server';
+import type { HttpSources } from '../http/server';
+import type { Logger } from '../log';
+
+/** Starts the HTTP server on HOST:PORT (validated: a bad value is a usage error, exit 2). */
+export async function startHttp(address: string, sources: HttpSources, log: Logger): Promise<Server> {
+  const parsed = parseListen(address);
+  if (parsed === undefined) throw usageError(`--listen: expected HOST:PORT with a port from 1 to 65535, got "${address}"`);
+  const server = await listen(createApp(sources, log), parsed.host, parsed.port);
+  log.info({ listen: address }, 'serving /metrics');
+  return server;
+}
+
+/** Resolves with the signal name on the first SIGTERM or SIGINT. */
+export function shutdownSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onTerm = () => done('SIGTERM');
+    const onInt = () => done('SIGINT');
+    const done = (signal: string) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}

@@ -1,0 +1,95 @@
+import { basename } from 'node:path';
+import { CaptureFileError, NotACaptureFileError, openCaptureFile } from '../capture/capture-file';
+import type { CaptureFileReader } from '../capture/capture-file';
+import { replayAllSync, replayPaced } from '../capture/replay';
+import { buildPipeline } from '../engine/build-pipeline';
+import { NetmonError } from '../errors';
+import { closeServer } from '../http/server';
+import { createLogger } from '../log';
+import { netmonFamilies } from '../metrics/netmon-families';
+import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
+import { VERSION } from '../version';
+import { shutdownSignal, startHttp } from './http-runtime';
+import { loadConfigOrDefaults } from './load-config';
+import { resolveLogLevel } from './log-level';
+
+export interface ReplayOptions {
+  readonly files: readonly string[];
+  readonly configFile: string | undefined;
+  readonly format: 'prometheus' | 'flows-json';
+  readonly speed: 'max' | 'original';
+  readonly serve: boolean;
+  readonly listen: string | undefined;
+  readonly logLevel: string | undefined;
+}
+
+/** `netmon replay`: exit 0, or 1 when a file was damaged (its packets before the damage still count). */
+export async function replayCommand(opts: ReplayOptions): Promise<number> {
+  const { config, name } = loadConfigOrDefaults(opts.configFile);
+  const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
+  const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
+  const pipeline = buildPipeline(config, name, log, ndjson?.write);
+  const readers = opts.files.map(openOrRefuse);
+  const damagedFiles = new Map<string, number>();
+  const exposition = new PrometheusExposition(netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles } }), [
+    () => pipeline.flows.renderFlowFamilies(),
+  ]);
+
+  let started = false;
+  const server = opts.serve
+    ? await startHttp(opts.listen ?? config.listen, {
+        version: VERSION,
+        renderMetrics: () => exposition.render(),
+        metricsContentType: exposition.contentType,
+        isReady: () => started,
+        describe: () => `Replaying ${opts.files.join(', ')}.`,
+      }, log)
+    : undefined;
+
+  started = true;
+  let exitCode = 0;
+  for (const reader of readers) {
+    const onPacket = pipeline.addInterface(basename(reader.path));
+    try {
+      if (server === undefined && opts.speed === 'max') replayAllSync(reader, onPacket);
+      else await replayPaced(reader, onPacket, { originalSpeed: opts.speed === 'original', batch: 65536 });
+    } catch (err) {
+      if (!(err instanceof CaptureFileError)) throw err;
+      damagedFiles.set(reader.path, 1);
+      log.error({ file: reader.path, byteOffset: err.byteOffset }, err.message);
+      process.stderr.write(`netmon: ${err.message}\n`);
+      exitCode = 1;
+    } finally {
+      reader.close();
+    }
+  }
+  // Expire what the capture's last timestamp ends, so the output shows the flows active at that moment.
+  pipeline.flows.advance(pipeline.lastTs);
+  log.info({ files: opts.files.length, flows_active: pipeline.flows.stats.activeFlows }, 'replay finished');
+
+  if (server !== undefined) {
+    const signal = await shutdownSignal();
+    log.info({ signal }, 'stopping');
+    await closeServer(server);
+    return exitCode;
+  }
+  if (ndjson !== undefined) {
+    pipeline.flows.endAll();
+    ndjson.flush();
+  } else {
+    process.stdout.write(await exposition.render());
+  }
+  return exitCode;
+}
+
+function openOrRefuse(file: string): CaptureFileReader {
+  try {
+    return openCaptureFile(file);
+  } catch (err) {
+    if (err instanceof NotACaptureFileError || err instanceof CaptureFileError) throw new NetmonError('NETMON_ERR_CAPTURE_FILE', err.message);
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string') throw new NetmonError('NETMON_ERR_CAPTURE_FILE', `cannot read capture file ${file}: ${e.message}`);
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+import { NetmonError } from '../errors';
+import type { NetmonConfig } from '../config/schema';
+import { compileFilter, FilterError } from '../filter/compile-filter';
+import { FlowTable } from '../flow/flow-table';
+import type { FlowRecordHook } from '../flow/flow-table';
+import type { Logger } from '../log';
+import { PacketPipeline } from './packet-pipeline';
+import type { NamedFilter } from './packet-pipeline';
+
+/** A problem with one named filter, for check-config and start-up messages. */
+export interface FilterProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Compiles every named filter; returns the filters and the problems (all of them, not just the first). */
+export function compileNamedFilters(config: NetmonConfig): { filters: NamedFilter[]; problems: FilterProblem[] } {
+  const filters: NamedFilter[] = [];
+  const problems: FilterProblem[] = [];
+  for (const [name, entry] of Object.entries(config.filters)) {
+    const expr = typeof entry === 'string' ? entry : entry.expr;
+    try {
+      filters.push({ name, predicate: compileFilter(name, expr) });
+    } catch (err) {
+      if (!(err instanceof FilterError)) throw err;
+      problems.push({ path: `filters.${name}${typeof entry === "string" ? "" : ".expr"}`, message: (err as Error).message });
+    }
+  }
+  return { filters, problems };
+}
+
+/** Builds the per-packet pipeline from a validated configuration; a bad filter is a start-up error (exit 2). */
+export function buildPipeline(config: NetmonConfig, configName: string, log: Logger, onRecord?: FlowRecordHook): PacketPipeline {
+  const { filters, problems } = compileNamedFilters(config);
+  if (problems.length > 0) {
+    throw new NetmonError(
+      'NETMON_ERR_FILTER_INVALID',
+      problems.map((p) => `invalid configuration: ${configName}: ${p.path}: ${p.message}`).join('\n'),
+    );
+  }
+  const flows = new FlowTable(
+    {
+      idleTimeout: config.flows.idle_timeout,
+      activeTimeout: config.flows.active_timeout,
+      maxFlows: config.flows.max_flows,
+      maxSeries: config.flows.max_series,
+      labels: config.flows.labels,
+      aggregate: config.flows.aggregate,
+    },
+    onRecord,
+  );
+  return new PacketPipeline(flows, filters, log);
+}

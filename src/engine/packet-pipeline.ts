@@ -1,0 +1,106 @@
+import type { PacketCallback } from '../capture/packet-callback';
+import { decodeFrame, linkTypeName } from '../decode/decode-frame';
+import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../decode/decode-layer';
+import { DecodedPacket } from '../decode/packet';
+import type { FilterPredicate } from '../filter/compile-filter';
+import type { FlowTable } from '../flow/flow-table';
+import type { Logger } from '../log';
+import { InterfaceCounters } from './interface-counters';
+
+/** A named filter compiled at start-up. */
+export interface NamedFilter {
+  readonly name: string;
+  readonly predicate: FilterPredicate;
+}
+
+/** Malformed packets are logged at most once per layer per this many milliseconds (they are all counted). */
+const DECODE_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * The per-packet path: decode → interface counters → flow table → named filters. Everything here is
+ * synchronous, allocation-free and touches no metrics library; metrics are read from these counters at
+ * scrape time.
+ */
+export class PacketPipeline {
+  readonly flows: FlowTable;
+  readonly interfaces: InterfaceCounters[] = [];
+  readonly filterNames: readonly string[];
+  readonly filterPackets: Float64Array;
+  readonly filterBytes: Float64Array;
+  readonly decodeErrors = new Float64Array(DECODE_LAYER_NAMES.length);
+  /** Latest packet timestamp seen (the replay clock). */
+  lastTs = 0;
+
+  private readonly pkt = new DecodedPacket();
+  private readonly predicates: FilterPredicate[];
+  private readonly log: Logger;
+  private nextTick = 0;
+  private readonly unsupportedLinks = new Set<number>();
+  private readonly lastDecodeLog = new Float64Array(DECODE_LAYER_NAMES.length);
+  private readonly decodeErrorsAtLastLog = new Float64Array(DECODE_LAYER_NAMES.length);
+
+  constructor(flows: FlowTable, filters: readonly NamedFilter[], log: Logger) {
+    this.flows = flows;
+    this.filterNames = filters.map((f) => f.name);
+    this.predicates = filters.map((f) => f.predicate);
+    this.filterPackets = new Float64Array(filters.length);
+    this.filterBytes = new Float64Array(filters.length);
+    this.log = log;
+  }
+
+  /** Registers an interface (or replayed file) and returns the callback its capture feeds. */
+  addInterface(name: string): PacketCallback {
+    let counters = this.interfaces.find((c) => c.name === name);
+    if (counters === undefined) {
+      counters = new InterfaceCounters(name);
+      this.interfaces.push(counters);
+    }
+    const ic = counters;
+    return (buf, offset, capLen, wireLen, ts, linkType) => this.handle(ic, buf, offset, capLen, wireLen, ts, linkType);
+  }
+
+  /** Advances the flow clock without a packet (live capture on a quiet link). */
+  tick(now: number): void {
+    if (now > this.lastTs) this.lastTs = now;
+    this.nextTick = Math.floor(this.lastTs) + 1;
+    this.flows.advance(this.lastTs);
+  }
+
+  private handle(ic: InterfaceCounters, buf: Buffer, offset: number, capLen: number, wireLen: number, ts: number, linkType: number): void {
+    ic.countFrame(wireLen);
+    const pkt = this.pkt;
+    const err = decodeFrame(buf, offset, capLen, wireLen, ts, linkType, pkt);
+    if (err !== DECODE_OK) this.decodeError(err, linkType);
+    if (pkt.ipProto === 6 && pkt.l4Offset >= 0) ic.countTcpFlags(pkt.tcpFlags);
+    if (ts >= this.nextTick) this.tick(ts);
+    if (pkt.ipVersion !== 0) this.flows.observe(pkt);
+    const predicates = this.predicates;
+    for (let i = 0; i < predicates.length; i++) {
+      if (predicates[i]!(buf, pkt)) {
+        this.filterPackets[i]!++;
+        this.filterBytes[i]! += wireLen;
+      }
+    }
+  }
+
+  private decodeError(layer: number, linkType: number): void {
+    this.decodeErrors[layer]!++;
+    if (layer === DecodeLayer.UNSUPPORTED_LINK) {
+      if (!this.unsupportedLinks.has(linkType)) {
+        this.unsupportedLinks.add(linkType);
+        this.log.warn({ linkType, linkTypeName: linkTypeName(linkType) }, 'link type not decoded: its frames are counted in netmon_decode_errors_total{layer="unsupported_link"} and netmon_packets_total only');
+      }
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastDecodeLog[layer]! >= DECODE_LOG_INTERVAL_MS) {
+      const total = this.decodeErrors[layer]!;
+      this.log.warn(
+        { layer: DECODE_LAYER_NAMES[layer], since_last_log: total - this.decodeErrorsAtLastLog[layer]!, total },
+        'malformed or truncated packet header',
+      );
+      this.lastDecodeLog[layer] = now;
+      this.decodeErrorsAtLastLog[layer] = total;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import type { FamilyDef } from './family';
+
+/**
+ * Every metric family netmon exports, defined once. The names are part of the product: dashboards and
+ * alerts depend on them. Adapters (prom-client, OpenTelemetry) read these definitions; the per-flow
+ * families are rendered as text directly by the flow table for speed but are named here too.
+ */
+export const PACKET_SIZE_BUCKETS: readonly number[] = [64, 128, 256, 512, 1024, 1518, 4096, 9216, 65535];
+
+export const TCP_FLAG_NAMES: readonly string[] = ['syn', 'synack', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'];
+
+export const CATALOG = {
+  buildInfo: { name: 'netmon_build_info', help: 'netmon build information; always 1.', type: 'gauge', labelNames: ['version', 'node_version'] },
+  packets: { name: 'netmon_packets_total', help: 'Frames seen on the interface (or in the replayed file), decodable or not.', type: 'counter', labelNames: ['interface'] },
+  bytes: { name: 'netmon_bytes_total', help: 'Original (wire) length of the frames seen, link header included.', type: 'counter', labelNames: ['interface'] },
+  captureReceived: { name: 'netmon_capture_packets_received_total', help: 'Packets received by the capture (pcap_stats ps_recv, cumulative across reopenings).', type: 'counter', labelNames: ['interface'] },
+  captureDropped: { name: 'netmon_capture_dropped_packets_total', help: 'Packets dropped before netmon saw them: reason="kernel" (ring buffer full, ps_drop) or "interface" (ps_ifdrop).', type: 'counter', labelNames: ['interface', 'reason'] },
+  captureUp: { name: 'netmon_capture_up', help: '1 when capture on the interface is open, 0 while it is down and being retried.', type: 'gauge', labelNames: ['interface'] },
+  decodeErrors: { name: 'netmon_decode_errors_total', help: 'Frames with a truncated or malformed header, by the layer where decoding stopped.', type: 'counter', labelNames: ['layer'] },
+  captureFileErrors: { name: 'netmon_capture_file_errors_total', help: 'Capture files that ended with damage (truncated or corrupt) during replay.', type: 'counter', labelNames: ['file'] },
+  flowsActive: { name: 'netmon_flows_active', help: 'Flows currently tracked in the flow table.', type: 'gauge', labelNames: [] },
+  flowSeries: { name: 'netmon_flow_series', help: 'Flows exported now as their own netmon_flow_* series (excluding the overflow series).', type: 'gauge', labelNames: [] },
+  flowEvictions: { name: 'netmon_flow_evictions_total', help: 'Flows ended by the flow table: reason="idle" (idle timeout), "active" (active timeout), "capacity" (table full).', type: 'counter', labelNames: ['reason'] },
+  flowOverflowPackets: { name: 'netmon_flow_overflow_packets_total', help: 'Packets of active flows counted in the overflow series (flow labels "other") because the series budget was full.', type: 'counter', labelNames: [] },
+  flowOverflowBytes: { name: 'netmon_flow_overflow_bytes_total', help: 'Bytes of active flows counted in the overflow series because the series budget was full.', type: 'counter', labelNames: [] },
+  flowPackets: { name: 'netmon_flow_packets_total', help: 'Packets per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
+  flowBytes: { name: 'netmon_flow_bytes_total', help: 'Original (wire) bytes per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
+  filterPackets: { name: 'netmon_filter_packets_total', help: 'Packets matching each named filter (tcpdump syntax, config key filters).', type: 'counter', labelNames: ['filter'] },
+  filterBytes: { name: 'netmon_filter_bytes_total', help: 'Original (wire) bytes of the packets matching each named filter.', type: 'counter', labelNames: ['filter'] },
+  tcpFlags: { name: 'netmon_tcp_flags_total', help: 'TCP segments by flag (synack counts SYN+ACK; syn counts SYN without ACK).', type: 'counter', labelNames: ['interface', 'flag'] },
+  packetSize: { name: 'netmon_packet_size_bytes', help: 'Distribution of original (wire) frame lengths.', type: 'histogram', labelNames: ['interface'], buckets: PACKET_SIZE_BUCKETS },
+} as const satisfies Record<string, FamilyDef>;

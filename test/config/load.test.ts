@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, defaultConfig, loadConfigFile, parseConfigText } from '../../src/config/load';
+
+// Tests run from the repository root (scripts/test.sh).
+const repoRoot = process.cwd();
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfigText(text, 'c.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.problems.map((p) => `${p.line ?? '?'} ${p.path}: ${p.message}`);
+  }
+  return [];
+}
+
+test('the shipped config.yaml documents exactly the built-in defaults', () => {
+  assert.deepEqual(loadConfigFile(join(repoRoot, 'config.yaml')), defaultConfig());
+});
+
+test('an empty file means all defaults', () => {
+  assert.deepEqual(parseConfigText('', 'c.yaml'), defaultConfig());
+  assert.deepEqual(parseConfigText('# only a comment\n', 'c.yaml'), defaultConfig());
+});
+
+test('the loaded configuration is frozen', () => {
+  const c = parseConfigText('flows: {max_series: 10}', 'c.yaml');
+  assert.equal(c.flows.max_series, 10);
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.flows) && Object.isFrozen(c.flows.labels));
+});
+
+test('durations accept seconds and Prometheus-style strings', () => {
+  const c = parseConfigText('flows: {idle_timeout: 90s, active_timeout: 5m}', 'c.yaml');
+  assert.equal(c.flows.idle_timeout, 90);
+  assert.equal(c.flows.active_timeout, 300);
+  assert.equal(parseConfigText('flows: {idle_timeout: 250ms}', 'c.yaml').flows.idle_timeout, 0.25);
+});
+
+test('unknown keys are errors at every level, with their line', () => {
+  assert.deepEqual(problemsOf('bogus: 1\n'), ['1 bogus: unknown key (see config.yaml for the keys netmon accepts)']);
+  assert.deepEqual(problemsOf('flows:\n  max_series: 5\n  colour: red\n'), ['3 flows.colour: unknown key (see config.yaml for the keys netmon accepts)']);
+});
+
+test('every problem is named by key path and line, in file order', () => {
+  const problems = problemsOf('listen: nope\nflows:\n  max_series: abc\n  labels: [src_ip, mac]\nlog: {level: loud}\n');
+  assert.equal(problems.length, 4);
+  assert.match(problems[0]!, /^1 listen: expected HOST:PORT/);
+  assert.match(problems[1]!, /^3 flows\.max_series: expected number, got "abc"/);
+  assert.match(problems[2]!, /^4 flows\.labels\.1: expected one of "src_ip", .* got "mac"/);
+  assert.match(problems[3]!, /^5 log\.level: expected one of .* got "loud"/);
+});
+
+test('YAML syntax errors carry the line', () => {
+  const problems = problemsOf('flows:\n  max_series: [1,\n bad');
+  assert.equal(problems.length >= 1, true);
+  assert.match(problems[0]!, /^\d+ : YAML syntax error/);
+});
+
+test('filters accept the string and the mapping form, and reject bad names', () => {
+  const c = parseConfigText('filters:\n  dns: udp port 53\n  web: {expr: tcp port 80, description: web}\n', 'c.yaml');
+  assert.equal(c.filters['dns'], 'udp port 53');
+  assert.deepEqual(c.filters['web'], { expr: 'tcp port 80', description: 'web' });
+  assert.match(problemsOf('filters:\n  "a b": udp\n')[0]!, /^2 filters\.a b: invalid name/);
+  assert.match(problemsOf('filters:\n  x: {expr: udp, colour: red}\n')[0]!, /filters\.x/);
+});
+
+test('a missing file is a clear error', () => {
+  assert.throws(() => loadConfigFile('/nonexistent/netmon.yaml'), /cannot read configuration file \/nonexistent\/netmon\.yaml: no such file/);
+});
