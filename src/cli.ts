@@ -130,3 +130,5 @@ export function runCli(): void {
     },
   );
 }
+
+if (require.main === module) runCli();
