@@ -1,0 +1,31 @@
+# netmon container image. Build: docker build -t netmon .
+# Runtime needs libpcap and, for live capture, CAP_NET_RAW (+ CAP_NET_ADMIN for promiscuous mode).
+
+FROM node:20-bookworm-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpcap-dev build-essential python3 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY patches ./patches
+# The cap addon compiles here; postinstall applies patches/ and rebuilds it.
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY bin ./bin
+RUN npx tsc -p tsconfig.json --rootDir . --outDir dist \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpcap0.8 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/bin ./bin
+COPY config.yaml /etc/netmon/config.yaml
+EXPOSE 10847
+ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+CMD ["run", "--config", "/etc/netmon/config.yaml"]

@@ -1,0 +1,14 @@
+import { spawnSync } from 'node:child_process';
+
+/** Wall time of a command in seconds, best of `runs` (the least disturbed by a noisy shared machine). */
+export function bestOf(runs: number, cmd: string, args: readonly string[]): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr?.toString().slice(0, 500)}`);
+    best = Math.min(best, s);
+  }
+  return best;
+}
