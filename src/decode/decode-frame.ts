@@ -1,0 +1,63 @@
+import { DecodeLayer } from './decode-layer';
+import type { DecodedPacket } from './packet';
+import { decodeEthernet } from './ethernet';
+import { LinkType } from './link-types';
+import { decodeNullLoop } from './null-loop';
+import { decodeRawIp } from './raw-ip';
+import { decodeSll } from './sll';
+import { decodeSll2 } from './sll2';
+
+export { SUPPORTED_LINK_TYPES, linkTypeName } from './link-types';
+
+/**
+ * Decodes one frame, buf[offset, offset + capLen), into `out` (reset first).
+ * Returns DECODE_OK, or the DecodeLayer of the first error; fields decoded before the error stay
+ * set (e.g. IP addresses when the TCP header is truncated). Never throws and never reads outside
+ * [offset, capEnd): a capLen reaching past the buffer is clamped to the buffer.
+ */
+export function decodeFrame(
+  buf: Buffer,
+  offset: number,
+  capLen: number,
+  wireLen: number,
+  ts: number,
+  linkType: number,
+  out: DecodedPacket,
+): number {
+  out.reset();
+  out.linkType = linkType;
+  out.wireLen = wireLen;
+  out.ts = ts;
+  // Defensive clamping: a caller passing a bogus offset or length must not make us read garbage.
+  // (NaN fails every comparison, hence the negated forms.)
+  if (!(offset >= 0 && offset <= buf.length) || Math.floor(offset) !== offset) {
+    offset = 0;
+    capLen = 0;
+  }
+  let capEnd = Math.floor(offset + capLen);
+  if (!(capEnd >= offset)) capEnd = offset;
+  if (capEnd > buf.length) capEnd = buf.length;
+  out.frameOffset = offset;
+  out.capEnd = capEnd;
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      return decodeEthernet(buf, offset, out);
+    case LinkType.LINUX_SLL:
+      return decodeSll(buf, offset, out);
+    case LinkType.LINUX_SLL2:
+      return decodeSll2(buf, offset, out);
+    case LinkType.RAW:
+    case LinkType.RAW_12:
+    case LinkType.RAW_14:
+    case LinkType.IPV4:
+      return decodeRawIp(buf, offset, 0x0800, out);
+    case LinkType.IPV6:
+      return decodeRawIp(buf, offset, 0x86dd, out);
+    case LinkType.NULL:
+      return decodeNullLoop(buf, offset, false, out);
+    case LinkType.LOOP:
+      return decodeNullLoop(buf, offset, true, out);
+    default:
+      return DecodeLayer.UNSUPPORTED_LINK;
+  }
+}

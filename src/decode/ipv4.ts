@@ -1,0 +1,37 @@
+import { DECODE_OK, DecodeLayer } from './decode-layer';
+import type { DecodedPacket } from './packet';
+import { decodeTransport } from './transport';
+
+const ERR_IPV4 = DecodeLayer.IPV4;
+
+/**
+ * IPv4 (RFC 791). Fills version, addresses, protocol, header length and fragment fields as soon as
+ * the fixed 20-byte header is present and sane, so a packet whose options or transport header are
+ * cut short can still be attributed to its address pair.
+ */
+export function decodeIpv4(buf: Buffer, p: number, out: DecodedPacket): number {
+  if (p + 20 > out.capEnd) return ERR_IPV4;
+  const b0 = buf[p];
+  if (b0 >>> 4 !== 4) return ERR_IPV4;
+  const hlen = (b0 & 0x0f) << 2;
+  if (hlen < 20) return ERR_IPV4;
+  const a = out.addrs;
+  a[0] = (buf[p + 12] << 24) | (buf[p + 13] << 16) | (buf[p + 14] << 8) | buf[p + 15];
+  a[4] = (buf[p + 16] << 24) | (buf[p + 17] << 16) | (buf[p + 18] << 8) | buf[p + 19];
+  const proto = buf[p + 9];
+  out.ipVersion = 4;
+  out.ipProto = proto;
+  out.ipHeaderLen = hlen;
+  const frag = (buf[p + 6] << 8) | buf[p + 7];
+  const fragOffset = (frag & 0x1fff) << 3;
+  out.fragOffset = fragOffset;
+  out.isFragment = (frag & 0x2000) !== 0 || fragOffset !== 0;
+  // Total length must cover the header. Zero is accepted: Linux captures of outgoing TSO/GSO
+  // segments carry 0 there (the NIC fills it in), as Wireshark also assumes.
+  const totalLen = (buf[p + 2] << 8) | buf[p + 3];
+  if (totalLen < hlen && totalLen !== 0) return ERR_IPV4;
+  if (p + hlen > out.capEnd) return ERR_IPV4; // options cut short by the snap length
+  // Only the first fragment carries the transport header (RFC 791 section 2.3).
+  if (fragOffset !== 0) return DECODE_OK;
+  return decodeTransport(buf, p + hlen, proto, out);
+}

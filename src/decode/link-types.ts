@@ -1,0 +1,50 @@
+/**
+ * pcap link types netmon decodes (https://www.tcpdump.org/linktypes.html).
+ * Values are LINKTYPE_* as written in pcap/pcapng files and reported by libpcap for live captures.
+ */
+export const LinkType = {
+  /** BSD loopback: 4-byte address family in the capturing host's byte order. */
+  NULL: 0,
+  ETHERNET: 1,
+  /** Raw IP as written by some BSDs (DLT_RAW is 12 on most, 14 on OpenBSD). */
+  RAW_12: 12,
+  RAW_14: 14,
+  RAW: 101,
+  /** OpenBSD loopback: like NULL but the address family is in network byte order. */
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+/** Link types decodeFrame understands; any other is counted as `unsupported_link`. */
+export const SUPPORTED_LINK_TYPES: ReadonlySet<number> = new Set<number>(Object.values(LinkType));
+
+const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
+  [LinkType.NULL, 'NULL'],
+  [LinkType.ETHERNET, 'EN10MB'],
+  [LinkType.RAW_12, 'RAW(12)'],
+  [LinkType.RAW_14, 'RAW(14)'],
+  [LinkType.RAW, 'RAW'],
+  [LinkType.LOOP, 'LOOP'],
+  [LinkType.LINUX_SLL, 'LINUX_SLL'],
+  [LinkType.IPV4, 'IPV4'],
+  [LinkType.IPV6, 'IPV6'],
+  [LinkType.LINUX_SLL2, 'LINUX_SLL2'],
+  // Common unsupported ones, so log messages say what the capture actually is.
+  [105, 'IEEE802_11'],
+  [127, 'IEEE802_11_RADIOTAP'],
+  [9, 'PPP'],
+  [50, 'PPP_HDLC'],
+  [51, 'PPP_ETHER'],
+  [104, 'C_HDLC'],
+  [192, 'PPI'],
+  [220, 'USB_LINUX_MMAPPED'],
+  [253, 'NETLINK'],
+]);
+
+/** Human-readable name of a link type for log messages, e.g. "EN10MB (1)" or "unknown (147)". */
+export function linkTypeName(lt: number): string {
+  return `${NAMES.get(lt) ?? 'unknown'} (${lt})`;
+}

@@ -1,0 +1,26 @@
+import { DECODE_OK, DecodeLayer } from './decode-layer';
+import type { DecodedPacket } from './packet';
+import { decodeNetwork } from './network';
+
+const ERR_VLAN = DecodeLayer.VLAN;
+
+/**
+ * Continues after a link header whose type field held `etherType` and whose payload starts at `p`:
+ * strips 802.1Q (0x8100), 802.1ad (0x88a8) and legacy QinQ (0x9100) tags, any number of them
+ * (each tag is TCI(2) + next EtherType(2), IEEE 802.1Q 9.3), then decodes the network layer.
+ * Shared by Ethernet and the Linux cooked headers (libpcap re-inserts stripped VLAN tags there too).
+ */
+export function decodeEtherPayload(buf: Buffer, etherType: number, p: number, out: DecodedPacket): number {
+  const end = out.capEnd;
+  while (etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) {
+    if (p + 4 > end) return ERR_VLAN;
+    if (out.vlanDepth === 0) out.vlanId = ((buf[p] << 8) | buf[p + 1]) & 0x0fff;
+    out.vlanDepth++;
+    etherType = (buf[p + 2] << 8) | buf[p + 3];
+    p += 4;
+  }
+  // Values below 0x0600 are an IEEE 802.3 length (LLC follows), not an EtherType (IEEE 802.3 3.2.6):
+  // no network layer we can name, and not an error.
+  if (etherType < 0x0600) return DECODE_OK;
+  return decodeNetwork(buf, p, etherType, out);
+}

@@ -1,0 +1,266 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
+import { DecodedPacket } from '../../src/decode/packet';
+import { decodeFrame, linkTypeName, SUPPORTED_LINK_TYPES } from '../../src/decode/decode-frame';
+import {
+  arp, ETH, ethernet, ethIpv4Tcp, ipToWords, ipv4, ipv6, LT, nullLoopback, PROTO, sll, sll2, tcp, udp,
+} from '../support/frames';
+
+function dec(buf: Buffer, lt: number, offset = 0, capLen = buf.length - offset): { rc: number; p: DecodedPacket } {
+  const p = new DecodedPacket();
+  const rc = decodeFrame(buf, offset, capLen, capLen, 1.5, lt, p);
+  return { rc, p };
+}
+
+const v4udp = ipv4({ src: '192.0.2.1', dst: '198.51.100.7', proto: PROTO.UDP }, udp({ sport: 5353, dport: 53 }, Buffer.from('q')));
+const v6tcp = ipv6({ src: '2001:db8::1', dst: 'fe80::2', nextHeader: PROTO.TCP }, tcp({ sport: 443, dport: 50000, flags: 0x12 }));
+
+function assertV4udp(p: DecodedPacket, l3: number): void {
+  assert.equal(p.etherType, 0x0800);
+  assert.equal(p.l3Offset, l3);
+  assert.equal(p.ipVersion, 4);
+  assert.deepEqual(Array.from(p.addrs), [...ipToWords('192.0.2.1'), ...ipToWords('198.51.100.7')]);
+  assert.equal(p.ipProto, 17);
+  assert.equal(p.l4Offset, l3 + 20);
+  assert.equal(p.srcPort, 5353);
+  assert.equal(p.dstPort, 53);
+}
+
+function assertV6tcp(p: DecodedPacket, l3: number): void {
+  assert.equal(p.etherType, 0x86dd);
+  assert.equal(p.l3Offset, l3);
+  assert.equal(p.ipVersion, 6);
+  assert.deepEqual(Array.from(p.addrs), [...ipToWords('2001:db8::1'), ...ipToWords('fe80::2')]);
+  assert.equal(p.ipProto, 6);
+  assert.equal(p.ipHeaderLen, 40);
+  assert.equal(p.l4Offset, l3 + 40);
+  assert.equal(p.srcPort, 443);
+  assert.equal(p.dstPort, 50000);
+  assert.equal(p.tcpFlags, 0x12);
+}
+
+test('ethernet/ipv4/tcp: every field, absolute offsets inside a larger buffer', () => {
+  const f = ethIpv4Tcp({ src: '10.1.2.3', dst: '10.4.5.6', sport: 40000, dport: 80, flags: 0x18 }, Buffer.from('GET /'));
+  const big = Buffer.concat([Buffer.alloc(100, 0xee), f, Buffer.alloc(50, 0xee)]);
+  const p = new DecodedPacket();
+  const rc = decodeFrame(big, 100, f.length, 1514, 1234.5, LT.ETHERNET, p);
+  assert.equal(rc, DECODE_OK);
+  assert.equal(p.linkType, 1);
+  assert.equal(p.frameOffset, 100);
+  assert.equal(p.capEnd, 100 + f.length);
+  assert.equal(p.wireLen, 1514);
+  assert.equal(p.ts, 1234.5);
+  assert.equal(p.vlanDepth, 0);
+  assert.equal(p.vlanId, -1);
+  assert.equal(p.etherType, 0x0800);
+  assert.equal(p.l3Offset, 114);
+  assert.equal(p.ipVersion, 4);
+  assert.equal(p.addrs[0], 0x0a010203);
+  assert.equal(p.addrs[4], 0x0a040506);
+  assert.equal(p.ipProto, 6);
+  assert.equal(p.ipHeaderLen, 20);
+  assert.equal(p.isFragment, false);
+  assert.equal(p.l4Offset, 134);
+  assert.equal(p.srcPort, 40000);
+  assert.equal(p.dstPort, 80);
+  assert.equal(p.tcpFlags, 0x18);
+  assert.equal(p.icmpType, -1);
+});
+
+test('ethernet: truncation at every length is attributed to the right layer', () => {
+  const f = ethIpv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2 });
+  assert.equal(f.length, 54);
+  for (let cap = 0; cap <= f.length; cap++) {
+    const { rc, p } = dec(f, LT.ETHERNET, 0, cap);
+    const want = cap < 14 ? DecodeLayer.ETHERNET : cap < 34 ? DecodeLayer.IPV4 : cap < 54 ? DecodeLayer.TCP : DECODE_OK;
+    assert.equal(rc, want, `cap ${cap}`);
+    // Addresses are kept once the IPv4 header is whole, so the flow can still be counted.
+    assert.equal(p.addrs[0], cap >= 34 ? 0x0a000001 : 0, `cap ${cap}`);
+    assert.equal(p.etherType, cap >= 14 ? 0x0800 : 0);
+    assert.equal(p.l3Offset, cap >= 14 ? 14 : -1);
+    assert.equal(p.l4Offset, cap >= 54 ? 34 : -1);
+    assert.equal(p.srcPort, cap >= 54 ? 1 : 0);
+  }
+});
+
+test('vlan: stacked 802.1ad/802.1Q/0x9100 tags of any depth', () => {
+  const tpids = [0x88a8, 0x8100, 0x9100, 0x8100, 0x8100, 0x8100];
+  for (let depth = 1; depth <= tpids.length; depth++) {
+    const vlans = tpids.slice(0, depth).map((tpid, i) => ({ tpid, vid: 100 + i, pcp: i & 7 }));
+    const f = ethernet({ etherType: ETH.IPV4, vlans }, v4udp);
+    const { rc, p } = dec(f, LT.ETHERNET);
+    assert.equal(rc, DECODE_OK);
+    assert.equal(p.vlanDepth, depth);
+    assert.equal(p.vlanId, 100); // outermost
+    assertV4udp(p, 14 + 4 * depth);
+    // Cut inside any tag: a VLAN error, no network layer.
+    for (let cap = 14; cap < 14 + 4 * depth; cap++) {
+      const t = dec(f, LT.ETHERNET, 0, cap);
+      assert.equal(t.rc, DecodeLayer.VLAN, `depth ${depth} cap ${cap}`);
+      assert.equal(t.p.l3Offset, -1);
+      assert.equal(t.p.etherType, 0);
+    }
+  }
+  const maxVid = dec(ethernet({ etherType: ETH.IPV6, vlans: [{ vid: 4095, pcp: 7, dei: true }] }, v6tcp), LT.ETHERNET);
+  assert.equal(maxVid.p.vlanId, 4095);
+  assertV6tcp(maxVid.p, 18);
+});
+
+test('ethernet: unknown EtherType and 802.3 length frames are not errors', () => {
+  const lldp = dec(ethernet({ etherType: 0x88cc }, Buffer.alloc(30)), LT.ETHERNET);
+  assert.equal(lldp.rc, DECODE_OK);
+  assert.equal(lldp.p.etherType, 0x88cc);
+  assert.equal(lldp.p.l3Offset, 14);
+  assert.equal(lldp.p.ipVersion, 0);
+  assert.equal(lldp.p.ipProto, -1);
+  const llc = dec(ethernet({ etherType: 38 }, Buffer.from('424203000000000000000000000000000000000000000000000000000000000000000000000000', 'hex')), LT.ETHERNET);
+  assert.equal(llc.rc, DECODE_OK);
+  assert.equal(llc.p.etherType, 0);
+  assert.equal(llc.p.l3Offset, -1);
+});
+
+test('arp: sender/target protocol addresses, over ethernet, vlan and sll', () => {
+  const body = arp({ op: 1, senderIp: '192.168.1.10', targetIp: '192.168.1.1', senderMac: '00:11:22:33:44:55' });
+  for (const [f, lt, l3] of [
+    [ethernet({ etherType: ETH.ARP, pad: true }, body), LT.ETHERNET, 14],
+    [ethernet({ etherType: ETH.ARP, vlans: [{ vid: 7 }] }, body), LT.ETHERNET, 18],
+    [sll({ protocol: ETH.ARP }, body), LT.LINUX_SLL, 16],
+  ] as const) {
+    const { rc, p } = dec(f, lt);
+    assert.equal(rc, DECODE_OK);
+    assert.equal(p.etherType, 0x0806);
+    assert.equal(p.l3Offset, l3);
+    assert.equal(p.ipVersion, 0);
+    assert.equal(p.ipProto, -1);
+    assert.equal(p.l4Offset, -1);
+    assert.deepEqual(Array.from(p.addrs), [0xc0a8010a, 0, 0, 0, 0xc0a80101, 0, 0, 0]);
+  }
+  const f = ethernet({ etherType: ETH.ARP }, body);
+  for (let cap = 14; cap < 42; cap++) assert.equal(dec(f, LT.ETHERNET, 0, cap).rc, DecodeLayer.ARP, `cap ${cap}`);
+  // Non-IPv4 protocol type (e.g. 0x86dd) is valid ARP without addresses.
+  const other = Buffer.from(body);
+  other.writeUInt16BE(0x86dd, 2);
+  const o = dec(ethernet({ etherType: ETH.ARP }, other), LT.ETHERNET);
+  assert.equal(o.rc, DECODE_OK);
+  assert.equal(o.p.addrs[0], 0);
+});
+
+test('linux sll (113): ipv4, ipv6, vlan inside, non-EtherType protocol, truncation', () => {
+  const a = dec(sll({ protocol: ETH.IPV4, packetType: 4 }, v4udp), LT.LINUX_SLL);
+  assert.equal(a.rc, DECODE_OK);
+  assertV4udp(a.p, 16);
+  const b = dec(sll({ protocol: ETH.IPV6 }, v6tcp), LT.LINUX_SLL);
+  assert.equal(b.rc, DECODE_OK);
+  assertV6tcp(b.p, 16);
+  const tagged = Buffer.concat([Buffer.from([0x00, 0x2a, 0x08, 0x00]), v4udp]); // TCI vid 42, then IPv4
+  const c = dec(sll({ protocol: ETH.VLAN }, tagged), LT.LINUX_SLL);
+  assert.equal(c.rc, DECODE_OK);
+  assert.equal(c.p.vlanId, 42);
+  assertV4udp(c.p, 20);
+  const llc = dec(sll({ protocol: 0x0004 }, Buffer.alloc(10)), LT.LINUX_SLL);
+  assert.equal(llc.rc, DECODE_OK);
+  assert.equal(llc.p.etherType, 0);
+  assert.equal(llc.p.l3Offset, -1);
+  const f = sll({ protocol: ETH.IPV4 }, v4udp);
+  for (let cap = 0; cap < 16; cap++) assert.equal(dec(f, LT.LINUX_SLL, 0, cap).rc, DecodeLayer.SLL);
+  assert.equal(dec(f, LT.LINUX_SLL, 0, 16).rc, DecodeLayer.IPV4);
+});
+
+test('linux sll2 (276): ipv4, ipv6, truncation', () => {
+  const a = dec(sll2({ protocol: ETH.IPV4, ifIndex: 3 }, v4udp), LT.LINUX_SLL2);
+  assert.equal(a.rc, DECODE_OK);
+  assertV4udp(a.p, 20);
+  const b = dec(sll2({ protocol: ETH.IPV6 }, v6tcp), LT.LINUX_SLL2);
+  assert.equal(b.rc, DECODE_OK);
+  assertV6tcp(b.p, 20);
+  const f = sll2({ protocol: ETH.IPV6 }, v6tcp);
+  for (let cap = 0; cap < 20; cap++) assert.equal(dec(f, LT.LINUX_SLL2, 0, cap).rc, DecodeLayer.SLL2);
+  assert.equal(dec(f, LT.LINUX_SLL2, 0, 20).rc, DecodeLayer.IPV6);
+});
+
+test('null (0): address family in either byte order; loop (108): network byte order only', () => {
+  for (const le of [true, false]) {
+    const a = dec(nullLoopback(2, v4udp, le), LT.NULL);
+    assert.equal(a.rc, DECODE_OK, `le ${le}`);
+    assertV4udp(a.p, 4);
+    for (const af of [24, 28, 30]) {
+      const b = dec(nullLoopback(af, v6tcp, le), LT.NULL);
+      assert.equal(b.rc, DECODE_OK, `af ${af} le ${le}`);
+      assertV6tcp(b.p, 4);
+    }
+    // An address family we do not decode (AF_APPLETALK 16): nothing past the link layer, no error.
+    const c = dec(nullLoopback(16, v4udp, le), LT.NULL);
+    assert.equal(c.rc, DECODE_OK);
+    assert.equal(c.p.etherType, 0);
+    assert.equal(c.p.l3Offset, -1);
+  }
+  const loop = dec(nullLoopback(2, v4udp, false), LT.LOOP);
+  assert.equal(loop.rc, DECODE_OK);
+  assertV4udp(loop.p, 4);
+  const loop6 = dec(nullLoopback(24, v6tcp, false), LT.LOOP);
+  assertV6tcp(loop6.p, 4);
+  const loopLe = dec(nullLoopback(2, v4udp, true), LT.LOOP);
+  assert.equal(loopLe.p.etherType, 0);
+  for (let cap = 0; cap < 4; cap++) {
+    assert.equal(dec(nullLoopback(2, v4udp, true), LT.NULL, 0, cap).rc, DecodeLayer.NULL);
+    assert.equal(dec(nullLoopback(2, v4udp, false), LT.LOOP, 0, cap).rc, DecodeLayer.NULL);
+  }
+  assert.equal(dec(nullLoopback(2, v4udp, true), LT.NULL, 0, 4).rc, DecodeLayer.IPV4);
+});
+
+test('raw ip (101, 12, 14, 228, 229): IPv4 or IPv6 by version nibble', () => {
+  for (const lt of [LT.RAW, LT.RAW_12, LT.RAW_14, LT.IPV4, LT.IPV6]) {
+    const a = dec(v4udp, lt);
+    assert.equal(a.rc, DECODE_OK, `lt ${lt}`);
+    assertV4udp(a.p, 0);
+    const b = dec(v6tcp, lt);
+    assert.equal(b.rc, DECODE_OK, `lt ${lt}`);
+    assertV6tcp(b.p, 0);
+  }
+  const bad = Buffer.from(v4udp);
+  bad[0] = 0x55;
+  assert.equal(dec(bad, LT.RAW).rc, DecodeLayer.IPV4);
+  assert.equal(dec(bad, LT.IPV4).rc, DecodeLayer.IPV4);
+  assert.equal(dec(bad, LT.IPV6).rc, DecodeLayer.IPV6);
+  assert.equal(dec(Buffer.alloc(0), LT.RAW).rc, DecodeLayer.IPV4);
+  assert.equal(dec(Buffer.alloc(0), LT.IPV6).rc, DecodeLayer.IPV6);
+  assert.equal(dec(Buffer.alloc(0), LT.RAW).p.etherType, 0x0800);
+});
+
+test('unsupported link types; names and supported set', () => {
+  for (const lt of [105, 127, 9, 147, 2, 65535, -1]) {
+    const { rc, p } = dec(ethIpv4Tcp({ src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2 }), lt);
+    assert.equal(rc, DecodeLayer.UNSUPPORTED_LINK, `lt ${lt}`);
+    assert.equal(p.linkType, lt);
+    assert.equal(p.l3Offset, -1);
+    assert.equal(SUPPORTED_LINK_TYPES.has(lt), false);
+  }
+  for (const lt of [0, 1, 12, 14, 101, 108, 113, 228, 229, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
+  assert.match(linkTypeName(1), /EN10MB.*1/);
+  assert.match(linkTypeName(127), /RADIOTAP.*127/);
+  assert.match(linkTypeName(4242), /unknown.*4242/);
+});
+
+test('bogus offset/capLen from the caller are clamped, never read outside the buffer', () => {
+  const f = ethIpv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2 });
+  const over = dec(f, LT.ETHERNET, 0, 10_000);
+  assert.equal(over.rc, DECODE_OK);
+  assert.equal(over.p.capEnd, f.length);
+  for (const [off, cap] of [[-1, 54], [NaN, 54], [0, NaN], [0, -5], [1.5, 40], [1000, 54], [0, Infinity]]) {
+    const p = new DecodedPacket();
+    const rc = decodeFrame(f, off, cap, 54, 0, LT.ETHERNET, p);
+    assert.ok(p.frameOffset >= 0 && p.capEnd >= p.frameOffset && p.capEnd <= f.length, `${off} ${cap}`);
+    if (p.capEnd - p.frameOffset < 14) assert.equal(rc, DecodeLayer.ETHERNET);
+  }
+});
+
+test('reusing one DecodedPacket: nothing leaks from the previous frame', () => {
+  const p = new DecodedPacket();
+  const full = ethernet({ etherType: ETH.IPV4, vlans: [{ vid: 5 }] }, v4udp);
+  assert.equal(decodeFrame(full, 0, full.length, full.length, 0, LT.ETHERNET, p), DECODE_OK);
+  const lldp = ethernet({ etherType: 0x88cc }, Buffer.alloc(30));
+  assert.equal(decodeFrame(lldp, 0, lldp.length, lldp.length, 0, LT.ETHERNET, p), DECODE_OK);
+  const fresh = dec(lldp, LT.ETHERNET).p;
+  assert.deepEqual({ ...p, addrs: Array.from(p.addrs) }, { ...fresh, addrs: Array.from(fresh.addrs), ts: 0 });
+});

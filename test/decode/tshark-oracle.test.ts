@@ -1,0 +1,197 @@
+/**
+ * Independent oracle: a few hundred generated frames of every link type are written to one pcapng
+ * file and dissected by tshark; the fields tshark reports must equal what decodeFrame extracts.
+ * Skipped when tshark is not installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DECODE_OK } from '../../src/decode/decode-layer';
+import { DecodedPacket } from '../../src/decode/packet';
+import { decodeFrame } from '../../src/decode/decode-frame';
+import {
+  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, nullLoopback, prng, PROTO, randomIpv4, randomIpv6,
+  sctp, sll, sll2, tcp, udp,
+} from '../support/frames';
+import type { Ipv6Ext, VlanTag } from '../support/frames';
+import { writePcapng } from '../support/pcap-writer';
+
+function hasTshark(): boolean {
+  try {
+    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6];
+const PER_LINK = 60;
+
+/** A random valid network-layer packet (IPv4, IPv6 or, where `arpOk`, ARP) and its EtherType. */
+function randomL3(rand: () => number, arpOk: boolean, only?: 4 | 6): { etherType: number; bytes: Buffer } {
+  const r = rand();
+  const int = (n: number): number => Math.floor(rand() * n);
+  if (arpOk && !only && r < 0.08) {
+    return { etherType: ETH.ARP, bytes: arp({ op: 1 + int(2), senderIp: randomIpv4(rand), targetIp: randomIpv4(rand) }) };
+  }
+  // Ports avoid the well-known range so tshark's port-based dissectors stay out of the way;
+  // payloads are empty so no heuristic dissector finds an inner packet.
+  const sport = 1024 + int(60000);
+  const dport = 1024 + int(60000);
+  const v6 = only ? only === 6 : r > 0.55;
+  const kind = int(5); // tcp, udp, sctp, icmp, other
+  let proto: number = [PROTO.TCP, PROTO.UDP, PROTO.SCTP, v6 ? PROTO.ICMPV6 : PROTO.ICMP, 47][kind];
+  let l4: Buffer;
+  if (kind === 0) l4 = tcp({ sport, dport, flags: int(256), seq: int(2 ** 32), options: rand() < 0.3 ? Buffer.from([2, 4, 5, 0xb4]) : undefined });
+  else if (kind === 1) l4 = udp({ sport, dport });
+  else if (kind === 2) l4 = sctp({ sport, dport });
+  else if (kind === 3) l4 = v6 ? icmpv6({ type: [1, 2, 3, 128, 129][int(5)], code: int(2) }) : icmp({ type: [0, 3, 8, 11][int(4)], code: int(2) });
+  else l4 = Buffer.alloc(4);
+  if (!v6) {
+    const frag = rand();
+    const fragOffset = frag < 0.1 ? 8 * (1 + int(1000)) : 0;
+    const mf = frag < 0.2 ? rand() < 0.5 || fragOffset === 0 : false;
+    if (fragOffset > 0) l4 = Buffer.alloc(16, 0xaa);
+    const options = rand() < 0.2 ? Buffer.alloc(4 * (1 + int(3)), 1) : undefined;
+    return { etherType: ETH.IPV4, bytes: ipv4({ src: randomIpv4(rand), dst: randomIpv4(rand), proto, id: int(65536), mf, fragOffset, options, ttl: 1 + int(255) }, l4) };
+  }
+  const ext: Ipv6Ext[] = [];
+  if (rand() < 0.3) ext.push({ type: 0 });
+  if (rand() < 0.2) ext.push({ type: 60, options: Buffer.alloc(int(12)) });
+  if (rand() < 0.15) ext.push({ type: 43, routingType: 0, segmentsLeft: 0, data: Buffer.alloc(16) });
+  if (rand() < 0.2) {
+    const offset = rand() < 0.5 ? 0 : 8 * (1 + int(1000));
+    ext.push({ type: 44, offset, more: rand() < 0.5, id: int(2 ** 32) });
+    if (offset > 0) l4 = Buffer.alloc(16, 0xaa);
+  }
+  if (rand() < 0.15) ext.push({ type: 51 });
+  if (rand() < 0.05) { proto = PROTO.NONE; l4 = Buffer.alloc(0); }
+  return { etherType: ETH.IPV6, bytes: ipv6({ src: randomIpv6(rand), dst: randomIpv6(rand), nextHeader: proto, ext }, l4) };
+}
+
+function randomFrame(rand: () => number, lt: number): { data: Buffer; outerVid: number } {
+  const vlansOut: VlanTag[] = [];
+  return { data: randomFrameBytes(rand, lt, vlansOut), outerVid: vlansOut.length > 0 ? vlansOut[0].vid : -1 };
+}
+
+/** Builds the frame; for Ethernet, fills `vlans` (cleared first) with the tags used. */
+function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buffer {
+  vlans.length = 0;
+  switch (lt) {
+    case LT.ETHERNET: {
+      const l3 = randomL3(rand, true);
+      const depth = rand() < 0.5 ? 0 : Math.floor(rand() * 4);
+      for (let i = 0; i < depth; i++) vlans.push({ tpid: [0x8100, 0x88a8, 0x9100][Math.floor(rand() * 3)], vid: Math.floor(rand() * 4096) });
+      return ethernet({ etherType: l3.etherType, vlans, pad: true }, l3.bytes);
+    }
+    case LT.LINUX_SLL: {
+      const l3 = randomL3(rand, true);
+      return sll({ protocol: l3.etherType, packetType: Math.floor(rand() * 5) }, l3.bytes);
+    }
+    case LT.LINUX_SLL2: {
+      const l3 = randomL3(rand, true);
+      return sll2({ protocol: l3.etherType, ifIndex: 1 + Math.floor(rand() * 9) }, l3.bytes);
+    }
+    case LT.NULL:
+    case LT.LOOP: {
+      const l3 = randomL3(rand, false);
+      const af = l3.etherType === ETH.IPV4 ? 2 : [24, 28, 30][Math.floor(rand() * 3)];
+      return nullLoopback(af, l3.bytes, lt === LT.NULL && rand() < 0.7);
+    }
+    default:
+      return randomL3(rand, false, lt === LT.IPV4 ? 4 : lt === LT.IPV6 ? 6 : undefined).bytes;
+  }
+}
+
+const FIELDS = [
+  'frame.number', 'vlan.id', 'ieee8021ad.id', 'ieee8021ad.svid', 'ieee8021ad.cvid', 'ip.src', 'ip.dst', 'ip.proto', 'ip.flags.mf', 'ip.frag_offset',
+  'ipv6.src', 'ipv6.dst', 'ipv6.fraghdr.offset', 'ipv6.fraghdr.more',
+  'tcp.srcport', 'tcp.dstport', 'tcp.flags', 'udp.srcport', 'udp.dstport', 'sctp.srcport', 'sctp.dstport',
+  'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4',
+] as const;
+
+test('decodeFrame agrees with tshark on generated frames of every link type', { skip: !hasTshark() }, () => {
+  const rand = prng(0xc0ffee);
+  const frames: Array<{ lt: number; data: Buffer; outerVid: number }> = [];
+  for (let i = 0; i < PER_LINK; i++) for (const lt of LINK_TYPES) frames.push({ lt, ...randomFrame(rand, lt) });
+  const dir = mkdtempSync(join(tmpdir(), 'netmon-decode-'));
+  try {
+    const file = join(dir, 'frames.pcapng');
+    writePcapng(file, [{
+      interfaces: LINK_TYPES.map((linkType) => ({ linkType })),
+      blocks: frames.map((f, i) => ({ kind: 'epb' as const, iface: LINK_TYPES.indexOf(f.lt as (typeof LINK_TYPES)[number]), data: f.data, ts: 1700000000 + i })),
+    }]);
+    const args = ['-r', file, '-n', '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,'];
+    for (const f of FIELDS) args.push('-e', f);
+    const outText = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+    const lines = outText.split('\n').filter((l) => l.length > 0);
+    assert.equal(lines.length, frames.length);
+    const p = new DecodedPacket();
+    let withPorts = 0;
+    let fragments = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const cols = lines[i].split('\t');
+      const all = (name: (typeof FIELDS)[number]): string[] => {
+        const v = cols[FIELDS.indexOf(name)] ?? '';
+        return v === '' ? [] : v.split(',');
+      };
+      const first = (name: (typeof FIELDS)[number]): string | undefined => all(name)[0];
+      const num = (name: (typeof FIELDS)[number]): number | undefined => {
+        const v = first(name);
+        return v === undefined ? undefined : Number(v);
+      };
+      const { lt, data } = frames[i];
+      const msg = `frame ${i + 1} lt ${lt} ${data.toString('hex')}\n tshark: ${lines[i]}`;
+      assert.equal(decodeFrame(data, 0, data.length, data.length, 0, lt, p), DECODE_OK, msg);
+
+      // tshark names 802.1Q tags vlan.id and 802.1ad ones ieee8021ad.{id,svid,cvid}, in field order
+      // rather than frame order, so the outermost id is checked against what the generator built.
+      const vids = [...all('vlan.id'), ...all('ieee8021ad.id'), ...all('ieee8021ad.svid'), ...all('ieee8021ad.cvid')].map(Number);
+      assert.equal(p.vlanDepth, vids.length, msg);
+      assert.equal(p.vlanId, frames[i].outerVid, msg);
+      if (vids.length > 0) assert.ok(vids.includes(p.vlanId), msg);
+
+      const ipSrc = first('ip.src');
+      const ip6Src = first('ipv6.src');
+      const arpSrc = first('arp.src.proto_ipv4');
+      assert.equal(p.ipVersion, ipSrc ? 4 : ip6Src ? 6 : 0, msg);
+      if (ipSrc) {
+        assert.deepEqual(Array.from(p.addrs), [...ipToWords(ipSrc), ...ipToWords(first('ip.dst')!)], msg);
+        assert.equal(p.ipProto, num('ip.proto'), msg);
+        const mf = first('ip.flags.mf') === '1' || first('ip.flags.mf') === 'True';
+        assert.equal(p.fragOffset, (num('ip.frag_offset') ?? 0) * 8, msg); // tshark: 8-octet units
+        assert.equal(p.isFragment, mf || p.fragOffset !== 0, msg);
+      } else if (ip6Src) {
+        assert.deepEqual(Array.from(p.addrs), [...ipToWords(ip6Src), ...ipToWords(first('ipv6.dst')!)], msg);
+        const fo = num('ipv6.fraghdr.offset');
+        assert.equal(p.isFragment, fo !== undefined, msg);
+        assert.equal(p.fragOffset, fo === undefined ? 0 : fo * 8, msg); // tshark: 8-octet units
+      } else if (arpSrc) {
+        assert.equal(p.etherType, 0x0806, msg);
+        assert.deepEqual(Array.from(p.addrs), [...ipToWords(arpSrc), ...ipToWords(first('arp.dst.proto_ipv4')!)], msg);
+      }
+      if (p.isFragment) fragments++;
+
+      const sport = num('tcp.srcport') ?? num('udp.srcport') ?? num('sctp.srcport');
+      const dport = num('tcp.dstport') ?? num('udp.dstport') ?? num('sctp.dstport');
+      assert.equal(p.srcPort, sport ?? 0, msg);
+      assert.equal(p.dstPort, dport ?? 0, msg);
+      if (sport !== undefined) withPorts++;
+      assert.equal(p.ipProto === 6 && p.l4Offset >= 0, first('tcp.srcport') !== undefined, msg);
+      assert.equal(p.tcpFlags, first('tcp.flags') === undefined ? 0 : Number(first('tcp.flags')) & 0xff, msg);
+      const it = num('icmp.type') ?? num('icmpv6.type');
+      const ic = num('icmp.code') ?? num('icmpv6.code');
+      assert.equal(p.icmpType, it ?? -1, msg);
+      assert.equal(p.icmpCode, ic ?? -1, msg);
+    }
+    // The generator must actually have exercised the interesting cases.
+    assert.ok(withPorts > frames.length / 3, `withPorts ${withPorts}`);
+    assert.ok(fragments > 10, `fragments ${fragments}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
