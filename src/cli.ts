@@ -115,6 +115,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** Entry point for bin/netmon.js: one clear message and an exit code, never a stack trace for bad input. */
 export function runCli(): void {
+  // A reader that stops early (`netmon replay f | head`) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -1,9 +1,7 @@
 import { basename } from 'node:path';
-import { CaptureFileError, NotACaptureFileError, openCaptureFile } from '../capture/capture-file';
-import type { CaptureFileReader } from '../capture/capture-file';
+import { CaptureFileError, openCaptureFile } from '../capture/capture-file';
 import { replayAllSync, replayPaced } from '../capture/replay';
 import { buildPipeline } from '../engine/build-pipeline';
-import { NetmonError } from '../errors';
 import { closeServer } from '../http/server';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
@@ -30,7 +28,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
   const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
   const pipeline = buildPipeline(config, name, log, ndjson?.write);
-  const readers = opts.files.map(openOrRefuse);
+  // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
+  const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
   const exposition = new PrometheusExposition(netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles } }), [
     () => pipeline.flows.renderFlowFamilies(),
@@ -81,15 +80,4 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     process.stdout.write(await exposition.render());
   }
   return exitCode;
-}
-
-function openOrRefuse(file: string): CaptureFileReader {
-  try {
-    return openCaptureFile(file);
-  } catch (err) {
-    if (err instanceof NotACaptureFileError || err instanceof CaptureFileError) throw new NetmonError('NETMON_ERR_CAPTURE_FILE', err.message);
-    const e = err as NodeJS.ErrnoException;
-    if (typeof e.code === 'string') throw new NetmonError('NETMON_ERR_CAPTURE_FILE', `cannot read capture file ${file}: ${e.message}`);
-    throw err;
-  }
 }

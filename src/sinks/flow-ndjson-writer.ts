@@ -11,6 +11,8 @@ export class FlowNdjsonWriter {
   private readonly fd: number;
   private pending: string[] = [];
   private pendingBytes = 0;
+  /** Set when the reader went away (EPIPE, e.g. `| head`): further records are dropped quietly. */
+  private closed = false;
   count = 0;
 
   constructor(fd: number) {
@@ -26,7 +28,7 @@ export class FlowNdjsonWriter {
   };
 
   flush(): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.closed) return;
     const buf = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
@@ -36,7 +38,12 @@ export class FlowNdjsonWriter {
         off += writeSync(this.fd, buf, off);
       } catch (err) {
         // stdout may be a non-blocking pipe: wait for it to drain rather than lose records.
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') {
+          this.closed = true;
+          return;
+        }
+        if (code !== 'EAGAIN') throw err;
       }
     }
   }
