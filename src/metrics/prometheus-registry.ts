@@ -29,10 +29,14 @@ export class PrometheusExposition {
     return this.registry.contentType;
   }
 
+  /**
+   * The whole exposition. The direct text sources render first: the flow table decides the exported
+   * series when it renders, and the self-metrics read after it (netmon_flow_series...) must agree.
+   */
   async render(): Promise<string> {
-    let text = await this.registry.metrics();
-    for (const source of this.textSources) text += source();
-    return text;
+    let direct = '';
+    for (const source of this.textSources) direct += source();
+    return (await this.registry.metrics()) + direct;
   }
 }
 
