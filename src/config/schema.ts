@@ -62,7 +62,7 @@ export const configSchema = z.strictObject({
       active_timeout: duration.default(300),
       max_flows: z.number().int().min(16).max(50_000_000).default(200_000),
       max_series: z.number().int().min(1).max(10_000_000).default(5_000),
-      labels: z.array(z.enum(FLOW_LABELS)).default([...FLOW_LABELS]),
+      labels: z.array(z.enum(FLOW_LABELS)).min(1).default([...FLOW_LABELS]),
       aggregate: z
         .strictObject({ src_ip: prefixes.optional(), dst_ip: prefixes.optional() })
         .prefault({}),
