@@ -9,7 +9,7 @@ mode=${1:-run}
 
 packages=(libpcap-dev build-essential python3 iproute2)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
-  packages+=(tcpdump tcpreplay tshark prometheus curl)
+  packages+=(tcpdump tcpreplay tshark prometheus prometheus-alertmanager curl)
 fi
 
 missing=()
