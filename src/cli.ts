@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { NetmonError, usageError } from './errors';
-import { checkConfigCommand } from './commands/check-config-command';
-import { replayCommand } from './commands/replay-command';
-import { runCommand } from './commands/run-command';
+import type * as CheckConfigCommand from './commands/check-config-command';
+import type * as ReplayCommand from './commands/replay-command';
+import type * as RunCommand from './commands/run-command';
 import { VERSION } from './version';
 
 /** Argument parsing and dispatch only; each command wires the modules it needs. */
@@ -78,6 +78,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'run': {
       const { values, positionals } = parse('run', COMMANDS.run, rest);
       if (positionals.length > 0) throw usageError(`run: unexpected argument "${positionals[0]}" (interfaces are given with --interface NAME)`);
+      // Each command loads only what it needs (cap, express, prom-client...): start-up time matters for replays.
+      const { runCommand } = require('./commands/run-command') as typeof RunCommand;
       return runCommand({
         configFile: values.config,
         interfaces: values.interface ?? [],
@@ -93,6 +95,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (format !== 'prometheus' && format !== 'flows-json') throw usageError(`replay: --format: expected "prometheus" or "flows-json", got "${format}"`);
       const speed = values.speed ?? 'max';
       if (speed !== 'max' && speed !== 'original') throw usageError(`replay: --speed: expected "max" or "original", got "${speed}"`);
+      const { replayCommand } = require('./commands/replay-command') as typeof ReplayCommand;
       return replayCommand({
         files: positionals,
         configFile: values.config,
@@ -106,6 +109,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'check-config': {
       const { positionals } = parse('check-config', COMMANDS['check-config'], rest);
       if (positionals.length !== 1) throw usageError('check-config: expected exactly one FILE');
+      const { checkConfigCommand } = require('./commands/check-config-command') as typeof CheckConfigCommand;
       return checkConfigCommand(positionals[0]!);
     }
     default:

@@ -1,9 +1,31 @@
 import type { Server } from 'node:http';
 import { parseListen } from '../config/schema';
 import { usageError } from '../errors';
-import { createApp, listen } from '../http/server';
+import type { PacketPipeline } from '../engine/packet-pipeline';
+import { closeServer, createApp, listen } from '../http/server';
 import type { HttpSources } from '../http/server';
 import type { Logger } from '../log';
+import type { Family } from '../metrics/family';
+import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { VERSION } from '../version';
+
+export { closeServer };
+
+/** What /metrics serves: the catalog families and prom-client's process metrics, plus the flow families. */
+export function prometheusSources(
+  families: readonly Family[],
+  pipeline: PacketPipeline,
+  status: { isReady(): boolean; describe(): string },
+): HttpSources {
+  const exposition = new PrometheusExposition(families, [() => pipeline.flows.renderFlowFamilies()]);
+  return {
+    version: VERSION,
+    renderMetrics: () => exposition.render(),
+    metricsContentType: exposition.contentType,
+    isReady: status.isReady,
+    describe: status.describe,
+  };
+}
 
 /** Starts the HTTP server on HOST:PORT (validated: a bad value is a usage error, exit 2). */
 export async function startHttp(address: string, sources: HttpSources, log: Logger): Promise<Server> {

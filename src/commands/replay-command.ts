@@ -2,13 +2,12 @@ import { basename } from 'node:path';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file';
 import { replayAllSync, replayPaced } from '../capture/replay';
 import { buildPipeline } from '../engine/build-pipeline';
-import { closeServer } from '../http/server';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
-import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { renderFamilies } from '../metrics/text-exposition';
 import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
 import { VERSION } from '../version';
-import { shutdownSignal, startHttp } from './http-runtime';
+import type * as HttpRuntime from './http-runtime';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -31,19 +30,16 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
-  const exposition = new PrometheusExposition(netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles } }), [
-    () => pipeline.flows.renderFlowFamilies(),
-  ]);
+  const families = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles } });
 
   let started = false;
-  const server = opts.serve
-    ? await startHttp(opts.listen ?? config.listen, {
-        version: VERSION,
-        renderMetrics: () => exposition.render(),
-        metricsContentType: exposition.contentType,
+  // The HTTP stack is loaded only when serving: a plain replay starts faster without it.
+  const http = opts.serve ? (require('./http-runtime') as typeof HttpRuntime) : undefined;
+  const server = http
+    ? await http.startHttp(opts.listen ?? config.listen, http.prometheusSources(families, pipeline, {
         isReady: () => started,
         describe: () => `Replaying ${opts.files.join(', ')}.`,
-      }, log)
+      }), log)
     : undefined;
 
   started = true;
@@ -67,17 +63,19 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   pipeline.flows.advance(pipeline.lastTs);
   log.info({ files: opts.files.length, flows_active: pipeline.flows.stats.activeFlows }, 'replay finished');
 
-  if (server !== undefined) {
-    const signal = await shutdownSignal();
+  if (http !== undefined && server !== undefined) {
+    const signal = await http.shutdownSignal();
     log.info({ signal }, 'stopping');
-    await closeServer(server);
+    await http.closeServer(server);
     return exitCode;
   }
   if (ndjson !== undefined) {
     pipeline.flows.endAll();
     ndjson.flush();
   } else {
-    process.stdout.write(await exposition.render());
+    // The flow families render first: that is when the flow table settles which flows have series.
+    const flowText = pipeline.flows.renderFlowFamilies();
+    process.stdout.write(renderFamilies(families) + flowText);
   }
   return exitCode;
 }

@@ -2,12 +2,10 @@ import { InterfaceSupervisor } from '../capture/interface-supervisor';
 import { defaultInterface, interfaceExists, validateCaptureFilter } from '../capture/interfaces';
 import { buildPipeline } from '../engine/build-pipeline';
 import { NetmonError } from '../errors';
-import { closeServer } from '../http/server';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
-import { PrometheusExposition } from '../metrics/prometheus-registry';
 import { VERSION } from '../version';
-import { shutdownSignal, startHttp } from './http-runtime';
+import { closeServer, prometheusSources, shutdownSignal, startHttp } from './http-runtime';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -43,14 +41,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     filter,
   };
   const captures = names.map((n) => new InterfaceSupervisor(n, captureOptions, pipeline.addInterface(n), log));
-  const exposition = new PrometheusExposition(netmonFamilies({ version: VERSION, pipeline, captures }), [() => pipeline.flows.renderFlowFamilies()]);
-  const server = await startHttp(opts.listen ?? config.listen, {
-    version: VERSION,
-    renderMetrics: () => exposition.render(),
-    metricsContentType: exposition.contentType,
+  const families = netmonFamilies({ version: VERSION, pipeline, captures });
+  const server = await startHttp(opts.listen ?? config.listen, prometheusSources(families, pipeline, {
     isReady: () => captures.some((c) => c.up),
     describe: () => `Capturing on ${names.join(', ')}.`,
-  }, log);
+  }), log);
 
   for (const c of captures) c.start();
   const clock = setInterval(() => pipeline.tick(Date.now() / 1000), CLOCK_TICK_MS);

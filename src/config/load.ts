@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
-import type { core } from 'zod';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { NetmonError } from '../errors';
-import { configSchema } from './schema';
+import { validateConfig } from './schema';
 import type { NetmonConfig } from './schema';
+import type { Problem } from './validate';
 
 /** One problem in a configuration file: where it is and what was expected. */
 export interface ConfigProblem {
@@ -36,7 +36,7 @@ function formatProblems(file: string, problems: readonly ConfigProblem[]): strin
 
 /** The configuration with every default applied and nothing set: what netmon runs with when no file is given. */
 export function defaultConfig(): NetmonConfig {
-  return deepFreeze(configSchema.parse({}));
+  return deepFreeze(validateConfig({}).config);
 }
 
 /** Reads, parses and validates a YAML configuration file. Throws ConfigError naming every problem. */
@@ -53,8 +53,10 @@ export function loadConfigFile(file: string): NetmonConfig {
 
 /** Parses and validates YAML configuration text; `file` is only used in messages. */
 export function parseConfigText(text: string, file: string): NetmonConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // Loaded only when a file is given: netmon without a config file starts faster.
+  const yaml = require('yaml') as typeof Yaml;
+  const lineCounter = new yaml.LineCounter();
+  const doc = yaml.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
@@ -69,67 +71,37 @@ export function parseConfigText(text: string, file: string): NetmonConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [{ path: '', line: 1, message: 'expected a mapping of keys (see config.yaml for every key)' }]);
   }
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.flatMap((issue) => toProblems(issue, doc, lineCounter));
-    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    throw new ConfigError(file, problems);
+  const { config, problems } = validateConfig(raw);
+  if (problems.length > 0) {
+    const located = problems.map((p) => locate(p, doc, lineCounter, yaml));
+    located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    throw new ConfigError(file, located);
   }
-  return deepFreeze(result.data);
+  return deepFreeze(config);
 }
 
-function toProblems(issue: core.$ZodIssue, doc: Document, lc: LineCounter): ConfigProblem[] {
-  const path = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({
-      path: [...path, key].join('.'),
-      line: keyLine(doc, lc, path, key),
-      message: 'unknown key (see config.yaml for the keys netmon accepts)',
-    }));
-  }
-  if (issue.code === 'invalid_key') {
-    const key = String(issue.path[issue.path.length - 1]);
-    const reason = issue.issues[0]?.message ?? 'invalid key';
-    return [{ path: path.join('.'), line: keyLine(doc, lc, path.slice(0, -1), key), message: `invalid name ${JSON.stringify(key)}: ${reason}` }];
-  }
-  return [{ path: path.join('.'), line: valueLine(doc, lc, path), message: describeIssue(issue, doc, path) }];
+function locate(p: Problem, doc: Document, lc: LineCounter, yaml: typeof Yaml): ConfigProblem {
+  const path = [...p.path];
+  const line = p.atKey === true ? keyLine(doc, lc, path.slice(0, -1), path[path.length - 1]!, yaml) : valueLine(doc, lc, path, yaml);
+  return { path: path.join('.'), line, message: p.message };
 }
 
-function describeIssue(issue: core.$ZodIssue, doc: Document, path: string[]): string {
-  const got = doc.getIn(path);
-  const shown = got === undefined ? 'nothing' : JSON.stringify(got);
-  switch (issue.code) {
-    case 'invalid_type':
-      return `expected ${issue.expected}, got ${shown}`;
-    case 'too_small':
-      return `expected ${issue.origin === 'array' || issue.origin === 'string' ? 'length ' : ''}at least ${String(issue.minimum)}, got ${shown}`;
-    case 'too_big':
-      return `expected at most ${String(issue.maximum)}, got ${shown}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown}`;
-    case 'invalid_union':
-      return `unexpected value ${shown}`;
-    default:
-      return `${issue.message}${issue.code === 'custom' ? '' : `, got ${shown}`}`;
-  }
-}
-
-function valueLine(doc: Document, lc: LineCounter, path: string[]): number | undefined {
+function valueLine(doc: Document, lc: LineCounter, path: string[], yaml: typeof Yaml): number | undefined {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    if (yaml.isNode(node) && node.range) return lc.linePos(node.range[0]).line;
   }
   return undefined;
 }
 
-function keyLine(doc: Document, lc: LineCounter, parent: string[], key: string): number | undefined {
+function keyLine(doc: Document, lc: LineCounter, parent: string[], key: string, yaml: typeof Yaml): number | undefined {
   const map = parent.length === 0 ? doc.contents : doc.getIn(parent, true);
-  if (isMap(map)) {
+  if (yaml.isMap(map)) {
     for (const pair of map.items) {
-      if (isNode(pair.key) && String(pair.key.toJSON()) === key && pair.key.range) return lc.linePos(pair.key.range[0]).line;
+      if (yaml.isNode(pair.key) && String(pair.key.toJSON()) === key && pair.key.range) return lc.linePos(pair.key.range[0]).line;
     }
   }
-  return valueLine(doc, lc, parent);
+  return valueLine(doc, lc, parent, yaml);
 }
 
 function deepFreeze<T>(value: T): T {

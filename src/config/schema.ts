@@ -1,9 +1,10 @@
-import { z } from 'zod';
 import { parseDuration } from './duration';
+import { arrayOf, boolean, either, field, integer, object, oneOf, optional, recordOf, required, section, string } from './validate';
+import type { Problem, Rule } from './validate';
 
 /**
  * The configuration schema: every key, its type and its default. config.yaml at the repository root
- * documents each of them; keep the two in step. Unknown keys are rejected at every level.
+ * documents each of them (a test keeps the two equal). Unknown keys are rejected at every level.
  */
 
 /** Default HTTP port. 9100-9999 is fully allocated in Prometheus' default-port list; 10847 is outside it. */
@@ -11,73 +12,72 @@ export const DEFAULT_PORT = 10847;
 export const DEFAULT_LISTEN = `0.0.0.0:${DEFAULT_PORT}`;
 
 export const FLOW_LABELS = ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const seconds = parseDuration(value);
+const duration: Rule<number> = (v, path, problems) => {
+  const seconds = parseDuration(v);
   if (seconds === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 60, "90s", "5m" or "1h", got ${JSON.stringify(value)}` });
-    return z.NEVER;
+    problems.push({ path, message: `expected a duration such as 60, "90s", "5m" or "1h", got ${JSON.stringify(v)}` });
+    return 0;
   }
   return seconds;
+};
+
+const listen = string({
+  check: (s) => (parseListen(s) === undefined ? 'expected HOST:PORT (for example "0.0.0.0:10847" or "[::]:10847") with a port from 1 to 65535' : undefined),
 });
 
-const listen = z.string().refine((v) => parseListen(v) !== undefined, {
-  message: 'expected HOST:PORT (for example "0.0.0.0:10847" or "[::]:10847") with a port from 1 to 65535',
+const prefixes = object({
+  ipv4: field(integer(0, 32), 32),
+  ipv6: field(integer(0, 128), 128),
 });
 
-const prefixes = z.strictObject({
-  ipv4: z.number().int().min(0).max(32).default(32),
-  ipv6: z.number().int().min(0).max(128).default(128),
+const FILTER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+const filterEntry = either(
+  (v) => typeof v === 'string',
+  string({ nonEmpty: true }),
+  object({ expr: required(string({ nonEmpty: true }), ''), description: optional(string()) }),
+);
+
+const schema = object({
+  listen: field(listen, DEFAULT_LISTEN),
+  interfaces: field(arrayOf(string({ nonEmpty: true })), () => []),
+  capture: section(
+    object({
+      snaplen: field(integer(64, 262144), 256),
+      buffer_size_mb: field(integer(1, 4096), 64),
+      promiscuous: field(boolean, true),
+      immediate: field(boolean, false),
+      timeout_ms: field(integer(1, 10000), 100),
+      filter: field(string(), ''),
+    }),
+  ),
+  flows: section(
+    object({
+      idle_timeout: field(duration, 60),
+      active_timeout: field(duration, 300),
+      max_flows: field(integer(16, 50_000_000), 500_000),
+      max_series: field(integer(1, 10_000_000), 5_000),
+      labels: field(arrayOf(oneOf(FLOW_LABELS), 1), () => [...FLOW_LABELS]),
+      aggregate: section(object({ src_ip: optional(prefixes), dst_ip: optional(prefixes) })),
+    }),
+  ),
+  filters: field<Record<string, string | { expr: string; description: string | undefined }>>(
+    recordOf((k) => (FILTER_NAME.test(k) ? undefined : 'filter names are letters, digits, "_", "." and "-", starting with a letter or "_"'), filterEntry),
+    () => ({}),
+  ),
+  log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
 });
 
-const filterName = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+export type NetmonConfig = ReturnType<typeof schema>;
 
-const filterEntry = z.union([
-  z.string().min(1),
-  z.strictObject({ expr: z.string().min(1), description: z.string().optional() }),
-]);
-
-export const configSchema = z.strictObject({
-  /** Address of the HTTP server for /metrics, /healthz, /readyz. */
-  listen: listen.default(DEFAULT_LISTEN),
-  /** Interfaces captured by `netmon run`; empty means the first non-loopback interface that is up. */
-  interfaces: z.array(z.string().min(1)).default([]),
-  capture: z
-    .strictObject({
-      /** Bytes kept per packet: netmon only reads headers. */
-      snaplen: z.number().int().min(64).max(262144).default(256),
-      /** Kernel ring buffer per interface, MiB. */
-      buffer_size_mb: z.number().int().min(1).max(4096).default(64),
-      promiscuous: z.boolean().default(true),
-      /** Deliver each packet at once (costs throughput); otherwise batch up to timeout_ms. */
-      immediate: z.boolean().default(false),
-      timeout_ms: z.number().int().min(1).max(10000).default(100),
-      /** Kernel BPF filter applied by libpcap (tcpdump syntax). Empty: capture everything. */
-      filter: z.string().default(''),
-    })
-    .prefault({}),
-  flows: z
-    .strictObject({
-      idle_timeout: duration.default(60),
-      active_timeout: duration.default(300),
-      max_flows: z.number().int().min(16).max(50_000_000).default(200_000),
-      max_series: z.number().int().min(1).max(10_000_000).default(5_000),
-      labels: z.array(z.enum(FLOW_LABELS)).min(1).default([...FLOW_LABELS]),
-      aggregate: z
-        .strictObject({ src_ip: prefixes.optional(), dst_ip: prefixes.optional() })
-        .prefault({}),
-    })
-    .prefault({}),
-  /** Named traffic filters: name -> tcpdump expression (or {expr, description}). */
-  filters: z
-    .record(z.string().regex(filterName, 'filter names are letters, digits, "_", "." and "-", starting with a letter or "_"'), filterEntry)
-    .default({}),
-  log: z
-    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
-    .prefault({}),
-});
-
-export type NetmonConfig = z.output<typeof configSchema>;
+/** Validates parsed YAML (or {} for the defaults); returns the configuration with defaults and the problems. */
+export function validateConfig(raw: unknown): { config: NetmonConfig; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const config = schema(raw ?? {}, [], problems);
+  return { config, problems };
+}
 
 /** Splits HOST:PORT (IPv6 hosts in brackets). Returns undefined when malformed. */
 export function parseListen(value: string): { host: string; port: number } | undefined {

@@ -47,7 +47,7 @@ test('every problem is named by key path and line, in file order', () => {
   const problems = problemsOf('listen: nope\nflows:\n  max_series: abc\n  labels: [src_ip, mac]\nlog: {level: loud}\n');
   assert.equal(problems.length, 4);
   assert.match(problems[0]!, /^1 listen: expected HOST:PORT/);
-  assert.match(problems[1]!, /^3 flows\.max_series: expected number, got "abc"/);
+  assert.match(problems[1]!, /^3 flows\.max_series: expected an integer from 1 to 10000000, got "abc"/);
   assert.match(problems[2]!, /^4 flows\.labels\.1: expected one of "src_ip", .* got "mac"/);
   assert.match(problems[3]!, /^5 log\.level: expected one of .* got "loud"/);
 });
@@ -62,6 +62,7 @@ test('filters accept the string and the mapping form, and reject bad names', () 
   const c = parseConfigText('filters:\n  dns: udp port 53\n  web: {expr: tcp port 80, description: web}\n', 'c.yaml');
   assert.equal(c.filters['dns'], 'udp port 53');
   assert.deepEqual(c.filters['web'], { expr: 'tcp port 80', description: 'web' });
+  assert.match(problemsOf('filters:\n  x: {description: no expr}\n')[0]!, /^2 filters\.x\.expr: required key is missing/);
   assert.match(problemsOf('filters:\n  "a b": udp\n')[0]!, /^2 filters\.a b: invalid name/);
   assert.match(problemsOf('filters:\n  x: {expr: udp, colour: red}\n')[0]!, /filters\.x/);
 });

@@ -48,7 +48,7 @@ test('check-config: exit 0 for a valid file, exit 2 naming every problem by key 
   writeFileSync(bad, 'flows:\n  max_series: -1\n  colour: red\n');
   const r = runNetmon(['check-config', bad]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /bad\.yaml:2: flows\.max_series: expected at least 1, got -1/);
+  assert.match(r.stderr, /bad\.yaml:2: flows\.max_series: expected an integer from 1 to 10000000, got -1/);
   assert.match(r.stderr, /bad\.yaml:3: flows\.colour: unknown key/);
   const syntax = join(dir, 'syntax.yaml');
   writeFileSync(syntax, 'flows:\n  max_series: [1,\n');
