@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { replayThroughput } from './replay-throughput';
 
 const root = join(__dirname, '..', '..');
@@ -21,3 +22,24 @@ const r = replayThroughput(outDir, cli, runs);
 const pps = (s: number) => `${(r.packets / s / 1e6).toFixed(2)} Mpps (${s.toFixed(3)} s)`;
 row('replay 1M packets, 800 flows', pps(r.netmonSeconds), `tcpdump -r -w /dev/null: ${pps(r.tcpdumpSeconds)}`, `${(r.netmonSeconds / r.tcpdumpSeconds).toFixed(2)}x tcpdump's time`);
 row('replay, 20 named filters', pps(r.netmonFiltersSeconds), `netmon without filters: ${r.netmonSeconds.toFixed(3)} s`, `${(r.netmonFiltersSeconds / r.netmonSeconds).toFixed(2)}x`);
+
+async function live(): Promise<void> {
+  const skip = liveBenchSkipReason();
+  if (skip !== undefined) return row('live capture (netmon run)', `skipped: ${skip}`, '-', '-');
+  const f = await liveCaptureBench(cli);
+  const pick = (scrape: boolean) =>
+    f.runs.find((x) => x.interfaces === 1 && x.rate === 'topspeed' && x.scrape === scrape && (x.senders ?? 1) === 1 && x.bufferMb === undefined)!;
+  const a = pick(false);
+  const b = pick(true);
+  row('live run, 60-byte frames, 10k flows, topspeed', `${a.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, ${a.counted}/${a.sent} counted, ${a.dropped} dropped`, `tcpreplay ${(a.sendPps / 1e3).toFixed(0)}k pps`, `max loss-free ${(f.maxLossFreePps / 1e3).toFixed(0)}k pps`);
+  row('live run + scrape 4/s, 10k series', `${b.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, scrape p50 ${b.scrapes!.p50Ms.toFixed(0)} ms, ${b.dropped} dropped`, `without scraping ${a.cpuUsPerPacket.toFixed(2)} µs`, `${(b.cpuUsPerPacket / a.cpuUsPerPacket).toFixed(2)}x`);
+  row('live run, 2 interfaces', `${(f.maxLossFreePpsTwoInterfaces / 1e3).toFixed(0)}k pps aggregate loss-free`, '-', '-');
+  process.stdout.write(`\n${formatLiveRuns(f)}\n`);
+}
+
+if (process.argv.includes('--no-live')) process.exitCode = 0;
+else
+  live().catch((err: unknown) => {
+    process.stderr.write(`live capture benchmark failed: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  });

@@ -1,0 +1,150 @@
+/**
+ * Process-side helpers of the live-capture benchmark: start `netmon run` and wait until it is ready,
+ * read its CPU time and RSS from /proc, scrape /metrics once or at a fixed rate in the background.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** Clock ticks per second of /proc/PID/stat utime/stime (USER_HZ: 100 on every Linux ABI in use). */
+const USER_HZ = 100;
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+/** User + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+}
+
+/** Resident set size in bytes (/proc/PID/status VmRSS). */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  return m === null ? 0 : Number(m[1]) * 1024;
+}
+
+/** Value of one sample `name{labels}` in exposition text (exact match of the series text), or undefined. */
+export function sampleValue(text: string, series: string): number | undefined {
+  const at = text.indexOf(`\n${series} `);
+  if (at < 0) return undefined;
+  const start = at + series.length + 2;
+  return Number(text.slice(start, text.indexOf('\n', start)));
+}
+
+export interface LiveNetmon {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly base: string;
+  stderr(): string;
+  scrape(): Promise<string>;
+  /** SIGTERM and wait (SIGKILL after 10 s); resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `node CLI run ARGS --listen 127.0.0.1:PORT` and waits (up to 20 s) for /readyz 200. */
+export async function startLiveNetmon(cli: string, args: readonly string[]): Promise<LiveNetmon> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [cli, 'run', ...args, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-8000)));
+  const scrape = async (): Promise<string> => {
+    const r = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(30_000) });
+    if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
+    return r.text();
+  };
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code] = (await exited) as [number | null];
+    clearTimeout(t);
+    return code;
+  };
+  const end = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`netmon exited ${child.exitCode}: ${err}`);
+    const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    if (r?.status === 200) break;
+    if (Date.now() > end) {
+      await stop();
+      throw new Error(`netmon not ready within 20 s: ${err}`);
+    }
+    await sleep(50);
+  }
+  return { child, pid: child.pid!, base, stderr: () => err, scrape, stop };
+}
+
+export interface ScrapeFigures {
+  scrapes: number;
+  /** Ticks skipped because the previous scrape was still running. */
+  skipped: number;
+  p50Ms: number;
+  maxMs: number;
+  /** Size of the last exposition, bytes. */
+  bytes: number;
+}
+
+/** Scrapes /metrics `hz` times a second (never two at once) until stop(). */
+export class ScrapeLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private readonly times: number[] = [];
+  private skipped = 0;
+  private bytes = 0;
+  private error: Error | undefined;
+  /** Text of the latest completed scrape and when it completed (performance.now()). */
+  lastText: string | undefined;
+  lastAt = 0;
+
+  constructor(private readonly netmon: LiveNetmon, private readonly hz: number) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), 1000 / this.hz);
+  }
+
+  private tick(): void {
+    if (this.inFlight !== undefined) {
+      this.skipped++;
+      return;
+    }
+    const t0 = performance.now();
+    this.inFlight = this.netmon.scrape().then(
+      (text) => {
+        this.lastAt = performance.now();
+        this.times.push(this.lastAt - t0);
+        this.bytes = text.length;
+        this.lastText = text;
+      },
+      (err: unknown) => {
+        this.error ??= err as Error;
+      },
+    ).finally(() => {
+      this.inFlight = undefined;
+    });
+  }
+
+  async stop(): Promise<ScrapeFigures> {
+    clearInterval(this.timer);
+    await this.inFlight;
+    if (this.error !== undefined) throw this.error;
+    const t = [...this.times].sort((a, b) => a - b);
+    return { scrapes: t.length, skipped: this.skipped, p50Ms: t[Math.floor(t.length / 2)] ?? 0, maxMs: t[t.length - 1] ?? 0, bytes: this.bytes };
+  }
+}
