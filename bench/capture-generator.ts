@@ -39,6 +39,28 @@ interface FlowTemplate {
   dport: number;
   /** Relative weight: a few heavy flows carry most packets, as on real links. */
   weight: number;
+  /** What was written for this flow (the oracle for tests). */
+  packets: number;
+  bytes: number;
+}
+
+/** One normal flow as written: key fields in netmon's text form, and its exact counts. */
+export interface GeneratedFlow {
+  srcIp: string;
+  dstIp: string;
+  proto: number;
+  srcPort: number;
+  dstPort: number;
+  packets: number;
+  bytes: number;
+}
+
+function ipText(bytes: number[]): string {
+  if (bytes.length === 4) return bytes.join('.');
+  const hex = [];
+  for (let i = 0; i < 16; i += 2) hex.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  // The URL parser prints IPv6 hosts in the RFC 5952 canonical form.
+  return new URL(`http://[${hex.join(':')}]/`).hostname.slice(1, -1);
 }
 
 const SIZES = [60, 66, 74, 128, 256, 576, 1024, 1280, 1514];
@@ -58,6 +80,8 @@ function makeFlows(n: number, rand: () => number): FlowTemplate[] {
       sport: 1024 + ((rand() * 60000) | 0),
       dport: [80, 443, 53, 5432, 6379, 8080][(rand() * 6) | 0]!,
       weight: 1 / (1 + i), // Zipf-like
+      packets: 0,
+      bytes: 0,
     });
   }
   return flows;
@@ -103,8 +127,8 @@ function writeFrame(out: Buffer, off: number, f: FlowTemplate, wireLen: number, 
   return capLen;
 }
 
-/** Generates the capture; returns the number of packets written. */
-export function generateCapture(path: string, o: GeneratorOptions): number {
+/** Generates the capture; returns the number of packets written and the normal flows' exact counts. */
+export function generateCapture(path: string, o: GeneratorOptions): { packets: number; flows: GeneratedFlow[] } {
   const rand = rng(o.seed);
   const flows = makeFlows(o.flows, rand);
   const cumulative: number[] = [];
@@ -125,7 +149,7 @@ export function generateCapture(path: string, o: GeneratorOptions): number {
   used = 24;
   const all = o.packets + o.floodPackets;
   const floodEvery = o.floodPackets > 0 ? all / o.floodPackets : Infinity;
-  const flood: FlowTemplate = { ipv6: false, proto: 6, src: [0, 0, 0, 0], dst: [198, 18, 0, 1], sport: 0, dport: 0, weight: 0 };
+  const flood: FlowTemplate = { ipv6: false, proto: 6, src: [0, 0, 0, 0], dst: [198, 18, 0, 1], sport: 0, dport: 0, weight: 0, packets: 0, bytes: 0 };
   let nextFlood = 0;
   let usec = 0;
   for (let n = 0; n < all; n++) {
@@ -152,6 +176,8 @@ export function generateCapture(path: string, o: GeneratorOptions): number {
       }
       f = flows[lo]!;
       wireLen = Math.max(SIZES[(rand() * SIZES.length) | 0]!, f.ipv6 ? 74 : 60);
+      f.packets++;
+      f.bytes += wireLen;
     }
     usec += 1 + ((rand() * 20) | 0);
     const hdr = used;
@@ -164,7 +190,12 @@ export function generateCapture(path: string, o: GeneratorOptions): number {
   }
   flush();
   closeSync(fd);
-  return all;
+  return {
+    packets: all,
+    flows: flows
+      .filter((f) => f.packets > 0)
+      .map((f) => ({ srcIp: ipText(f.src), dstIp: ipText(f.dst), proto: f.proto, srcPort: f.sport, dstPort: f.dport, packets: f.packets, bytes: f.bytes })),
+  };
 }
 
 function main(argv: string[]): void {
@@ -177,7 +208,7 @@ function main(argv: string[]): void {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : dflt;
   };
-  const n = generateCapture(out, {
+  const { packets: n } = generateCapture(out, {
     packets: opt('packets', 1_000_000),
     flows: opt('flows', 800),
     floodPackets: opt('flood', 0),

@@ -44,6 +44,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
 
   started = true;
   let exitCode = 0;
+  const startedAt = performance.now();
   for (const reader of readers) {
     const onPacket = pipeline.addInterface(basename(reader.path));
     try {
@@ -61,7 +62,9 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   }
   // Expire what the capture's last timestamp ends, so the output shows the flows active at that moment.
   pipeline.flows.advance(pipeline.lastTs);
-  log.info({ files: opts.files.length, flows_active: pipeline.flows.stats.activeFlows }, 'replay finished');
+  const seconds = (performance.now() - startedAt) / 1000;
+  const packets = pipeline.interfaces.reduce((n, i) => n + i.packets, 0);
+  log.info({ files: opts.files.length, packets, seconds, packets_per_second: Math.round(packets / seconds), flows_active: pipeline.flows.stats.activeFlows, max_rss_bytes: process.resourceUsage().maxRSS * 1024 }, 'replay finished');
 
   if (http !== undefined && server !== undefined) {
     const signal = await http.shutdownSignal();
