@@ -16,6 +16,8 @@ export interface GeneratorOptions {
   floodPackets: number;
   seed: number;
   snaplen: number;
+  /** Every normal flow equally likely (default: Zipf-like, a few heavy flows). */
+  uniform?: boolean;
 }
 
 /** A small, fast, seedable PRNG (mulberry32). */
@@ -65,7 +67,7 @@ function ipText(bytes: number[]): string {
 
 const SIZES = [60, 66, 74, 128, 256, 576, 1024, 1280, 1514];
 
-function makeFlows(n: number, rand: () => number): FlowTemplate[] {
+function makeFlows(n: number, rand: () => number, uniform: boolean): FlowTemplate[] {
   const flows: FlowTemplate[] = [];
   for (let i = 0; i < n; i++) {
     const ipv6 = rand() < 0.2;
@@ -79,7 +81,7 @@ function makeFlows(n: number, rand: () => number): FlowTemplate[] {
       dst: ipv6 ? v6() : v4(),
       sport: 1024 + ((rand() * 60000) | 0),
       dport: [80, 443, 53, 5432, 6379, 8080][(rand() * 6) | 0]!,
-      weight: 1 / (1 + i), // Zipf-like
+      weight: uniform ? 1 : 1 / (1 + i), // Zipf-like unless uniform
       packets: 0,
       bytes: 0,
     });
@@ -130,7 +132,7 @@ function writeFrame(out: Buffer, off: number, f: FlowTemplate, wireLen: number, 
 /** Generates the capture; returns the number of packets written and the normal flows' exact counts. */
 export function generateCapture(path: string, o: GeneratorOptions): { packets: number; flows: GeneratedFlow[] } {
   const rand = rng(o.seed);
-  const flows = makeFlows(o.flows, rand);
+  const flows = makeFlows(o.flows, rand, o.uniform === true);
   const cumulative: number[] = [];
   let total = 0;
   for (const f of flows) cumulative.push((total += f.weight));

@@ -78,7 +78,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   } else {
     // The flow families render first: that is when the flow table settles which flows have series.
     const flowText = pipeline.flows.renderFlowFamilies();
-    process.stdout.write(renderFamilies(families) + flowText);
+    process.stdout.write(renderFamilies(families));
+    process.stdout.write(flowText);
   }
   return exitCode;
 }

@@ -552,14 +552,17 @@ export class FlowTable {
     this.stats.seriesExported = e;
   }
 
-  /** Rebalances the series budget, then renders netmon_flow_packets_total and netmon_flow_bytes_total. */
-  renderFlowFamilies(): string {
+  /**
+   * Rebalances the series budget, then renders netmon_flow_packets_total and netmon_flow_bytes_total
+   * as exposition text bytes (ASCII), owned by the caller.
+   */
+  renderFlowFamilies(): Buffer {
     this.rebalance();
     const n = this.exportedCount;
     const w = this.writer;
     w.reset();
     writeCounterFamily(w, FLOW_PACKETS_FAMILY, FLOW_PACKETS_HELP, this.labelText, this.shownPackets, this.exported, n, this.overflowLabels, this.stats.overflowPackets);
     writeCounterFamily(w, FLOW_BYTES_FAMILY, FLOW_BYTES_HELP, this.labelText, this.shownBytes, this.exported, n, this.overflowLabels, this.stats.overflowBytes);
-    return w.finish();
+    return w.take();
   }
 }

@@ -7,8 +7,8 @@ import { NetmonError } from '../errors';
 /** What the HTTP layer needs from the rest of netmon: no business logic lives here. */
 export interface HttpSources {
   readonly version: string;
-  /** Renders the whole exposition at scrape time. */
-  renderMetrics(): Promise<string>;
+  /** Renders the whole exposition at scrape time, as chunks sent in order (no concatenation of large texts). */
+  renderMetrics(): Promise<ReadonlyArray<string | Buffer>>;
   readonly metricsContentType: string;
   /** Ready once capture is open or a replay has started. */
   isReady(): boolean;
@@ -21,9 +21,11 @@ export function createApp(src: HttpSources, log: Logger): express.Express {
   app.disable('x-powered-by');
   app.get('/metrics', (_req, res) => {
     src.renderMetrics().then(
-      (text) => {
+      (chunks) => {
         res.setHeader('Content-Type', src.metricsContentType);
-        res.end(text);
+        res.setHeader('Content-Length', chunks.reduce((n, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.length), 0));
+        for (const c of chunks) res.write(c);
+        res.end();
       },
       (err: unknown) => {
         log.error({ err }, 'rendering /metrics failed');

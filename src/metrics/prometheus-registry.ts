@@ -4,8 +4,8 @@ import type { Family, HistogramSample } from './family';
 
 const LINT_FAILING_DEFAULTS = ['netmon_nodejs_active_handles_total', 'netmon_nodejs_active_requests_total', 'netmon_nodejs_active_resources_total'];
 
-/** Renders text that is not in the registry (the per-flow families, written directly for speed). */
-export type TextSource = () => string;
+/** Renders exposition text that is not in the registry (the per-flow families, written directly as bytes for speed). */
+export type TextSource = () => Buffer;
 
 /**
  * The prom-client adapter: each catalog family becomes a registry entry whose get() reads the family
@@ -30,13 +30,12 @@ export class PrometheusExposition {
   }
 
   /**
-   * The whole exposition. The direct text sources render first: the flow table decides the exported
+   * The whole exposition, as chunks to send in order. The direct text sources render first: the flow table decides the exported
    * series when it renders, and the self-metrics read after it (netmon_flow_series...) must agree.
    */
-  async render(): Promise<string> {
-    let direct = '';
-    for (const source of this.textSources) direct += source();
-    return (await this.registry.metrics()) + direct;
+  async render(): Promise<Array<string | Buffer>> {
+    const direct = this.textSources.map((source) => source());
+    return [await this.registry.metrics(), ...direct];
   }
 }
 

@@ -59,14 +59,14 @@ test('SYN flood: series within budget, normal flows exact, memory bounded', () =
     if (ts >= 1_700_000_000 + nextRender) {
       // A scrape every second of packet time.
       nextRender++;
-      const text = t.renderFlowFamilies();
+      const text = t.renderFlowFamilies().toString();
       renders++;
       maxSeen = Math.max(maxSeen, t.stats.seriesExported);
       assert.ok(text.length > 0);
     }
   }
   const elapsedNs = Number(process.hrtime.bigint() - start);
-  const text = t.renderFlowFamilies();
+  const text = t.renderFlowFamilies().toString();
   const rss = process.memoryUsage().rss;
 
   const pk = new Map<string, number>();

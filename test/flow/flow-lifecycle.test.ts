@@ -70,7 +70,7 @@ test('active timeout cuts a long flow into records; the flow and its series cont
   }
   // Hand oracle: cut at t=5 (records 0..4) and t=10 (5..9); 10..12 ends at endAll.
   const sum = (a: number, b: number) => { let x = 0; for (let s = a; s <= b; s++) x += 100 + s; return x; };
-  const text = t.renderFlowFamilies();
+  const text = t.renderFlowFamilies().toString();
   assert.match(text, /netmon_flow_packets_total\{src_ip="10\.1\.1\.1",dst_ip="10\.2\.2\.2",proto="udp",src_port="4000",dst_port="4001"\} 13\n/);
   assert.ok(text.includes(`dst_port="4001"} ${total}\n`), 'byte series continues across cuts');
   t.endAll();

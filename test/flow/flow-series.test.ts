@@ -79,7 +79,7 @@ test('under budget every flow has its own exact series; HELP/TYPE present; promt
   feed(t, '10.0.0.1', '10.0.0.2', 6, 40000, 443, 60, 2);
   feed(t, '2001:db8::1', '2001:db8:0:0:1:0:0:1', 17, 5353, 53, 90, 2);
   feed(t, '10.0.0.3', '10.0.0.4', 1, 0, 0, 98, 3);
-  const text = t.renderFlowFamilies();
+  const text = t.renderFlowFamilies().toString();
   const p = parse(text);
   assert.equal(p.type.get('netmon_flow_packets_total'), 'counter');
   assert.equal(p.type.get('netmon_flow_bytes_total'), 'counter');
@@ -104,7 +104,7 @@ test('admission favours heavy flows; one-packet flows stay in the overflow serie
   const f = (s: string, len: number, ts: number, dp = 80) => { feed(t, s, '10.9.9.9', 6, 1234, dp, len, ts); total++; totalBytes += len; };
   for (let i = 0; i < 200; i++) f(`172.16.0.${i}`, 60, 0.001 * i); // one-packet flows, all before the heavy ones
   for (let i = 0; i < 10; i++) { f('10.0.0.1', 1500, 1 + i); f('10.0.0.2', 1000, 1 + i); f('10.0.0.3', 100, 1 + i); }
-  const p = parse(t.renderFlowFamilies());
+  const p = parse(t.renderFlowFamilies().toString());
   const pk = p.samples.get('netmon_flow_packets_total')!;
   assert.equal(pk.get(lbl('10.0.0.1', '10.9.9.9', 'tcp', 1234, 80)), 10);
   assert.equal(pk.get(lbl('10.0.0.2', '10.9.9.9', 'tcp', 1234, 80)), 10);
@@ -123,27 +123,27 @@ test('hysteresis: a slightly heavier challenger does not take a series, a much h
   const send = (src: string, n: number, len: number, ts: number) => { for (let i = 0; i < n; i++) feed(t, src, '10.9.9.9', 17, 1, 1, len, ts); };
   send('10.0.0.1', 10, 1000, 1);
   send('10.0.0.2', 2, 100, 1);
-  let pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  let pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([pk.get(A), pk.get(B), pk.get(OTHER5)], [10, undefined, 2]);
   // Window 2: B a bit heavier than A (A's score 5000+10000, B's 16000 < 2 x 15000): A keeps its series.
   send('10.0.0.1', 10, 1000, 2);
   send('10.0.0.2', 16, 1000, 2);
-  pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([pk.get(A), pk.get(B), pk.get(OTHER5)], [20, undefined, 18]);
   // Window 3: A silent, B heavy: B takes the series at this render. Its traffic so far was counted
   // while it had no series, so it stays in overflow and B's series starts at 0.
   send('10.0.0.2', 40, 1000, 3);
-  pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([pk.get(A), pk.get(B), pk.get(OTHER5)], [undefined, 0, 58]);
   send('10.0.0.2', 3, 1000, 3.5);
   // Window 4: A comes back heavy, B stops: A regains its series, continuing from 20, not 0; its
   // window-4 packets were sent while it had no series, so they are in overflow. B loses its series,
   // which froze at the 0 last shown: its 3 packets since went to overflow.
   send('10.0.0.1', 100, 1500, 4);
-  pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([pk.get(A), pk.get(B), pk.get(OTHER5)], [20, undefined, 161]);
   send('10.0.0.1', 5, 1500, 5);
-  pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([pk.get(A), pk.get(B), pk.get(OTHER5)], [25, undefined, 161]);
   assert.equal(t.stats.seriesDemoted, 2);
 });
@@ -162,7 +162,7 @@ test('randomised: every packet is counted exactly once across series; no series 
       feed(t, `10.0.${f}.1`, '10.255.0.1', 6, 1000 + f, 443, 100, (ts += 0.01));
       total++;
     }
-    const pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+    const pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
     assert.ok(pk.size <= 21);
     for (const [k, v] of pk) {
       const prev = last.get(k);
@@ -181,10 +181,10 @@ test('an ended flow loses its series without being folded into overflow', () => 
   for (let i = 0; i < 5; i++) feed(t, '10.0.0.1', '10.0.0.9', 6, 1, 2, 100, i);
   feed(t, '10.0.0.2', '10.0.0.9', 6, 1, 2, 100, 4);
   feed(t, '10.0.0.2', '10.0.0.9', 6, 1, 2, 100, 4);
-  let pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  let pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([...pk.entries()].sort(), [[lbl('10.0.0.1', '10.0.0.9', 'tcp', 1, 2), 5], [OTHER5, 2]].sort());
   t.advance(20);
-  pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([...pk.entries()], [[OTHER5, 2]]);
 });
 
@@ -202,7 +202,7 @@ test('aggregation: labels drop fields at the key level (fewer flows), prefixes b
   feed(t, '2001:db8:abcd:12::1', '2001:db8::2', 6, 1, 443, 80, 1);
   feed(t, '2001:db8:abcd:ffff::9', '2001:db8::2', 6, 2, 443, 80, 1);
   assert.equal(t.stats.activeFlows, 3);
-  const by = parse(t.renderFlowFamilies()).samples.get('netmon_flow_bytes_total')!;
+  const by = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_bytes_total')!;
   assert.deepEqual([...by.entries()].sort(), [
     ['src_ip="10.1.2.0/24",dst_ip="192.0.2.1",dst_port="443"', 600],
     ['src_ip="10.1.3.0/24",dst_ip="192.0.2.1",dst_port="443"', 50],
@@ -219,7 +219,7 @@ test('aggregation without address labels merges IPv4 and IPv6 (no duplicate labe
   feed(t, '10.0.0.1', '10.0.0.2', 6, 5, 443, 100, 1);
   feed(t, '2001:db8::1', '2001:db8::2', 6, 6, 443, 100, 1);
   feed(t, '2001:db8::1', '2001:db8::2', 17, 6, 443, 100, 1);
-  const pk = parse(t.renderFlowFamilies()).samples.get('netmon_flow_packets_total')!;
+  const pk = parse(t.renderFlowFamilies().toString()).samples.get('netmon_flow_packets_total')!;
   assert.deepEqual([...pk.entries()].sort(), [
     ['proto="other",dst_port="other"', 0],
     ['proto="tcp",dst_port="443"', 2],
