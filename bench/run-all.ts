@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { replayThroughput } from './replay-throughput';
+import { scrapeRender } from './scrape-render';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli.js');
@@ -23,6 +24,12 @@ const pps = (s: number) => `${(r.packets / s / 1e6).toFixed(2)} Mpps (${s.toFixe
 row('replay 1M packets, 800 flows', pps(r.netmonSeconds), `tcpdump -r -w /dev/null: ${pps(r.tcpdumpSeconds)}`, `${(r.netmonSeconds / r.tcpdumpSeconds).toFixed(2)}x tcpdump's time`);
 row('replay, 20 named filters', pps(r.netmonFiltersSeconds), `netmon without filters: ${r.netmonSeconds.toFixed(3)} s`, `${(r.netmonFiltersSeconds / r.netmonSeconds).toFixed(2)}x`);
 
+async function scrapes(): Promise<void> {
+  for (const s of await scrapeRender(cli, outDir)) {
+    row(`scrape /metrics, ${s.series} flow series`, `median ${s.medianMs.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms`, `${(s.bytes / 1e6).toFixed(1)} MB`, '-');
+  }
+}
+
 async function live(): Promise<void> {
   const skip = liveBenchSkipReason();
   if (skip !== undefined) return row('live capture (netmon run)', `skipped: ${skip}`, '-', '-');
@@ -37,9 +44,12 @@ async function live(): Promise<void> {
   process.stdout.write(`\n${formatLiveRuns(f)}\n`);
 }
 
-if (process.argv.includes('--no-live')) process.exitCode = 0;
-else
-  live().catch((err: unknown) => {
-    process.stderr.write(`live capture benchmark failed: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  });
+async function main(): Promise<void> {
+  await scrapes();
+  if (!process.argv.includes('--no-live')) await live();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`benchmark failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
