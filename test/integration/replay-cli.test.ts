@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, PROTO, sctp, tcp, TCP_FLAGS, udp } from '../support/frames';
-import { flowsByKey, parseExposition, runNetmon } from '../support/netmon-cli';
+import { flowsByKey, parseExposition, runNetmon, startNetmon } from '../support/netmon-cli';
 import { writePcap, writePcapng } from '../support/pcap-writer';
 import type { PcapPacket } from '../support/pcap-writer';
 
@@ -158,4 +158,47 @@ test('a file that is not a capture is refused with exit 2 and one message', () =
   assert.equal(r.code, 2);
   assert.match(r.stderr, /notes\.txt: not a pcap or pcapng capture/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('--speed original follows the packet timestamps and gives the same flows', () => {
+  const file = join(dir, 'paced.pcap');
+  // Three packets spread over 1.2 s of capture time.
+  const frame = eth4(ipv4({ src: A, dst: B, proto: PROTO.UDP }, udp({ sport: 1, dport: 2 })));
+  writePcap(file, [0, 0.6, 1.2].map((dt) => ({ data: frame, ts: 1_700_000_000 + dt })), { linkType: 1 });
+  const t0 = Date.now();
+  const r = runNetmon(['replay', file, '--speed', 'original', '--format', 'flows-json', '--log-level', 'silent']);
+  const elapsed = Date.now() - t0;
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(elapsed >= 1150, `took ${elapsed} ms, at least the 1.2 s the capture spans`);
+  assert.deepEqual(Object.fromEntries(flowsByKey(r.stdout)), { [`${A} ${B} 17 1 2`]: { packets: 3, bytes: 3 * frame.length } });
+});
+
+test('several files replay in order, each counted under its own interface label', () => {
+  const r = runNetmon(['replay', pcapFile, join(dir, 'mixed.pcapng'), '--log-level', 'silent']);
+  assert.equal(r.code, 0, r.stderr);
+  const m = parseExposition(r.stdout);
+  assert.equal(m.get('netmon_packets_total{interface="mixed.pcap"}'), all.length);
+  assert.equal(m.get('netmon_packets_total{interface="mixed.pcapng"}'), all.length);
+});
+
+test('--serve keeps serving /metrics after the replay until SIGTERM, then exits 0', async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = startNetmon(['replay', pcapFile, '--serve', '--listen', `127.0.0.1:${port}`, '--log-level', 'silent']);
+  try {
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('netmon_flow_packets_total{'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((res) => res.text(), () => '');
+    }
+    const m = parseExposition(text);
+    assert.equal(m.get('netmon_packets_total{interface="mixed.pcap"}'), all.length);
+    assert.ok(m.has('netmon_process_resident_memory_bytes'), 'prom-client process metrics with the netmon_ prefix');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.match(await (await fetch(`http://127.0.0.1:${port}/`)).text(), /href="metrics"/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  assert.equal(code, 0);
 });
