@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { filterCost } from './filter-cost';
 import { floodMemory } from './flood-memory';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { replayThroughput } from './replay-throughput';
@@ -46,6 +47,8 @@ async function live(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const fc = filterCost();
+  row('named filter predicate, 20 typical expressions', `${fc.meanNs.toFixed(1)} ns per packet per filter`, '-', '-');
   const f = floodMemory(cli, outDir);
   row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB, ${f.flowSeries} flow series`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps`);
   await scrapes();

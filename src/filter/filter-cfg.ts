@@ -1,0 +1,197 @@
+import type { Arith, Bool } from './filter-ir';
+import { topoOrder } from './cfg-order';
+import { pullups } from './filter-pullup';
+
+/**
+ * The filter as a control-flow graph of tests, shaped like the BPF libpcap generates, then
+ * simplified the way libpcap's optimizer (optimize.c, opt_j / fold_edge) does.
+ *
+ * Why bother: a load past the captured length rejects the packet only if it is still executed
+ * after optimization. `dst host 1.2.3.4 or tcp dst portrange 1-1024 or not src net 10.1.2`
+ * never loads the TCP port of an IPv6 packet in tcpdump, because the optimizer threads the
+ * IPv6 path past tests whose outcome it already knows. So we do the same transformations:
+ *  - an edge into a test whose outcome is implied by a test on every path to that edge (same
+ *    value and same comparison; or "value == c1" taken and the test is "value == c2") jumps
+ *    straight to the known successor;
+ *  - a test whose two successors are the same is bypassed;
+ *  - or_pullup()/and_pullup() move a test of an already tested value up a chain (pullups).
+ * and keep tests the optimizer keeps (a test shared by paths where it matters and paths where
+ * it does not stays, and runs on all of them). Checked against tcpdump by
+ * test/integration/filter-oracle.test.ts on truncated packets. This reproduces libpcap 1.10.3
+ * also where its pull-up is wrong (see the unit test "pull-up bug"), by design: netmon's counts
+ * must equal tcpdump's. Residual differences (pass ordering details of optimize.c) only affect
+ * packets cut inside their headers.
+ */
+export interface Test {
+  /** `e`: the EtherType; otherwise a load/arithmetic expression. */
+  a: Arith | 'e';
+  op: 'eq' | 'gt' | 'ge';
+  b: Arith;
+  /** Identity of the compared value and of the whole test, for the optimizer's facts. */
+  aKey: string;
+  key: string;
+}
+
+/** Node ids: 0 = no match, 1 = match, >= 2 tests. */
+export interface Cfg {
+  root: number;
+  /** The entry test before optimization (its loads still run, see codegen). */
+  firstRoot: number;
+  tests: Test[]; // indexed by node id (0 and 1 unused)
+  jt: number[];
+  jf: number[];
+}
+
+function mkTest(a: Arith | 'e', op: Test['op'], b: Arith): Test {
+  const aKey = a === 'e' ? 'e' : JSON.stringify(a);
+  return { a, op, b, aKey, key: `${aKey}|${op}|${JSON.stringify(b)}` };
+}
+
+function constRel(op: Test['op'], x: number, y: number): boolean {
+  return op === 'eq' ? x === y : op === 'gt' ? x > y : x >= y;
+}
+
+export function buildCfg(expr: Bool): Cfg {
+  const g: Cfg = { root: 0, firstRoot: 0, tests: [undefined as unknown as Test, undefined as unknown as Test], jt: [0, 1], jf: [0, 1] };
+  const node = (t: Test, jt: number, jf: number): number => {
+    g.tests.push(t);
+    g.jt.push(jt);
+    g.jf.push(jf);
+    return g.tests.length - 1;
+  };
+  // Continuation-style short-circuit compilation: each sub-expression is emitted once.
+  const compile = (b: Bool, T: number, F: number): number => {
+    switch (b.k) {
+      case 'const': return b.v ? T : F;
+      case 'and': return compile(b.a, compile(b.b, T, F), F);
+      case 'or': return compile(b.a, T, compile(b.b, T, F));
+      case 'not': return compile(b.a, F, T);
+      case 'et': return node(mkTest('e', 'eq', { k: 'num', v: b.v }), T, F);
+      case 'rel': {
+        const [t, f] = b.neg ? [F, T] : [T, F];
+        if (b.a.k === 'num' && b.b.k === 'num') return constRel(b.op, b.a.v, b.b.v) ? t : f;
+        return node(mkTest(b.a, b.op, b.b), t, f);
+      }
+    }
+  };
+  g.root = compile(expr, 1, 0);
+  g.firstRoot = g.root;
+  optimize(g);
+  return g;
+}
+
+function push(m: Map<string, number[]>, k: string, v: number): void {
+  const l = m.get(k);
+  if (l === undefined) m.set(k, [v]);
+  else l.push(v);
+}
+
+const MAX_ROUNDS = 1000;
+
+/**
+ * Above this many tests (about 250 host or port primitives) the pull-ups are skipped: their
+ * dominator sets cost O(tests^2 / 32) per pass. Such filters keep the edge threading, so they
+ * can differ from tcpdump only on packets cut inside their headers.
+ */
+const MAX_PULLUP_TESTS = 3000;
+
+function optimize(g: Cfg): void {
+  const big = g.tests.length > MAX_PULLUP_TESTS;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const threaded = optimizeOnce(g);
+    const bypassed = bypassEqual(g);
+    const pulled = big ? false : pullups(g);
+    if (!threaded && !bypassed && !pulled) return;
+  }
+}
+
+/**
+ * Bottom-up sweep: a test whose two successors are the same is skipped by its predecessors.
+ * Children are settled before parents, so chains of such tests collapse in one sweep (the
+ * top-down threading pass alone would need one pass per level).
+ */
+function bypassEqual(g: Cfg): boolean {
+  const order = topoOrder(g);
+  const skip = (k: number): number => (k >= 2 && g.jt[k] === g.jf[k] ? g.jt[k]! : k);
+  let changed = false;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!;
+    const t = skip(g.jt[n]!);
+    const f = skip(g.jf[n]!);
+    if (t !== g.jt[n] || f !== g.jf[n]) changed = true;
+    g.jt[n] = t;
+    g.jf[n] = f;
+  }
+  while (g.root >= 2 && g.jt[g.root] === g.jf[g.root]) {
+    g.root = g.jt[g.root]!;
+    changed = true;
+  }
+  return changed;
+}
+
+/**
+ * One pass: compute the facts holding on every path into each test (bit 2m+1: test m was true,
+ * bit 2m: false), then retarget edges past tests those facts decide. True if anything changed.
+ */
+function optimizeOnce(g: Cfg): boolean {
+  const order = topoOrder(g);
+  const words = (2 * g.tests.length + 31) >>> 5;
+  const sameKey = new Map<string, number[]>();
+  const eqByValue = new Map<string, number[]>();
+  for (const n of order) {
+    const t = g.tests[n]!;
+    push(sameKey, t.key, n);
+    if (t.op === 'eq' && t.b.k === 'num') push(eqByValue, t.aKey, n);
+  }
+  const has = (f: Uint32Array, bit: number): boolean => (f[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  /** Successor of `target` implied by facts `f`, or -1 (libpcap fold_edge()). */
+  const decided = (f: Uint32Array, target: number): number => {
+    const t = g.tests[target]!;
+    for (const m of sameKey.get(t.key) ?? []) {
+      if (has(f, 2 * m + 1)) return g.jt[target]!;
+      if (has(f, 2 * m)) return g.jf[target]!;
+    }
+    if (t.op === 'eq' && t.b.k === 'num') {
+      for (const m of eqByValue.get(t.aKey) ?? []) {
+        if (has(f, 2 * m + 1) && (g.tests[m]!.b as { v: number }).v !== t.b.v) return g.jf[target]!;
+      }
+    }
+    return -1;
+  };
+  const facts = new Map<number, Uint32Array>();
+  if (g.root >= 2) facts.set(g.root, new Uint32Array(words));
+  let changed = false;
+  for (const n of order) {
+    // A test no longer reached by any retargeted edge is dead: its edges must not weaken the
+    // facts of its successors.
+    const inFacts = facts.get(n);
+    if (inFacts === undefined) continue;
+    facts.delete(n);
+    for (const sense of [true, false]) {
+      const edge = inFacts.slice();
+      const bit = 2 * n + (sense ? 1 : 0);
+      edge[bit >>> 5]! |= 1 << (bit & 31);
+      let target = sense ? g.jt[n]! : g.jf[n]!;
+      // Thread the edge past tests it already knows the outcome of, or whose branches agree.
+      for (let guard = 0; target >= 2 && guard < 100000; guard++) {
+        const next = g.jt[target] === g.jf[target] ? g.jt[target]! : decided(edge, target);
+        if (next < 0) break;
+        target = next;
+        changed = true;
+      }
+      if (sense) g.jt[n] = target;
+      else g.jf[n] = target;
+      if (target >= 2) {
+        const cur = facts.get(target);
+        if (cur === undefined) facts.set(target, edge);
+        else for (let i = 0; i < words; i++) cur[i]! &= edge[i]!;
+      }
+    }
+  }
+  // The root itself may be a test with equal branches.
+  while (g.root >= 2 && g.jt[g.root] === g.jf[g.root]) {
+    g.root = g.jt[g.root]!;
+    changed = true;
+  }
+  return changed;
+}
