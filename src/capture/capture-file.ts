@@ -3,6 +3,7 @@ import { CaptureFileError, CaptureFileOpenError, NotACaptureFileError, describeF
 import { FileSource, INITIAL_CHUNK } from './file-source';
 import { PcapFileReader, type PcapVariant } from './pcap-file';
 import { PcapngFileReader } from './pcapng-file';
+import type { PacketCallback } from './packet-callback';
 
 export { CaptureFileError, CaptureFileOpenError, NotACaptureFileError };
 
@@ -35,6 +36,13 @@ export interface CaptureFileReader {
   interfaceIndex: number;
   /** Advances to the next packet; false at a clean end of file. Throws CaptureFileError on damage. */
   next(): boolean;
+  /**
+   * Push-style reading, the fast way to replay: hands up to `max` packets (Infinity: all) to
+   * `onPacket`, in order, and returns how many; fewer than `max` means the end of the file. Damage
+   * throws CaptureFileError after the packets before it were handed out, as with next(). The packet
+   * fields above are not kept up to date during the call (only `position` is).
+   */
+  readPackets(onPacket: PacketCallback, max: number): number;
   /** Byte offset in the file just past the current packet (where the next record starts). */
   readonly position: number;
   /** Closes the file; idempotent. */
@@ -60,7 +68,7 @@ const PCAPNG_SHB = 0x0a0d0d0a;
  * unknown magic), or CaptureFileError (a capture whose file header is damaged).
  */
 export interface OpenCaptureFileOptions {
-  /** Initial read buffer size in bytes (default 4 MiB); it grows for bigger records. Small values are for tests. */
+  /** Initial read buffer size in bytes (default 512 KiB); it grows for bigger records. Small values are for tests. */
   bufferSize?: number;
 }
 

@@ -1,6 +1,7 @@
 import type { CaptureFileReader } from './capture-file';
 import { CaptureFileError } from './file-errors';
 import type { FileSource } from './file-source';
+import type { PacketCallback } from './packet-callback';
 import { maxCapLenForLinkType } from './file-limits';
 
 /** Classic pcap flavours: microsecond, nanosecond, and Kuznetzov's "modified" (24-byte records). */
@@ -41,6 +42,8 @@ export class PcapFileReader implements CaptureFileReader {
   private readonly recordHeaderLen: number;
   private readonly fracDivisor: number;
   private readonly maxCapLen: number;
+  /** maxCapLen for readRun(), or -1 when lengths may be swapped (those records go through next()). */
+  private readonly fastMaxCapLen: number;
   private readonly lengthsSwapped: number;
   /** Index in src.buf of the next record header. */
   private cur: number;
@@ -73,6 +76,7 @@ export class PcapFileReader implements CaptureFileReader {
     // libpcap refuses records above its per-link-type maximum (256 KiB for most); we also honour a
     // larger snaplen declared by the file, since some writers capture jumbo frames that way.
     this.maxCapLen = Math.max(maxCapLenForLinkType(this.linkType), Math.min(this.snaplen, SNAPLEN_CEILING));
+    this.fastMaxCapLen = this.lengthsSwapped === NOT_SWAPPED ? this.maxCapLen : -1;
     this.cur = FILE_HEADER_LEN;
   }
 
@@ -137,6 +141,59 @@ export class PcapFileReader implements CaptureFileReader {
     this.ts = sec + frac / this.fracDivisor;
     this.cur = o + recLen;
     return true;
+  }
+
+  /**
+   * Push-style reading (see CaptureFileReader.readPackets). Records that lie whole in the buffer and
+   * need no special handling are parsed by readRun() in a tight loop over local variables and handed
+   * to `onPacket` directly; everything else (refills, swapped lengths, damage, end of file) goes
+   * through next(), once per buffer-full. The current-packet fields describe the last packet handed
+   * out by next() only.
+   *
+   * The loop is a method of its own so that it is what V8 optimises: code that runs once per buffer
+   * (this loop) would otherwise sit in the optimised code with little or no type feedback (it first
+   * runs before the feedback vector exists) and deoptimise it at the first refill.
+   */
+  readPackets(onPacket: PacketCallback, max: number): number {
+    let n = 0;
+    while (n < max && this.next()) {
+      onPacket(this.buf, this.offset, this.capLen, this.wireLen, this.ts, this.linkType);
+      n++;
+      n = this.readRun(onPacket, n, max, this.buf, this.src.end, this.cur);
+    }
+    return n;
+  }
+
+  /**
+   * Hands out the records from index o of b (valid up to end) that lie whole there, while n < max;
+   * returns n. It reads no field at entry, only inside the loop: code that runs only at entry on the
+   * first call runs before V8 collects type feedback, and would deoptimise this loop at the second.
+   */
+  private readRun(onPacket: PacketCallback, n: number, max: number, b: Buffer, end: number, o: number): number {
+    while (n < max && end - o >= this.recordHeaderLen) {
+      const hl = this.recordHeaderLen;
+      let sec: number, frac: number, capLen: number, wireLen: number;
+      if (this.le) {
+        sec = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+        frac = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
+        capLen = (b[o + 8] | (b[o + 9] << 8) | (b[o + 10] << 16) | (b[o + 11] << 24)) >>> 0;
+        wireLen = (b[o + 12] | (b[o + 13] << 8) | (b[o + 14] << 16) | (b[o + 15] << 24)) >>> 0;
+      } else {
+        sec = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+        frac = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
+        capLen = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+        wireLen = ((b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15]) >>> 0;
+      }
+      // Anything the fast loop does not handle is left to next(), which re-reads this header.
+      if (capLen > this.fastMaxCapLen || end - o - hl < capLen) break;
+      const data = o + hl;
+      o = data + capLen;
+      // Kept current before the callback, so `position` is right if it throws.
+      this.cur = o;
+      onPacket(b, data, capLen, wireLen, sec + frac / this.fracDivisor, this.linkType);
+      n++;
+    }
+    return n;
   }
 
   close(): void {

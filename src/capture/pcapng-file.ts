@@ -1,6 +1,7 @@
 import type { CaptureFileReader } from './capture-file';
 import { CaptureFileError } from './file-errors';
 import type { FileSource } from './file-source';
+import type { PacketCallback } from './packet-callback';
 
 /**
  * Reader of pcapng files (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/).
@@ -100,6 +101,45 @@ export class PcapngFileReader implements CaptureFileReader {
       }
     }
     return this.nextBlock();
+  }
+
+  /**
+   * Push-style reading (see CaptureFileReader.readPackets): well-formed little-endian EPBs lying
+   * whole in the buffer are parsed by readRun() in a tight loop over local variables and handed to
+   * `onPacket` directly; any other block, a refill, damage or the end of the file goes through
+   * next(). The loop is a method of its own for the reason given in PcapFileReader.readPackets.
+   */
+  readPackets(onPacket: PacketCallback, max: number): number {
+    let n = 0;
+    while (n < max && this.next()) {
+      onPacket(this.buf, this.offset, this.capLen, this.wireLen, this.ts, this.linkType);
+      n++;
+      if (this.le) n = this.readRun(onPacket, n, max, this.buf, this.src.end, this.cur);
+    }
+    return n;
+  }
+
+  /**
+   * Hands out the EPBs from index o of b (valid up to end) that lie whole there, while n < max;
+   * returns n. No field is read at entry (see PcapFileReader.readRun). Interfaces are only added by
+   * blocks that go through next(), so the interface arrays do not change during the loop.
+   */
+  private readRun(onPacket: PacketCallback, n: number, max: number, b: Buffer, end: number, o: number): number {
+    while (n < max && end - o >= 32 && u32le(b, o) === BT_EPB) {
+      const ifLinkType = this.ifLinkType;
+      const len = u32le(b, o + 4);
+      const iface = u32le(b, o + 8);
+      const capLen = u32le(b, o + 20);
+      if (len > end - o || (len & 3) !== 0 || capLen > len - 32 || iface >= ifLinkType.length || u32le(b, o + len - 4) !== len) break;
+      const ts = (u32le(b, o + 12) * TWO_32 + u32le(b, o + 16)) / this.ifTsDiv[iface]! + this.ifTsOffset[iface]!;
+      const data = o + 28;
+      o += len;
+      // Kept current before the callback, so `position` is right if it throws.
+      this.cur = o;
+      onPacket(b, data, capLen, u32le(b, data - 4), ts, ifLinkType[iface]!);
+      n++;
+    }
+    return n;
   }
 
   private nextBlock(): boolean {

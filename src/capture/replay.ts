@@ -5,7 +5,7 @@ import type { PacketCallback } from './packet-callback';
 
 /** Feeds every packet of a capture file to `onPacket` as fast as possible, synchronously. */
 export function replayAllSync(reader: CaptureFileReader, onPacket: PacketCallback): void {
-  while (reader.next()) onPacket(reader.buf, reader.offset, reader.capLen, reader.wireLen, reader.ts, reader.linkType);
+  reader.readPackets(onPacket, Infinity);
 }
 
 export interface PacedReplayOptions {
@@ -21,20 +21,22 @@ export interface PacedReplayOptions {
  * way, so results do not depend on the pacing.
  */
 export async function replayPaced(reader: CaptureFileReader, onPacket: PacketCallback, opts: PacedReplayOptions): Promise<void> {
+  if (!opts.originalSpeed) {
+    while (reader.readPackets(onPacket, opts.batch) === opts.batch) await yieldToEventLoop();
+    return;
+  }
   let firstTs = NaN;
   let startMs = 0;
   for (;;) {
     for (let n = 0; n < opts.batch; n++) {
       if (!reader.next()) return;
-      if (opts.originalSpeed) {
-        if (Number.isNaN(firstTs)) {
-          firstTs = reader.ts;
-          startMs = performance.now();
-        }
-        const waitMs = (reader.ts - firstTs) * 1000 - (performance.now() - startMs);
-        // The reader's current packet stays valid until the next call to next(), so sleeping here is safe.
-        if (waitMs > 1) await sleep(waitMs);
+      if (Number.isNaN(firstTs)) {
+        firstTs = reader.ts;
+        startMs = performance.now();
       }
+      const waitMs = (reader.ts - firstTs) * 1000 - (performance.now() - startMs);
+      // The reader's current packet stays valid until the next call to next(), so sleeping here is safe.
+      if (waitMs > 1) await sleep(waitMs);
       onPacket(reader.buf, reader.offset, reader.capLen, reader.wireLen, reader.ts, reader.linkType);
     }
     await yieldToEventLoop();

@@ -24,10 +24,18 @@ export function decodeFrame(
   linkType: number,
   out: DecodedPacket,
 ): number {
-  out.reset();
-  out.linkType = linkType;
   out.wireLen = wireLen;
   out.ts = ts;
+  return decodeLink(buf, offset, capLen, linkType, out);
+}
+
+/**
+ * decodeFrame() for callers that set out.wireLen and out.ts themselves: the packet path, where a
+ * double argument (the timestamp) to a call that is not inlined would be boxed, allocating per packet.
+ */
+export function decodeLink(buf: Buffer, offset: number, capLen: number, linkType: number, out: DecodedPacket): number {
+  out.reset();
+  out.linkType = linkType;
   // Defensive clamping: a caller passing a bogus offset or length must not make us read garbage.
   // (NaN fails every comparison, hence the negated forms.)
   if (!(offset >= 0 && offset <= buf.length) || Math.floor(offset) !== offset) {

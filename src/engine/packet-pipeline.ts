@@ -1,5 +1,5 @@
 import type { PacketCallback } from '../capture/packet-callback';
-import { decodeFrame, linkTypeName } from '../decode/decode-frame';
+import { decodeLink, linkTypeName } from '../decode/decode-frame';
 import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../decode/decode-layer';
 import { DecodedPacket } from '../decode/packet';
 import type { FilterPredicate } from '../filter/compile-filter';
@@ -12,6 +12,9 @@ export interface NamedFilter {
   readonly name: string;
   readonly predicate: FilterPredicate;
 }
+
+/** Number of first packets that each run tick(): see there. */
+const WARM_TICKS = 64;
 
 /** Malformed packets are logged at most once per layer per this many milliseconds (they are all counted). */
 const DECODE_LOG_INTERVAL_MS = 60_000;
@@ -35,6 +38,8 @@ export class PacketPipeline {
   private readonly predicates: FilterPredicate[];
   private readonly log: Logger;
   private nextTick = 0;
+  /** Packets that still tick on arrival (see tick()). */
+  private warmTicks = WARM_TICKS;
   private readonly unsupportedLinks = new Set<number>();
   private readonly lastDecodeLog = new Float64Array(DECODE_LAYER_NAMES.length);
   private readonly decodeErrorsAtLastLog = new Float64Array(DECODE_LAYER_NAMES.length);
@@ -62,14 +67,26 @@ export class PacketPipeline {
   /** Advances the flow clock without a packet (live capture on a quiet link). */
   tick(now: number): void {
     if (now > this.lastTs) this.lastTs = now;
-    this.nextTick = Math.floor(this.lastTs) + 1;
+    // The next tick is due a second of packet time later, except that the first WARM_TICKS packets
+    // all tick: V8 starts collecting type feedback for a function only after a few calls, so a call
+    // made on the first packet alone would reach the optimised packet path a second later without
+    // feedback and deoptimise it (tens of ms in a replay). Ticking more often changes no result:
+    // expiry is exact whenever it runs.
+    if (this.warmTicks > 0) {
+      this.warmTicks--;
+      this.nextTick = -Infinity;
+    } else {
+      this.nextTick = Math.floor(this.lastTs) + 1;
+    }
     this.flows.advance(this.lastTs);
   }
 
   private handle(ic: InterfaceCounters, buf: Buffer, offset: number, capLen: number, wireLen: number, ts: number, linkType: number): void {
     ic.countFrame(wireLen);
     const pkt = this.pkt;
-    const err = decodeFrame(buf, offset, capLen, wireLen, ts, linkType, pkt);
+    pkt.wireLen = wireLen;
+    pkt.ts = ts;
+    const err = decodeLink(buf, offset, capLen, linkType, pkt);
     if (err !== DECODE_OK) this.decodeError(err, linkType);
     if (pkt.ipProto === 6 && pkt.l4Offset >= 0) ic.countTcpFlags(pkt.tcpFlags);
     if (ts >= this.nextTick) this.tick(ts);

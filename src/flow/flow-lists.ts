@@ -28,9 +28,14 @@ export class FlowLists {
   readonly count = new Int32Array(2);
   fifoHead = -1;
   fifoTail = -1;
-  private readonly r: Int32Array;
+  private r: Int32Array;
 
   constructor(records: Int32Array) {
+    this.r = records;
+  }
+
+  /** Points the lists at grown slot storage (the records were copied over, links included). */
+  setRecords(records: Int32Array): void {
     this.r = records;
   }
 
@@ -55,20 +60,25 @@ export class FlowLists {
 
   lruUnlink(s: number, seg: number): void {
     const r = this.r;
+    const head = this.head;
+    const tail = this.tail;
     const p = r[s * REC_WORDS + R_LRU_PREV]!;
     const n = r[s * REC_WORDS + R_LRU_NEXT]!;
-    if (p < 0) this.head[seg] = n;
-    else r[p * REC_WORDS + R_LRU_NEXT] = n;
-    if (n < 0) this.tail[seg] = p;
-    else r[n * REC_WORDS + R_LRU_PREV] = p;
+    const pNext = p * REC_WORDS + R_LRU_NEXT;
+    const nPrev = n * REC_WORDS + R_LRU_PREV;
+    // Branch-free on purpose (every array is an Int32Array, so each store is one monomorphic site):
+    // this runs per packet inlined in the packet path, and unlinking a segment's tail may first
+    // happen long after that code was optimised; an `if` arm never run before would deoptimise it.
+    (p < 0 ? head : r)[p < 0 ? seg : pNext] = n;
+    (n < 0 ? tail : r)[n < 0 ? seg : nPrev] = p;
     this.count[seg]!--;
   }
 
-  /** Moves s to the most recent end of its segment. */
-  lruTouch(s: number, seg: number): void {
-    if (this.tail[seg] === s) return;
-    this.lruUnlink(s, seg);
-    this.lruAppend(s, seg);
+  /** Moves s from segment `from` to the most recent end of segment `to` (which may be the same). */
+  lruMove(s: number, from: number, to: number): void {
+    if (from === to && this.tail[to] === s) return;
+    this.lruUnlink(s, from);
+    this.lruAppend(s, to);
   }
 
   fifoAppend(s: number): void {

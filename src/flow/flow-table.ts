@@ -65,6 +65,8 @@ const EXPIRY_STEP = 1;
  * late, and hit() ends a record whose idle gap was not expired yet, so records stay exact.
  */
 const LRU_GRANULE = 1;
+/** Slots the per-slot arrays are allocated for at first (they grow by doubling, see slotCap). */
+const INITIAL_SLOTS = 4096;
 /** The protected segment may fill at most this share of maxFlows (the rest is for new flows). */
 const PROTECTED_SHARE = 0.75;
 
@@ -77,8 +79,8 @@ const PROTECTED_SHARE = 0.75;
  * Int32 record (key, state, list links, hash: REC_WORDS), its Float64 record (counters: F_WORDS),
  * plus the LRU neighbours. Open addressing with linear probing and backward-shift deletion (no
  * tombstones). About 170 bytes per slot (64 + 64 for the records, 16-32 for the hash table at load
- * <= 0.5, 20 for rebalance scratch and the label cache); typed arrays are zero-filled lazily by the
- * OS, so slots never used cost no RSS.
+ * <= 0.5, 20 for rebalance scratch and the label cache). The per-slot arrays grow with the number
+ * of slots used (see slotCap), so a table far below maxFlows costs little memory.
  *
  * Memory budget policy ("small and idle first", segmented LRU): a new flow enters the probation
  * segment and moves to the protected one on its second packet. When the table is full the victim is
@@ -106,11 +108,18 @@ export class FlowTable {
   private table: Int32Array;
   private readonly maxTableSize: number;
   /** Per-slot Int32 records: key words 0..9 (see flow-key.ts), state, links, hash (flow-lists.ts). */
-  private readonly rec: Int32Array;
+  private rec: Int32Array;
   /** Per-slot Float64 records (F_*). "ser" counters are the flow's own series (see the states above). */
-  private readonly f: Float64Array;
+  private f: Float64Array;
   /** Admission score per slot (decayed bytes of past windows); read only by rebalance(). */
-  private readonly score: Float64Array;
+  private score: Float64Array;
+  /**
+   * Slots the per-slot arrays hold now. They grow by doubling up to maxFlows as slots are first used
+   * (growSlots), rather than being allocated for maxFlows up front: ~85 MB of typed arrays at once
+   * make V8 run a full GC for "external memory pressure" at start-up, which costs more than the
+   * occasional copy.
+   */
+  private slotCap: number;
   private readonly granule: number;
   private readonly lists: FlowLists;
   /** Cached label text of exported flows, by slot ('' otherwise). Strings exist only for series. */
@@ -121,8 +130,8 @@ export class FlowTable {
   private highWater = 0;
   private freeHead = -1;
 
-  private readonly candScores: Float64Array;
-  private readonly candIds: Int32Array;
+  private candScores: Float64Array;
+  private candIds: Int32Array;
   private readonly exported: Int32Array;
   /** Values of exported[i]'s series at the last render: what Prometheus has seen. */
   private readonly shownPackets: Float64Array;
@@ -160,14 +169,16 @@ export class FlowTable {
     const initial = Math.min(size, 4096);
     this.tableMask = initial - 1;
     this.table = new Int32Array(initial * 2);
-    const slots = new ArrayBuffer(n * REC_WORDS * 4);
+    const cap = Math.min(n, INITIAL_SLOTS);
+    this.slotCap = cap;
+    const slots = new ArrayBuffer(cap * REC_WORDS * 4);
     this.rec = new Int32Array(slots);
     this.f = new Float64Array(slots);
-    this.score = new Float64Array(n);
+    this.score = new Float64Array(cap);
     this.granule = Math.min(LRU_GRANULE, o.idleTimeout / 16);
     this.lists = new FlowLists(this.rec);
-    this.candScores = new Float64Array(n);
-    this.candIds = new Int32Array(n);
+    this.candScores = new Float64Array(cap);
+    this.candIds = new Int32Array(cap);
     this.exported = new Int32Array(Math.min(n, o.maxSeries));
     this.shownPackets = new Float64Array(this.exported.length);
     this.shownBytes = new Float64Array(this.exported.length);
@@ -181,8 +192,7 @@ export class FlowTable {
 
   /** Counts one packet. Caller guarantees pkt.ipVersion is 4 or 6. Allocation-free unless a flow ends. */
   observe(pkt: DecodedPacket): void {
-    const ts = pkt.ts;
-    if (ts >= this.nextExpiry) this.advance(ts);
+    if (pkt.ts >= this.nextExpiry) this.advance(pkt.ts);
     const a = pkt.addrs;
     const v = pkt.ipVersion;
     let s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number;
@@ -196,22 +206,26 @@ export class FlowTable {
     const w8 = ((v & this.verMask) << 8) | (pkt.ipProto & this.protoMask);
     const w9 = ((pkt.srcPort & this.spMask) << 16) | (pkt.dstPort & this.dpMask);
 
-    // Hash: multiply-xorshift per word, murmur3 finaliser.
+    // Hash: multiply-xorshift per word, murmur3 finaliser. Keys whose words 1..3 and 5..7 are all
+    // zero (IPv4, or addresses not labelled) hash only their four other words: the choice depends on
+    // the key alone, so equal keys still hash equally, and most packets skip six rounds.
     let h = this.seed;
     h = Math.imul(h ^ s0, 0x85ebca6b); h ^= h >>> 13;
-    h = Math.imul(h ^ s1, 0x85ebca6b); h ^= h >>> 13;
-    h = Math.imul(h ^ s2, 0x85ebca6b); h ^= h >>> 13;
-    h = Math.imul(h ^ s3, 0x85ebca6b); h ^= h >>> 13;
     h = Math.imul(h ^ d0, 0x85ebca6b); h ^= h >>> 13;
-    h = Math.imul(h ^ d1, 0x85ebca6b); h ^= h >>> 13;
-    h = Math.imul(h ^ d2, 0x85ebca6b); h ^= h >>> 13;
-    h = Math.imul(h ^ d3, 0x85ebca6b); h ^= h >>> 13;
+    if ((s1 | s2 | s3 | d1 | d2 | d3) !== 0) {
+      h = Math.imul(h ^ s1, 0x85ebca6b); h ^= h >>> 13;
+      h = Math.imul(h ^ s2, 0x85ebca6b); h ^= h >>> 13;
+      h = Math.imul(h ^ s3, 0x85ebca6b); h ^= h >>> 13;
+      h = Math.imul(h ^ d1, 0x85ebca6b); h ^= h >>> 13;
+      h = Math.imul(h ^ d2, 0x85ebca6b); h ^= h >>> 13;
+      h = Math.imul(h ^ d3, 0x85ebca6b); h ^= h >>> 13;
+    }
     h = Math.imul(h ^ w8, 0x85ebca6b); h ^= h >>> 13;
     h = Math.imul(h ^ w9, 0x85ebca6b); h ^= h >>> 16;
     h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
 
     let table = this.table;
-    const r = this.rec;
+    let r = this.rec;
     let mask = this.tableMask;
     let i = h & mask;
     for (let e = table[2 * i + 1]!; e !== 0; e = table[2 * i + 1]!) {
@@ -219,7 +233,9 @@ export class FlowTable {
         const b = (e - 1) * REC_WORDS;
         if (r[b + 9] === w9 && r[b + 8] === w8 && r[b] === s0 && r[b + 4] === d0 &&
             r[b + 1] === s1 && r[b + 2] === s2 && r[b + 3] === s3 && r[b + 5] === d1 && r[b + 6] === d2 && r[b + 7] === d3) {
-          this.hit(e - 1, ts, pkt.wireLen);
+          // The packet is passed rather than its time and length: a double argument to a call that
+          // is not inlined would be boxed (allocated) per packet.
+          this.hit(e - 1, pkt);
           return;
         }
       }
@@ -227,6 +243,7 @@ export class FlowTable {
     }
 
     // New flow.
+    const ts = pkt.ts;
     if (this.stats.activeFlows >= this.capacity) {
       this.evictForCapacity();
       i = -1;
@@ -242,6 +259,7 @@ export class FlowTable {
       while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
     }
     const s = this.allocate();
+    r = this.rec; // allocate() may have grown the slot storage
     table[2 * i] = h;
     table[2 * i + 1] = s + 1;
     const b = s * REC_WORDS;
@@ -268,31 +286,18 @@ export class FlowTable {
     this.stats.flowsCreated++;
   }
 
-  private hit(s: number, ts: number, len: number): void {
+  /** A packet of the flow in slot s. */
+  private hit(s: number, pkt: DecodedPacket): void {
+    const ts = pkt.ts;
+    const len = pkt.wireLen;
     const f = this.f;
     const c = s * F_WORDS;
     const sb = s * REC_WORDS + R_STATE;
-    let p = f[c + F_PACKETS]!;
     let st = this.rec[sb]!;
-    if (ts - f[c + F_LAST]! >= this.options.idleTimeout) {
-      // Idle gap that advance() has not expired yet (it may lag by one LRU granule): the previous
-      // record ended idle; this packet starts a new one. The flow keeps its slot and series.
-      this.stats.evictionsIdle++;
-      this.emit(s, 'idle');
-      p = 0;
-      f[c + F_BYTES] = 0;
-      if ((st & FIFO_BIT) !== 0) {
-        this.lists.fifoUnlink(s);
-        st &= ~FIFO_BIT;
-      }
-    }
-    if (p === 0) {
-      // First packet after an active-timeout cut: a new record starts.
-      f[c + F_FIRST] = ts;
-      this.lists.fifoAppend(s);
-      st |= FIFO_BIT;
-    }
-    f[c + F_PACKETS] = p + 1;
+    // Idle gap not expired yet (advance() may lag by one LRU granule), or first packet after an
+    // active-timeout cut: a new record starts. Rare, so kept out of line.
+    if (f[c + F_PACKETS] === 0 || ts - f[c + F_LAST]! >= this.options.idleTimeout) st = this.restartRecord(s, st, pkt);
+    f[c + F_PACKETS]++;
     f[c + F_BYTES] += len;
     f[c + F_WINDOW] += len;
     if (ts > f[c + F_LAST]!) f[c + F_LAST] = ts;
@@ -303,16 +308,41 @@ export class FlowTable {
       f[c + F_SER_PACKETS]++;
       f[c + F_SER_BYTES] += len;
     }
-    if ((st & PROT_BIT) === 0) {
-      this.lists.lruUnlink(s, PROBATION);
-      this.lists.lruAppend(s, PROTECTED);
+    // One call site for both LRU moves (probation -> protected on the second packet, then to the
+    // protected tail at most once per granule): the second packet of the first flow exercises it,
+    // so the optimised code never meets it unexercised (which would deoptimise it) later.
+    if ((st & PROT_BIT) === 0 || ts - f[c + F_MOVED]! >= this.granule) {
+      this.lists.lruMove(s, (st & PROT_BIT) !== 0 ? PROTECTED : PROBATION, PROTECTED);
       f[c + F_MOVED] = ts;
       st |= PROT_BIT;
-    } else if (ts - f[c + F_MOVED]! >= this.granule) {
-      this.lists.lruTouch(s, PROTECTED);
-      f[c + F_MOVED] = ts;
     }
     this.rec[sb] = st;
+  }
+
+  /**
+   * Starts a new record for slot s at this packet, which hit() counts next: the previous one ended
+   * idle (a gap advance() has not expired yet: the flow keeps its slot and series), or was already
+   * emitted by an active-timeout cut. Returns the updated state word.
+   */
+  private restartRecord(s: number, st: number, pkt: DecodedPacket): number {
+    const f = this.f;
+    const c = s * F_WORDS;
+    if (pkt.ts - f[c + F_LAST]! >= this.options.idleTimeout) {
+      this.stats.evictionsIdle++;
+      this.emit(s, 'idle');
+      f[c + F_PACKETS] = 0;
+      f[c + F_BYTES] = 0;
+      if ((st & FIFO_BIT) !== 0) {
+        this.lists.fifoUnlink(s);
+        st &= ~FIFO_BIT;
+      }
+    }
+    if (f[c + F_PACKETS] === 0) {
+      f[c + F_FIRST] = pkt.ts;
+      this.lists.fifoAppend(s);
+      st |= FIFO_BIT;
+    }
+    return st;
   }
 
   /** Doubles the hash table (O(flows), amortised O(1) per new flow). */
@@ -340,8 +370,26 @@ export class FlowTable {
       this.freeHead = this.rec[s * REC_WORDS + R_LRU_NEXT]!;
       return s;
     }
+    if (this.highWater === this.slotCap) this.growSlots();
     this.labelText.push('');
     return this.highWater++;
+  }
+
+  /** Doubles the per-slot arrays (at most to maxFlows), keeping every slot's data and links. */
+  private growSlots(): void {
+    const cap = Math.min(this.capacity, this.slotCap * 2);
+    const rec = new Int32Array(new ArrayBuffer(cap * REC_WORDS * 4));
+    rec.set(this.rec);
+    this.rec = rec;
+    this.f = new Float64Array(rec.buffer);
+    const score = new Float64Array(cap);
+    score.set(this.score);
+    this.score = score;
+    // Scratch of rebalance(), rewritten by every call: nothing to copy.
+    this.candScores = new Float64Array(cap);
+    this.candIds = new Int32Array(cap);
+    this.lists.setRecords(rec);
+    this.slotCap = cap;
   }
 
   private evictForCapacity(): void {

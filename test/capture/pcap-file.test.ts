@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CaptureFileError, openCaptureFile } from '../../src/capture/capture-file';
 import { pcapBuffer, type PcapPacket } from '../support/pcap-writer';
+import { readAllPackets, type ReadPacket } from '../support/capture-read';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-pcap-file-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,27 +16,11 @@ function file(bytes: Buffer): string {
   return p;
 }
 
-interface Got { data: Buffer; capLen: number; wireLen: number; ts: number; linkType: number; iface: number }
+type Got = ReadPacket;
 
-/** Reads every packet (copying the bytes); returns them and the error that stopped reading, if any. */
+/** Reads every packet with next(), having checked that readPackets() reads the same (see readAllPackets). */
 function readAll(path: string, bufferSize?: number): { pkts: Got[]; err?: unknown } {
-  const pkts: Got[] = [];
-  let r;
-  try {
-    r = openCaptureFile(path, { bufferSize });
-  } catch (err) {
-    return { pkts, err };
-  }
-  try {
-    while (r.next()) {
-      pkts.push({ data: Buffer.from(r.buf.subarray(r.offset, r.offset + r.capLen)), capLen: r.capLen, wireLen: r.wireLen, ts: r.ts, linkType: r.linkType, iface: r.interfaceIndex });
-    }
-    return { pkts };
-  } catch (err) {
-    return { pkts, err };
-  } finally {
-    r.close();
-  }
+  return readAllPackets(path, bufferSize);
 }
 
 /** Deterministic bytes so that every packet differs. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CaptureFileError, openCaptureFile } from '../../src/capture/capture-file';
 import { pcapngBuffer, type PcapngBlock, type PcapngSection } from '../support/pcap-writer';
+import { readAllPackets, type ReadPacket } from '../support/capture-read';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-pcapng-file-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,26 +16,11 @@ function file(b: Buffer): string {
   return p;
 }
 
-interface Got { data: Buffer; capLen: number; wireLen: number; ts: number; linkType: number; iface: number }
+type Got = ReadPacket;
 
+/** Reads every packet with next(), having checked that readPackets() reads the same (see readAllPackets). */
 function readAll(path: string, bufferSize?: number): { pkts: Got[]; err?: unknown } {
-  const pkts: Got[] = [];
-  let r;
-  try {
-    r = openCaptureFile(path, { bufferSize });
-  } catch (err) {
-    return { pkts, err };
-  }
-  try {
-    while (r.next()) {
-      pkts.push({ data: Buffer.from(r.buf.subarray(r.offset, r.offset + r.capLen)), capLen: r.capLen, wireLen: r.wireLen, ts: r.ts, linkType: r.linkType, iface: r.interfaceIndex });
-    }
-    return { pkts };
-  } catch (err) {
-    return { pkts, err };
-  } finally {
-    r.close();
-  }
+  return readAllPackets(path, bufferSize);
 }
 
 function bytes(len: number, seed: number): Buffer {
