@@ -18,7 +18,7 @@ export function floodMemory(cli: string, outDir: string): FloodFigures {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'flood-1m.pcap');
   if (!existsSync(file)) generateCapture(file, { packets: 200_000, flows: 500, floodPackets: 1_000_000, seed: 2, snaplen: 128 });
-  const r = spawnSync(process.execPath, [cli, 'replay', file, '--log-level', 'info'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync(process.execPath, [cli, 'replay', file, '--log-level', 'debug'], { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`netmon replay exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   const done = JSON.parse(r.stderr.split('\n').find((l) => l.includes('replay finished'))!) as { packets: number; max_rss_bytes: number; seconds: number };
   const flowSeries = r.stdout.split('\n').filter((l) => l.startsWith('netmon_flow_packets_total{')).length;

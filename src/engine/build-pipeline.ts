@@ -1,6 +1,6 @@
 import { NetmonError } from '../errors';
 import type { NetmonConfig } from '../config/schema';
-import { compileFilter, FilterError } from '../filter/compile-filter';
+import type * as CompileFilter from '../filter/compile-filter';
 import { FlowTable } from '../flow/flow-table';
 import type { FlowRecordHook } from '../flow/flow-table';
 import type { Logger } from '../log';
@@ -17,7 +17,11 @@ export interface FilterProblem {
 export function compileNamedFilters(config: NetmonConfig): { filters: NamedFilter[]; problems: FilterProblem[] } {
   const filters: NamedFilter[] = [];
   const problems: FilterProblem[] = [];
-  for (const [name, entry] of Object.entries(config.filters)) {
+  const entries = Object.entries(config.filters);
+  if (entries.length === 0) return { filters, problems };
+  // The filter compiler (17 modules) is loaded only when filters are configured.
+  const { compileFilter, FilterError } = require('../filter/compile-filter') as typeof CompileFilter;
+  for (const [name, entry] of entries) {
     const expr = typeof entry === 'string' ? entry : entry.expr;
     try {
       filters.push({ name, predicate: compileFilter(name, expr) });

@@ -34,7 +34,7 @@ const generated = generateCapture(flood, { packets: 200_000, flows: 500, floodPa
 const heaviest = [...generated.flows].sort((a, b) => b.packets - a.packets).slice(0, 10);
 
 test('a 1M random-source SYN flood stays within the series and memory budgets, heavy flows keep their series', () => {
-  const r = runNetmon(['replay', flood, '--log-level', 'info'], 120_000);
+  const r = runNetmon(['replay', flood, '--log-level', 'debug'], 120_000);
   assert.equal(r.code, 0, r.stderr);
   const m = parseExposition(r.stdout);
   const packets = sumFamily(m, 'netmon_flow_packets_total');
