@@ -8,6 +8,7 @@
  *   node dist/bench/capture-generator.js OUT.pcap [--packets N] [--flows N] [--flood N] [--seed N] [--snaplen N]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { prng } from '../test/support/frames';
 
 export interface GeneratorOptions {
   packets: number;
@@ -20,17 +21,6 @@ export interface GeneratorOptions {
   uniform?: boolean;
 }
 
-/** A small, fast, seedable PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FlowTemplate {
   ipv6: boolean;
@@ -131,7 +121,7 @@ function writeFrame(out: Buffer, off: number, f: FlowTemplate, wireLen: number, 
 
 /** Generates the capture; returns the number of packets written and the normal flows' exact counts. */
 export function generateCapture(path: string, o: GeneratorOptions): { packets: number; flows: GeneratedFlow[] } {
-  const rand = rng(o.seed);
+  const rand = prng(o.seed);
   const flows = makeFlows(o.flows, rand, o.uniform === true);
   const cumulative: number[] = [];
   let total = 0;

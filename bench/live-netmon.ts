@@ -6,21 +6,15 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/support/free-port';
 
 /** Clock ticks per second of /proc/PID/stat utime/stime (USER_HZ: 100 on every Linux ABI in use). */
 const USER_HZ = 100;
 
+export { freePort };
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 /** User + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15). */
 export function cpuSeconds(pid: number): number {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, PROTO, sctp, tcp, TCP_FLAGS, udp } from '../support/frames';
+import { freePort } from '../support/free-port';
 import { flowsByKey, parseExposition, runNetmon, startNetmon } from '../support/netmon-cli';
 import { writePcap, writePcapng } from '../support/pcap-writer';
 import type { PcapPacket } from '../support/pcap-writer';
@@ -182,7 +183,7 @@ test('several files replay in order, each counted under its own interface label'
 });
 
 test('--serve keeps serving /metrics after the replay until SIGTERM, then exits 0', async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const child = startNetmon(['replay', pcapFile, '--serve', '--listen', `127.0.0.1:${port}`, '--log-level', 'silent']);
   try {
     let text = '';

@@ -14,9 +14,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port';
 import { ETH, PROTO, TCP_FLAGS, ethIpv4Tcp, ethIpv4Udp, ethernet, icmp, ipv4 } from '../support/frames';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { createVethNs, liveSkipReason } from '../support/netns';
@@ -76,14 +76,6 @@ function mixedFrames(v: VethNs, portBase: number): Sent[] {
   return out;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 async function get(url: string): Promise<{ status: number; text: string }> {
   const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
