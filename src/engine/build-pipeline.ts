@@ -5,7 +5,7 @@ import { FlowTable } from '../flow/flow-table';
 import type { FlowRecordHook } from '../flow/flow-table';
 import type { Logger } from '../log';
 import { PacketPipeline } from './packet-pipeline';
-import type { NamedFilter } from './packet-pipeline';
+import type { NamedFilters } from './packet-pipeline';
 
 /** A problem with one named filter, for check-config and start-up messages. */
 export interface FilterProblem {
@@ -13,24 +13,30 @@ export interface FilterProblem {
   readonly message: string;
 }
 
-/** Compiles every named filter; returns the filters and the problems (all of them, not just the first). */
-export function compileNamedFilters(config: NetmonConfig): { filters: NamedFilter[]; problems: FilterProblem[] } {
-  const filters: NamedFilter[] = [];
+/**
+ * Compiles every named filter into one counting function; returns it and the problems (all of
+ * them, not just the first: every filter is parsed before any code is generated). `filters.count`
+ * is null when there are problems or no filters.
+ */
+export function compileNamedFilters(config: NetmonConfig): { filters: NamedFilters; problems: FilterProblem[] } {
   const problems: FilterProblem[] = [];
   const entries = Object.entries(config.filters);
-  if (entries.length === 0) return { filters, problems };
+  if (entries.length === 0) return { filters: { names: [], count: null }, problems };
   // The filter compiler (17 modules) is loaded only when filters are configured.
-  const { compileFilter, FilterError } = require('../filter/compile-filter') as typeof CompileFilter;
+  const { compileFilterSet, parseNamedFilter, FilterError } = require('../filter/compile-filter') as typeof CompileFilter;
+  const parsed: CompileFilter.ParsedFilter[] = [];
   for (const [name, entry] of entries) {
     const expr = typeof entry === 'string' ? entry : entry.expr;
     try {
-      filters.push({ name, predicate: compileFilter(name, expr) });
+      parsed.push(parseNamedFilter(name, expr));
     } catch (err) {
       if (!(err instanceof FilterError)) throw err;
       problems.push({ path: `filters.${name}${typeof entry === "string" ? "" : ".expr"}`, message: (err as Error).message });
     }
   }
-  return { filters, problems };
+  const names = parsed.map((f) => f.name);
+  if (problems.length > 0) return { filters: { names, count: null }, problems };
+  return { filters: { names, count: compileFilterSet(parsed) }, problems };
 }
 
 /** Builds the per-packet pipeline from a validated configuration; a bad filter is a start-up error (exit 2). */

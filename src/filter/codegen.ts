@@ -4,64 +4,32 @@ import { buildCfg } from './filter-cfg';
 import { topoOrder } from './cfg-order';
 
 /**
- * Turns the filter IR into JavaScript source for one predicate. Generated code rather than a
- * tree of closures: V8 compiles the whole filter into one function with constants inlined
- * (figures: test/filter/filter-perf.test.ts), and nothing is allocated per packet.
+ * Turns the filter IR into JavaScript source: one predicate here, or the code of each filter in
+ * the fused counting functions of filter-set-codegen.ts (the same Emitter). Generated code rather
+ * than a tree of closures: V8 compiles it with constants inlined, and nothing is allocated per
+ * packet.
  *
  * BPF semantics kept exactly (libpcap bpf_filter.c): all arithmetic is unsigned 32-bit, load
  * offsets wrap modulo 2^32 and are checked against the captured length, a load past it or a
- * division by zero makes the WHOLE filter return 0. The helpers record that in `R` and
- * evaluation continues harmlessly; the predicate then returns false. The EtherType test
- * rejects the same way when the link header itself was truncated.
+ * division by zero makes the WHOLE filter return 0. Loads are inlined; a load at a constant
+ * offset used more than once is read once per packet into a local that remembers a failure
+ * (see Emitter), and a test using it rejects when it failed; other loads record a failure in the
+ * local `R` and yield 0, evaluation continues harmlessly, and the test then rejects. `R` is reset
+ * at the start of each filter, so in a fused function a failed load rejects that filter only.
+ * The EtherType test rejects the same way when the link header itself was truncated.
  */
-const PRELUDE = `"use strict";
-let R = 0;
-function L1(b, f, c, o) { if (o >= c) { R = 1; return 0; } return b[f + o]; }
-function L2(b, f, c, o) { if (o + 2 > c) { R = 1; return 0; } return (b[f + o] << 8) | b[f + o + 1]; }
-function L4(b, f, c, o) {
-  if (o + 4 > c) { R = 1; return 0; }
-  return ((b[f + o] << 24) | (b[f + o + 1] << 16) | (b[f + o + 2] << 8) | b[f + o + 3]) >>> 0;
-}
-function X(b, f, c, l) { if (l < 0 || l >= c) { R = 1; return 0; } return (b[f + l] & 15) << 2; }
-function DIV(a, d) { if (d === 0) { R = 1; return 0; } return (a / d) >>> 0; }
-function MOD(a, d) { if (d === 0) { R = 1; return 0; } return a % d; }
+export const PRELUDE = `"use strict";
+// Division by zero makes the filter fail: -1 (never a quotient) tells the caller to set R.
+function DIV(a, d) { return d === 0 ? -1 : (a / d) >>> 0; }
+function MOD(a, d) { return d === 0 ? -1 : a % d; }
 // bpf_filter.c: a shift by 32 or more gives 0 (not the count modulo 32 of x86 and JavaScript).
 function SHL(a, n) { return n < 32 ? (a << n) >>> 0 : 0; }
 function SHR(a, n) { return n < 32 ? a >>> n : 0; }
 const LINK_HDR = { 0: 4, 1: 14, 108: 4, 113: 16, 276: 20 };
 `;
 
-function hex(v: number): string {
+export function hex(v: number): string {
   return '0x' + (v >>> 0).toString(16);
-}
-
-function arith(a: Arith): string {
-  switch (a.k) {
-    case 'num': return hex(a.v);
-    case 'len': return 'p.wireLen';
-    case 'neg': return `((-${arith(a.a)}) >>> 0)`;
-    case 'load': {
-      const fn = a.size === 1 ? 'L1' : a.size === 2 ? 'L2' : 'L4';
-      const base = a.base === 'l4v4' ? 'l + X(b, f, c, l)' : 'l';
-      return `${fn}(b, f, c, (${base} + ${arith(a.idx)}) >>> 0)`;
-    }
-    case 'bin': {
-      const x = arith(a.a);
-      const y = arith(a.b);
-      switch (a.op) {
-        case '+': return `((${x} + ${y}) >>> 0)`;
-        case '-': return `((${x} - ${y}) >>> 0)`;
-        case '*': return `(Math.imul(${x}, ${y}) >>> 0)`;
-        case '/': return `DIV(${x}, ${y})`;
-        case '%': return `MOD(${x}, ${y})`;
-        case '&': return `((${x} & ${y}) >>> 0)`;
-        case '|': return `((${x} | ${y}) >>> 0)`;
-        case '^': return `((${x} ^ ${y}) >>> 0)`;
-        case '<<': return `SHL(${x}, ${y})`;
-        case '>>': return `SHR(${x}, ${y})`;
-      }
-    }
-  }
 }
 
 function hasLoad(a: Arith): boolean {
@@ -73,64 +41,252 @@ function hasLoad(a: Arith): boolean {
   }
 }
 
-const MAX_NESTED = 300;
-
 /**
- * Code for the optimized test graph: one block per test, laid out in topological order and
- * nested so that `break N<id>` continues at test <id> (a forward goto); leaves return. Big
- * graphs become a `switch` in a loop instead.
+ * Identity of a load at a constant offset (its value and its failure are the same all packet
+ * long): size, base, offset, e.g. `1l39` for `ip[9]` (filter-set-codegen.ts relies on this form).
  */
-function cfgBody(g: Cfg): string {
-  const order = topoOrder(g);
-  // Past a few hundred tests the nesting would exceed V8's parser depth: use a state machine.
-  const flat = order.length > MAX_NESTED;
-  const jump = (k: number): string => (k < 2 ? `return ${k === 1};` : flat ? `{ s = ${k}; continue; }` : `break N${k};`);
-  const nodeCode = (n: number): string => {
-    const t = g.tests[n]!;
-    const op = t.op === 'eq' ? '===' : t.op === 'gt' ? '>' : '>=';
-    if (t.a === 'e') {
-      return `if (e ${op} ${arith(t.b)}) ${jump(g.jt[n]!)}\nif (e < 0) return false;\n${jump(g.jf[n]!)}\n`;
-    }
-    let s: string;
-    if (t.b.k === 'num') s = `t = ${arith(t.a)};\n`;
-    else s = `t = ${arith(t.a)};\nu = ${arith(t.b)};\n`;
-    if (hasLoad(t.a) || hasLoad(t.b)) s += 'if (R !== 0) return false;\n';
-    const rhs = t.b.k === 'num' ? arith(t.b) : 'u';
-    return s + `if (t ${op} ${rhs}) ${jump(g.jt[n]!)}\n${jump(g.jf[n]!)}\n`;
-  };
-  let src = '';
-  const first = g.tests[g.firstRoot];
-  if (g.root !== g.firstRoot && g.root >= 2 && first !== undefined) {
-    // libpcap keeps the statements of the entry block even when the optimizer removed its test:
-    // its load still runs, and still rejects a packet too short for it.
-    if (first.a === 'e') src += 'if (e < 0) return false;\n';
-    else if (hasLoad(first.a)) src += `t = ${arith(first.a)};\nif (R !== 0) return false;\n`;
-  }
-  if (order.length === 0) return src + `return ${g.root === 1};`;
-  if (flat) {
-    src += `let s = ${order[0]};\nfor (;;) {\nswitch (s) {\n`;
-    for (const n of order) src += `case ${n}:\n${nodeCode(n)}`;
-    return src + 'default: return false;\n}\n}\n';
-  }
-  for (let i = order.length - 1; i >= 1; i--) src += `N${order[i]}: {\n`;
-  src += nodeCode(order[0]!);
-  for (let i = 1; i < order.length; i++) src += `}\n` + nodeCode(order[i]!);
-  return src;
+export function constLoadKey(a: Arith): string | undefined {
+  return a.k === 'load' && a.idx.k === 'num' ? `${a.size}${a.base}${a.idx.v}` : undefined;
 }
 
-/** Source of a factory function returning the predicate `(buf, pkt) => boolean`. */
-export function generateSource(b: Bool): string {
-  const body = cfgBody(buildCfg(b));
-  return `${PRELUDE}return function filter(b, p) {
-  const f = p.frameOffset, c = p.capEnd - f;
+/** Calls `fn` on every load in the tests the generated code can run. */
+function forEachLoad(g: Cfg, fn: (a: Arith) => void): void {
+  const walk = (a: Arith | 'e'): void => {
+    if (a === 'e') return;
+    switch (a.k) {
+      case 'num': case 'len': return;
+      case 'load': fn(a); walk(a.idx); return;
+      case 'neg': walk(a.a); return;
+      case 'bin': walk(a.a); walk(a.b); return;
+    }
+  };
+  const nodes = topoOrder(g);
+  if (g.root !== g.firstRoot && g.root >= 2) nodes.push(g.firstRoot);
+  for (const n of nodes) {
+    const t = g.tests[n];
+    if (t !== undefined) { walk(t.a); walk(t.b); }
+  }
+}
+
+/** Per-packet values every filter starts from: frame start, captured length, network layer, EtherType. */
+export const BASE = `const f = p.frameOffset, c = p.capEnd - f;
   // Without a decoded network layer (802.3 frames), BPF still counts from the fixed link header.
   const l = p.l3Offset >= 0 ? p.l3Offset - f : LINK_HDR[p.linkType] ?? 0;
   // -1: the link header (or a VLAN tag) is cut short, so libpcap's EtherType load itself fails
   // and rejects the packet; 0: an 802.3 length field, not an EtherType (matches no protocol).
   const e = p.l3Offset >= 0 ? p.etherType
     : (p.linkType === 1 && c >= 14 && ((b[f + 12] << 8) | b[f + 13]) < 0x600 ? 0 : -1);
-  let t = 0, u = 0;
-  R = 0;
-  ${body}
+`;
+
+const MAX_NESTED = 300;
+
+/**
+ * Emits the code of one or more test graphs sharing one prologue. A load at a constant offset
+ * that the graphs can run more than once (`ip proto` is tested by most filters) is read once per
+ * packet into a local `k<n>`: -1 when it failed (never a loaded value, which is unsigned), so
+ * every use still rejects exactly as the load itself would. It is read up front when some graph
+ * starts with it, else lazily (-2 until first used). Reading a byte has no effect of its own: only
+ * the tests that use a failed load reject.
+ */
+export class Emitter {
+  private readonly cached = new Map<string, string>();
+  private readonly cacheInit: string[] = [];
+  /** The load each cached local is filled from (its failure yields -1). */
+  private readonly raw = new Map<string, string>();
+  private needX = false;
+  /** Set when code that checks R was emitted (a fused filter then resets R first). */
+  checksR = false;
+
+  constructor(graphs: readonly Cfg[]) {
+    const uses = new Map<string, number>();
+    for (const g of graphs) {
+      forEachLoad(g, (a) => {
+        const k = constLoadKey(a);
+        if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
+        if (a.k === 'load' && a.base === 'l4v4') this.needX = true;
+      });
+    }
+    // Loads of a graph's first test run on every packet: read those up front instead.
+    const always = new Set<string>();
+    for (const g of graphs) {
+      for (const n of g.root >= 2 ? [g.root, g.firstRoot] : []) {
+        const t = g.tests[n];
+        const k = t === undefined || t.a === 'e' ? undefined : constLoadKey(t.a);
+        if (k !== undefined) always.add(k);
+      }
+    }
+    for (const g of graphs) {
+      forEachLoad(g, (a) => {
+        const k = constLoadKey(a);
+        if (k === undefined || this.cached.has(k) || uses.get(k)! < 2) return;
+        const name = `k${this.cached.size}`;
+        this.cached.set(k, name);
+        const raw = this.rawLoad(a as Extract<Arith, { k: 'load' }>, '-1');
+        if (always.has(k)) {
+          this.cacheInit.push(`const ${name} = ${raw};`);
+        } else {
+          this.cacheInit.push(`let ${name} = -2;`);
+          this.raw.set(name, raw);
+        }
+      });
+    }
+  }
+
+  /** Per-packet locals of one generated function (after `f`, `c`, `l` and `e` are known). */
+  locals(): string {
+    let s = '  let t = 0, u = 0, o = 0, v = 0, R = 0;\n';
+    // libpcap's `ldxb 4*([l]&0xf)`, the same for every filter: -1 when that byte is not captured.
+    if (this.needX) s += '  const x = l >= 0 && l < c ? (b[f + l] & 15) << 2 : -1;\n';
+    for (const line of this.cacheInit) s += `  ${line}\n`;
+    return s;
+  }
+
+  /** A load whose failure yields `fail` (after setting R, or a sentinel). */
+  private rawLoad(a: Extract<Arith, { k: 'load' }>, fail: string): string {
+    // One temporary `o` is enough: an index's own loads finish before `o` is assigned, and
+    // `o` is read right after, with nothing evaluated in between.
+    const o = `(o = (${a.base === 'l4v4' ? 'l + x' : 'l'} + ${this.arith(a.idx)}) >>> 0)`;
+    let s: string;
+    if (a.size === 1) s = `(${o} < c ? b[f + o] : ${fail})`;
+    else if (a.size === 2) s = `(${o} + 2 <= c ? (b[f + o] << 8) | b[f + o + 1] : ${fail})`;
+    else s = `(${o} + 4 <= c ? ((b[f + o] << 24) | (b[f + o + 1] << 16) | (b[f + o + 2] << 8) | b[f + o + 3]) >>> 0 : ${fail})`;
+    return a.base === 'l4v4' ? `(x < 0 ? ${fail} : ${s})` : s;
+  }
+
+  arith(a: Arith): string {
+    switch (a.k) {
+      case 'num': return hex(a.v);
+      case 'len': return 'p.wireLen';
+      case 'neg': return `((-${this.arith(a.a)}) >>> 0)`;
+      case 'load': {
+        // A cached load was read (and its failure checked) before the test: see testCode().
+        const k = constLoadKey(a);
+        const name = k === undefined ? undefined : this.cached.get(k);
+        return name ?? this.rawLoad(a, '(R = 1, 0)');
+      }
+      case 'bin': {
+        const x = this.arith(a.a);
+        const y = this.arith(a.b);
+        switch (a.op) {
+          case '+': return `((${x} + ${y}) >>> 0)`;
+          case '-': return `((${x} - ${y}) >>> 0)`;
+          case '*': return `(Math.imul(${x}, ${y}) >>> 0)`;
+          case '/': return `((v = DIV(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
+          case '%': return `((v = MOD(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
+          case '&': return `((${x} & ${y}) >>> 0)`;
+          case '|': return `((${x} | ${y}) >>> 0)`;
+          case '^': return `((${x} ^ ${y}) >>> 0)`;
+          case '<<': return `SHL(${x}, ${y})`;
+          case '>>': return `SHR(${x}, ${y})`;
+        }
+      }
+    }
+  }
+
+  /**
+   * A test's operands `a` and `b` and the statements `pre` to run before comparing them, which
+   * reject when a load fails. BPF evaluates every load of a test (no short circuit), so reading
+   * its cached loads first, and rejecting if any failed, is what the test itself would do.
+   */
+  private testCode(ta: Arith, tb: Arith, reject: string): { pre: string; a: string; b: string } {
+    const names: string[] = [];
+    const collect = (x: Arith): void => {
+      switch (x.k) {
+        case 'num': case 'len': return;
+        case 'load': {
+          const k = constLoadKey(x);
+          const name = k === undefined ? undefined : this.cached.get(k);
+          if (name !== undefined && !names.includes(name)) names.push(name);
+          else if (name === undefined) collect(x.idx);
+          return;
+        }
+        case 'neg': collect(x.a); return;
+        case 'bin': collect(x.a); collect(x.b); return;
+      }
+    };
+    collect(ta);
+    collect(tb);
+    let pre = '';
+    for (const name of names) {
+      const raw = this.raw.get(name);
+      if (raw !== undefined) pre += `if (${name} === -2) ${name} = ${raw};\n`;
+    }
+    if (names.length > 0) pre += `if (${names.map((k) => `${k} < 0`).join(' || ')}) ${reject}\n`;
+    let a = this.arith(ta);
+    let b = this.arith(tb);
+    if (this.setsR(ta) || this.setsR(tb)) {
+      // Uncached loads (variable offsets) and divisions set R: compute both operands, then check it.
+      this.checksR = true;
+      pre += `t = ${a};\n`;
+      a = 't';
+      if (tb.k !== 'num') {
+        pre += `u = ${b};\n`;
+        b = 'u';
+      }
+      pre += `if (R !== 0) ${reject}\n`;
+    }
+    return { pre, a, b };
+  }
+
+  /** Whether evaluating `x` can set R (an uncached load, a division). */
+  private setsR(x: Arith): boolean {
+    switch (x.k) {
+      case 'num': case 'len': return false;
+      case 'load': return !this.cached.has(constLoadKey(x) ?? '');
+      case 'neg': return this.setsR(x.a);
+      case 'bin': return x.op === '/' || x.op === '%' || this.setsR(x.a) || this.setsR(x.b);
+    }
+  }
+
+  /**
+   * Code for the optimized test graph: one block per test, laid out in topological order and
+   * nested so that `break N<id>` continues at test <id> (a forward goto); leaves run `accept` or
+   * `reject` (statements that leave the block: a return, or a break out of a fused filter). Big
+   * graphs become a `switch` in a loop instead.
+   */
+  cfgBody(g: Cfg, accept: string, reject: string): string {
+    const order = topoOrder(g);
+    // Past a few hundred tests the nesting would exceed V8's parser depth: use a state machine.
+    const flat = order.length > MAX_NESTED;
+    const jump = (k: number): string => (k < 2 ? (k === 1 ? accept : reject) : flat ? `{ s = ${k}; continue; }` : `break N${k};`);
+    const nodeCode = (n: number): string => {
+      const t = g.tests[n]!;
+      const op = t.op === 'eq' ? '===' : t.op === 'gt' ? '>' : '>=';
+      if (t.a === 'e') {
+        return `if (e ${op} ${this.arith(t.b)}) ${jump(g.jt[n]!)}\nif (e < 0) ${reject}\n${jump(g.jf[n]!)}\n`;
+      }
+      const { pre, a, b } = this.testCode(t.a, t.b, reject);
+      return pre + `if (${a} ${op} ${b}) ${jump(g.jt[n]!)}\n${jump(g.jf[n]!)}\n`;
+    };
+    let src = '';
+    const first = g.tests[g.firstRoot];
+    if (g.root !== g.firstRoot && g.root >= 2 && first !== undefined) {
+      // libpcap keeps the statements of the entry block even when the optimizer removed its test:
+      // its load still runs, and still rejects a packet too short for it.
+      if (first.a === 'e') src += `if (e < 0) ${reject}\n`;
+      else if (hasLoad(first.a)) src += this.testCode(first.a, { k: 'num', v: 0 }, reject).pre;
+    }
+    if (order.length === 0) return src + (g.root === 1 ? accept : reject) + '\n';
+    if (flat) {
+      // In its own block: each fused filter may have its own `s`.
+      src += `{\nlet s = ${order[0]};\nfor (;;) {\nswitch (s) {\n`;
+      for (const n of order) src += `case ${n}:\n${nodeCode(n)}`;
+      return src + `default: ${reject}\n}\n}\n}\n`;
+    }
+    for (let i = order.length - 1; i >= 1; i--) src += `N${order[i]}: {\n`;
+    src += nodeCode(order[0]!);
+    for (let i = 1; i < order.length; i++) src += `}\n` + nodeCode(order[i]!);
+    return src;
+  }
+}
+
+/** Source of a factory function returning the predicate `(buf, pkt) => boolean`. */
+export function generateSource(b: Bool): string {
+  const g = buildCfg(b);
+  const em = new Emitter([g]);
+  const body = em.cfgBody(g, 'return true;', 'return false;');
+  return `${PRELUDE}return function filter(b, p) {
+  ${BASE}${em.locals()}
+${body}
 };`;
 }
