@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { freePort } from '../test/support/free-port';
 
 /** Clock ticks per second of /proc/PID/stat utime/stime (USER_HZ: 100 on every Linux ABI in use). */
@@ -16,18 +16,46 @@ export { freePort };
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 
-/** User + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15). */
-export function cpuSeconds(pid: number): number {
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
-/** Resident set size in bytes (/proc/PID/status VmRSS). */
+/** The process and its live descendants (netmon run forks its capture process). */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      parents.set(Number(e), Number(statFields(Number(e))[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [child, parent] of parents) if (parent === out[i]) out.push(child);
+  return out;
+}
+
+/** User + system CPU seconds so far of a process and its descendants (/proc/PID/stat fields 14 and 15). */
+export function cpuSeconds(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    const f = statFields(p);
+    total += (Number(f[11]) + Number(f[12])) / USER_HZ;
+  }
+  return total;
+}
+
+/** Resident set size in bytes of a process and its descendants (/proc/PID/status VmRSS). */
 export function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return m === null ? 0 : Number(m[1]) * 1024;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'latin1'));
+    total += m === null ? 0 : Number(m[1]) * 1024;
+  }
+  return total;
 }
 
 /** Value of one sample `name{labels}` in exposition text (exact match of the series text), or undefined. */

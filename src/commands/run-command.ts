@@ -1,11 +1,13 @@
-import { InterfaceSupervisor } from '../capture/interface-supervisor';
 import { defaultInterface, interfaceExists, validateCaptureFilter } from '../capture/interfaces';
-import { buildPipeline } from '../engine/build-pipeline';
+import { EngineClient } from '../engine/engine-client';
+import type { EngineExit } from '../engine/engine-client';
 import { NetmonError } from '../errors';
+import type { HttpSources } from '../http/server';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
+import { PrometheusExposition } from '../metrics/prometheus-registry';
 import { VERSION } from '../version';
-import { closeServer, prometheusSources, shutdownSignal, startHttp } from './http-runtime';
+import { closeServer, shutdownSignal, startHttp } from './http-runtime';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -17,13 +19,21 @@ export interface RunOptions {
   readonly logLevel: string | undefined;
 }
 
-/** Flow clock tick on a quiet link, so idle flows end without waiting for the next packet. */
-const CLOCK_TICK_MS = 1000;
+/** How long the capture process may take to stop before it is killed (SIGTERM must exit promptly). */
+const ENGINE_STOP_TIMEOUT_MS = 2000;
 
-/** `netmon run`: live capture until SIGTERM/SIGINT, then a clean exit 0. */
+/**
+ * `netmon run`: live capture until SIGTERM/SIGINT, then a clean exit 0.
+ *
+ * Two processes: capture, decoding and counting run in a child (engine/engine-process.ts) whose
+ * event loop does nothing else, so rendering /metrics here (and collecting its garbage) can never
+ * stall the thread that drains the kernel capture ring. Each scrape fetches one snapshot of the
+ * counters from the child, then renders it. If the child dies, netmon exits 1 (a supervisor restarts it).
+ */
 export async function runCommand(opts: RunOptions): Promise<number> {
   const { config, name } = loadConfigOrDefaults(opts.configFile);
-  const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
+  const logLevel = resolveLogLevel(opts.logLevel, config.log.level);
+  const log = createLogger(logLevel);
   const names = opts.interfaces.length > 0 ? [...opts.interfaces] : config.interfaces.length > 0 ? [...config.interfaces] : [defaultOrFail()];
   for (const n of names) {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
@@ -31,7 +41,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
 
-  const pipeline = buildPipeline(config, name, log);
   const captureOptions = {
     snaplen: config.capture.snaplen,
     bufferSize: config.capture.buffer_size_mb * 1024 * 1024,
@@ -40,21 +49,43 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     timeoutMs: config.capture.timeout_ms,
     filter,
   };
-  const captures = names.map((n) => new InterfaceSupervisor(n, captureOptions, pipeline.addInterface(n), log));
-  const families = netmonFamilies({ version: VERSION, pipeline, captures });
-  const server = await startHttp(opts.listen ?? config.listen, prometheusSources(families, pipeline, {
-    isReady: () => captures.some((c) => c.up),
-    describe: () => `Capturing on ${names.join(', ')}.`,
-  }), log);
+  // A bad named filter is reported by the child's buildPipeline as the same NetmonError (exit 2).
+  const engine = await EngineClient.start({ config, configName: name, interfaces: names, capture: captureOptions, logLevel });
+  let server;
+  try {
+    const families = netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage() });
+    const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
+    const sources: HttpSources = {
+      version: VERSION,
+      renderMetrics: async () => {
+        await engine.refresh();
+        // Synchronous from here to the registry's (synchronous) collects: no other snapshot lands mid-render.
+        return exposition.render();
+      },
+      metricsContentType: exposition.contentType,
+      isReady: () => engine.up.some((u) => u),
+      describe: () => `Capturing on ${names.join(', ')}.`,
+    };
+    server = await startHttp(opts.listen ?? config.listen, sources, log);
+  } catch (err) {
+    engine.kill();
+    throw err;
+  }
+  engine.capture();
 
-  for (const c of captures) c.start();
-  const clock = setInterval(() => pipeline.tick(Date.now() / 1000), CLOCK_TICK_MS);
-  log.info({ interfaces: names, filter, filters: pipeline.filterNames }, 'capturing');
-
-  const signal = await shutdownSignal();
-  log.info({ signal }, 'stopping');
-  clearInterval(clock);
-  for (const c of captures) c.stop();
+  const ended = await Promise.race([
+    shutdownSignal().then((signal) => ({ signal })),
+    engine.exited.then((exit) => ({ exit })),
+  ]);
+  if ('exit' in ended) {
+    const e: EngineExit = ended.exit;
+    log.error({ code: e.code, signal: e.signal }, 'capture process exited unexpectedly: stopping');
+    await closeServer(server);
+    return 1;
+  }
+  log.info({ signal: ended.signal }, 'stopping');
+  const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
+  if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
   await closeServer(server);
   return 0;
 }

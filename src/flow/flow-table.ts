@@ -613,4 +613,32 @@ export class FlowTable {
     writeCounterFamily(w, FLOW_BYTES_FAMILY, FLOW_BYTES_HELP, this.labelText, this.shownBytes, this.exported, n, this.overflowLabels, this.stats.overflowBytes);
     return w.take();
   }
+
+  /**
+   * Rebalances like renderFlowFamilies() but renders nothing: returns the exported series as slot ids
+   * and shown values, with the label text per slot, for a caller that renders elsewhere (the capture
+   * process sends them to the HTTP process). The arrays are internal storage, valid until the next
+   * rebalance: copy what must outlive it.
+   */
+  exportFlowSeries(): FlowSeriesExport {
+    this.rebalance();
+    return {
+      count: this.exportedCount,
+      ids: this.exported,
+      packets: this.shownPackets,
+      bytes: this.shownBytes,
+      labelText: this.labelText,
+      overflowLabels: this.overflowLabels,
+    };
+  }
+}
+
+/** See FlowTable.exportFlowSeries(): series i is slot ids[i] with labels labelText[ids[i]]. */
+export interface FlowSeriesExport {
+  readonly count: number;
+  readonly ids: Int32Array;
+  readonly packets: Float64Array;
+  readonly bytes: Float64Array;
+  readonly labelText: readonly string[];
+  readonly overflowLabels: string;
 }

@@ -16,6 +16,8 @@ export const CATALOG = {
   captureReceived: { name: 'netmon_capture_packets_received_total', help: 'Packets received by the capture (pcap_stats ps_recv, cumulative across reopenings).', type: 'counter', labelNames: ['interface'] },
   captureDropped: { name: 'netmon_capture_dropped_packets_total', help: 'Packets dropped before netmon saw them: reason="kernel" (ring buffer full, ps_drop) or "interface" (ps_ifdrop).', type: 'counter', labelNames: ['interface', 'reason'] },
   captureUp: { name: 'netmon_capture_up', help: '1 when capture on the interface is open, 0 while it is down and being retried.', type: 'gauge', labelNames: ['interface'] },
+  captureProcessResidentMemory: { name: 'netmon_capture_process_resident_memory_bytes', help: 'Resident memory of the netmon run capture process (the child that reads the capture and counts packets; netmon_process_* describe the HTTP process).', type: 'gauge', labelNames: [] },
+  captureProcessCpu: { name: 'netmon_capture_process_cpu_seconds_total', help: 'User and system CPU time of the netmon run capture process, seconds.', type: 'counter', labelNames: [] },
   decodeErrors: { name: 'netmon_decode_errors_total', help: 'Frames with a truncated or malformed header, by the layer where decoding stopped.', type: 'counter', labelNames: ['layer'] },
   captureFileErrors: { name: 'netmon_capture_file_errors_total', help: 'Capture files that ended with damage (truncated or corrupt) during replay.', type: 'counter', labelNames: ['file'] },
   flowsActive: { name: 'netmon_flows_active', help: 'Flows currently tracked in the flow table.', type: 'gauge', labelNames: [] },

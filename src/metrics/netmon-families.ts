@@ -1,5 +1,5 @@
 import { DECODE_LAYER_NAMES } from '../decode/decode-layer';
-import type { PacketPipeline } from '../engine/packet-pipeline';
+import type { FlowTableStats } from '../flow/flow-stats';
 import { CATALOG, TCP_FLAG_NAMES } from './catalog';
 import type { Family, HistogramSample, Sample } from './family';
 
@@ -15,11 +15,40 @@ export interface ReplayStatus {
   readonly damagedFiles: ReadonlyMap<string, number>;
 }
 
+/**
+ * The pipeline counters the families read: a PacketPipeline (replay) or the latest snapshot of the
+ * capture process (`netmon run`).
+ */
+export interface PipelineCounters {
+  readonly interfaces: readonly {
+    readonly name: string;
+    readonly packets: number;
+    readonly bytes: number;
+    readonly sizeBuckets: ArrayLike<number>;
+    readonly sizeSum: number;
+    readonly tcpFlags: ArrayLike<number>;
+  }[];
+  readonly decodeErrors: ArrayLike<number>;
+  readonly filterNames: readonly string[];
+  readonly filterPackets: ArrayLike<number>;
+  readonly filterBytes: ArrayLike<number>;
+  readonly flows: {
+    readonly stats: Pick<FlowTableStats, 'activeFlows' | 'seriesExported' | 'evictionsIdle' | 'evictionsActive' | 'evictionsCapacity' | 'overflowPackets' | 'overflowBytes'>;
+  };
+}
+
+/** Resources of the capture process of `netmon run` (prom-client's process metrics describe the HTTP process). */
+export interface CaptureProcessStatus {
+  residentBytes(): number;
+  cpuSeconds(): number;
+}
+
 export interface FamilySources {
   readonly version: string;
-  readonly pipeline: PacketPipeline;
+  readonly pipeline: PipelineCounters;
   readonly captures: readonly CaptureStatus[];
   readonly replay?: ReplayStatus;
+  readonly captureProcess?: CaptureProcessStatus;
 }
 
 /**
@@ -28,7 +57,7 @@ export interface FamilySources {
  */
 export function netmonFamilies(src: FamilySources): Family[] {
   const p = src.pipeline;
-  const perInterface = (read: (i: PacketPipeline['interfaces'][number]) => number) => (): Sample[] =>
+  const perInterface = (read: (i: PipelineCounters['interfaces'][number]) => number) => (): Sample[] =>
     p.interfaces.map((i) => ({ labels: { interface: i.name }, value: read(i) }));
   const flowStats = () => p.flows.stats;
   const families: Family[] = [
@@ -88,6 +117,13 @@ export function netmonFamilies(src: FamilySources): Family[] {
             ];
           }),
       },
+    );
+  }
+  const proc = src.captureProcess;
+  if (proc !== undefined) {
+    families.push(
+      { def: CATALOG.captureProcessResidentMemory, collect: () => [{ labels: {}, value: proc.residentBytes() }] },
+      { def: CATALOG.captureProcessCpu, collect: () => [{ labels: {}, value: proc.cpuSeconds() }] },
     );
   }
   const replay = src.replay;
