@@ -31,11 +31,3 @@ export function createLogger(level: string): Logger {
     error: (obj, msg) => threshold <= 50 && get().error(obj, msg),
   };
 }
-
-/** A logger that drops everything (tests, benchmarks). */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};

@@ -1,6 +1,7 @@
+import { LOG_LEVELS } from '../config/schema';
 import { usageError } from '../errors';
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const LEVELS: readonly string[] = LOG_LEVELS;
 
 /** The --log-level flag when given (validated), else the configured level. */
 export function resolveLogLevel(flag: string | undefined, configured: string): string {

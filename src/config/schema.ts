@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FLOWS } from '../flow/flow-options';
 import { parseDuration } from './duration';
 import { arrayOf, boolean, either, field, integer, object, oneOf, optional, recordOf, required, section, string } from './validate';
 import type { Problem, Rule } from './validate';
@@ -57,7 +58,7 @@ const schema = object({
     object({
       idle_timeout: field(duration, 60),
       active_timeout: field(duration, 300),
-      max_flows: field(integer(16, 50_000_000), 500_000),
+      max_flows: field(integer(16, 50_000_000), DEFAULT_MAX_FLOWS),
       max_series: field(integer(1, 10_000_000), 5_000),
       labels: field(arrayOf(oneOf(FLOW_LABELS), 1), () => [...FLOW_LABELS]),
       aggregate: section(object({ src_ip: optional(prefixes), dst_ip: optional(prefixes) })),

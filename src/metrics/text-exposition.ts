@@ -35,7 +35,7 @@ function labelText(labels: Labels, le?: string): string {
 }
 
 /** Label values escape backslash, double quote and newline (text format 0.0.4). */
-export function escapeLabel(v: string): string {
+function escapeLabel(v: string): string {
   return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
