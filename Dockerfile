@@ -13,7 +13,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
-RUN npx tsc -p tsconfig.json --rootDir . --outDir dist \
+RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
@@ -23,9 +23,9 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/bundle ./dist/bundle
 COPY --from=build /app/bin ./bin
 COPY config.yaml /etc/netmon/config.yaml
 EXPOSE 10847
-ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+ENTRYPOINT ["node", "/app/dist/bundle/cli.js"]
 CMD ["run", "--config", "/etc/netmon/config.yaml"]

@@ -1,5 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-/** netmon's version, from package.json (compiled code lives in dist/src, two levels below it). */
-export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+/** The nearest package.json above this file: dist/src/ when compiled, dist/bundle/ when bundled. */
+function packageJson(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`package.json not found above ${__dirname}`);
+  }
+}
+
+/** netmon's version, from package.json. */
+export const VERSION: string = (JSON.parse(readFileSync(packageJson(), 'utf8')) as { version: string }).version;

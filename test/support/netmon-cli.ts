@@ -2,8 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-/** The compiled CLI next to the compiled tests (dist/test/support → dist/src/cli.js). */
-export const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
+/** The CLI as shipped (bin/netmon.js loads it): the bundle next to the compiled tests (dist/test/support → dist/bundle/cli.js). */
+export const CLI = join(__dirname, '..', '..', 'bundle', 'cli.js');
 
 export interface CliResult {
   code: number | null;
