@@ -50,7 +50,7 @@ export function constLoadKey(a: Arith): string | undefined {
 }
 
 /** Calls `fn` on every load in the tests the generated code can run. */
-function forEachLoad(g: Cfg, fn: (a: Arith) => void): void {
+export function forEachLoad(g: Cfg, fn: (a: Arith) => void): void {
   const walk = (a: Arith | 'e'): void => {
     if (a === 'e') return;
     switch (a.k) {
@@ -96,8 +96,11 @@ export class Emitter {
   private needX = false;
   /** Set when code that checks R was emitted (a fused filter then resets R first). */
   checksR = false;
+  /** Constant-offset loads (constLoadKey) the caller proved in range before calling: no bounds check, cannot fail. */
+  private readonly safe: ReadonlySet<string>;
 
-  constructor(graphs: readonly Cfg[]) {
+  constructor(graphs: readonly Cfg[], safe: ReadonlySet<string> = new Set()) {
+    this.safe = safe;
     const uses = new Map<string, number>();
     for (const g of graphs) {
       forEachLoad(g, (a) => {
@@ -122,7 +125,8 @@ export class Emitter {
         const name = `k${this.cached.size}`;
         this.cached.set(k, name);
         const raw = this.rawLoad(a as Extract<Arith, { k: 'load' }>, '-1');
-        if (always.has(k)) {
+        // A load proved in range is read up front: a plain read is cheaper than the laziness test.
+        if (always.has(k) || this.safe.has(k)) {
           this.cacheInit.push(`const ${name} = ${raw};`);
         } else {
           this.cacheInit.push(`let ${name} = -2;`);
@@ -143,6 +147,14 @@ export class Emitter {
 
   /** A load whose failure yields `fail` (after setting R, or a sentinel). */
   private rawLoad(a: Extract<Arith, { k: 'load' }>, fail: string): string {
+    const key = constLoadKey(a);
+    if (key !== undefined && this.safe.has(key)) {
+      // In range (see `safe`), so no check, and no wrap: l (and x) are small non-negative numbers.
+      const at = `f + ${a.base === 'l4v4' ? 'l + x' : 'l'} + ${(a.idx as { v: number }).v}`;
+      if (a.size === 1) return `b[${at}]`;
+      if (a.size === 2) return `((b[${at}] << 8) | b[${at} + 1])`;
+      return `(((b[${at}] << 24) | (b[${at} + 1] << 16) | (b[${at} + 2] << 8) | b[${at} + 3]) >>> 0)`;
+    }
     // One temporary `o` is enough: an index's own loads finish before `o` is assigned, and
     // `o` is read right after, with nothing evaluated in between.
     const o = `(o = (${a.base === 'l4v4' ? 'l + x' : 'l'} + ${this.arith(a.idx)}) >>> 0)`;
@@ -196,7 +208,9 @@ export class Emitter {
         case 'load': {
           const k = constLoadKey(x);
           const name = k === undefined ? undefined : this.cached.get(k);
-          if (name !== undefined && !names.includes(name)) names.push(name);
+          if (name !== undefined && !names.includes(name)) {
+            if (!this.safe.has(k!)) names.push(name);
+          }
           else if (name === undefined) collect(x.idx);
           return;
         }
@@ -232,7 +246,10 @@ export class Emitter {
   private setsR(x: Arith): boolean {
     switch (x.k) {
       case 'num': case 'len': return false;
-      case 'load': return !this.cached.has(constLoadKey(x) ?? '');
+      case 'load': {
+        const k = constLoadKey(x);
+        return k === undefined ? true : !this.cached.has(k) && !this.safe.has(k);
+      }
       case 'neg': return this.setsR(x.a);
       case 'bin': return x.op === '/' || x.op === '%' || this.setsR(x.a) || this.setsR(x.b);
     }

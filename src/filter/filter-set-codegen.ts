@@ -2,7 +2,8 @@ import type { Bool } from './filter-ir';
 import type { Cfg, Test } from './filter-cfg';
 import { buildCfg } from './filter-cfg';
 import { topoOrder } from './cfg-order';
-import { BASE, constLoadKey, Emitter, hex, PRELUDE } from './codegen';
+import type { Arith } from './filter-ir';
+import { BASE, constLoadKey, Emitter, forEachLoad, hex, PRELUDE } from './codegen';
 
 /**
  * All the named filters of a configuration fused into generated counting code (see codegen.ts for
@@ -26,7 +27,13 @@ interface Fact {
 
 function testKey(t: Test): string | undefined {
   if (t.b.k !== 'num') return undefined;
-  return t.a === 'e' ? 'e' : constLoadKey(t.a);
+  if (t.a === 'e') return 'e';
+  // A masked field, e.g. `ip[6:2] & 0x1fff` (the IPv4 fragment offset): `2l36&0x1fff`.
+  if (t.a.k === 'bin' && t.a.op === '&' && t.a.b.k === 'num') {
+    const k = constLoadKey(t.a.a);
+    return k === undefined ? undefined : `${k}&${hex(t.a.b.v)}`;
+  }
+  return constLoadKey(t.a);
 }
 
 /**
@@ -89,8 +96,8 @@ const MIN_TESTS_TO_SPECIALISE = 4;
 const MAX_FUNCTION_SOURCE = 24_000;
 
 /** Statements running `graphs` (filter ids `ids`), filter i counting into index i of `packets` and `bytes`. */
-function countingBody(graphs: readonly Cfg[], ids: readonly number[]): string {
-  const em = new Emitter(graphs);
+function countingBody(graphs: readonly Cfg[], ids: readonly number[], safe?: ReadonlySet<string>): string {
+  const em = new Emitter(graphs, safe);
   let body = '';
   graphs.forEach((g, j) => {
     const i = ids[j]!;
@@ -102,11 +109,11 @@ function countingBody(graphs: readonly Cfg[], ids: readonly number[]): string {
 }
 
 /** Functions running all the graphs, split by size; returns their definitions and the calls to them. */
-function countingFunctions(graphs: readonly Cfg[], prefix: string): { defs: string; calls: string } {
+function countingFunctions(graphs: readonly Cfg[], prefix: string, safe?: ReadonlySet<string>): { defs: string; calls: string } {
   const chunks: number[][] = [];
   let size = Infinity;
   graphs.forEach((g, i) => {
-    const n = countingBody([g], [i]).length;
+    const n = countingBody([g], [i], safe).length;
     if (size + n > MAX_FUNCTION_SOURCE) {
       chunks.push([]);
       size = 0;
@@ -118,10 +125,91 @@ function countingFunctions(graphs: readonly Cfg[], prefix: string): { defs: stri
   let calls = '';
   chunks.forEach((ids, k) => {
     const name = `${prefix}_${k}`;
-    defs += `function ${name}(b, p, packets, bytes, w, f, c, l, e) {\n${countingBody(ids.map((i) => graphs[i]!), ids)}}\n`;
+    defs += `function ${name}(b, p, packets, bytes, w, f, c, l, e) {\n${countingBody(ids.map((i) => graphs[i]!), ids, safe)}}\n`;
     calls += `${name}(b, p, packets, bytes, w, f, c, l, e); `;
   });
   return { defs, calls };
+}
+
+const ETH_IPV4 = 0x800;
+const ETH_IPV6 = 0x86dd;
+
+/**
+ * Fixed transport header length per IP protocol: TCP 20 (RFC 9293), UDP 8 (RFC 768), ICMP 8
+ * (RFC 792), ICMPv6 8 (RFC 4443 type, code, checksum and 4 bytes), SCTP 12 (RFC 9260 common header).
+ * A fast path assumes at most this much captured (almost every packet has it).
+ */
+const TRANSPORT_MIN: Readonly<Record<number, number>> = { 6: 20, 17: 8, 1: 8, 58: 8, 132: 12 };
+
+/**
+ * The loads at constant offsets of `graphs` that end within `l3Cap` bytes of the network header
+ * (`l4Cap` of the IPv4 payload), and how far the furthest of them ends: when the dispatcher has
+ * checked that that much is captured, none of them can fail.
+ */
+function inRangeLoads(graphs: readonly Cfg[], l3Cap: number, l4Cap: number): { keys: Set<string>; l3: number; l4: number } {
+  const keys = new Set<string>();
+  let l3 = 0;
+  let l4 = 0;
+  for (const g of graphs) {
+    forEachLoad(g, (a) => {
+      const k = constLoadKey(a);
+      if (k === undefined || a.k !== 'load') return;
+      const end = (a.idx as { v: number }).v + a.size;
+      if (a.base === 'l3' && end <= l3Cap) {
+        keys.add(k);
+        l3 = Math.max(l3, end);
+      } else if (a.base === 'l4v4' && end <= l4Cap) {
+        keys.add(k);
+        l4 = Math.max(l4, end);
+      }
+    });
+  }
+  return { keys, l3, l4 };
+}
+
+/** The masked field (e.g. the IPv4 fragment offset) most often tested for 0, if any. */
+function commonZeroTest(graphs: readonly Cfg[]): { key: string; a: Arith } | undefined {
+  const counts = new Map<string, { n: number; a: Arith }>();
+  for (const g of graphs) {
+    for (const n of topoOrder(g)) {
+      const t = g.tests[n]!;
+      const key = testKey(t);
+      if (key === undefined || !key.includes('&') || t.op !== 'eq' || (t.b as { v: number }).v !== 0 || t.a === 'e') continue;
+      const c = counts.get(key) ?? { n: 0, a: t.a };
+      c.n++;
+      counts.set(key, c);
+    }
+  }
+  let best: { key: string; a: Arith } | undefined;
+  let bestN = 0;
+  for (const [key, { n, a }] of counts) if (n > bestN) [best, bestN] = [{ key, a }, n];
+  return best;
+}
+
+/**
+ * Functions for the packets of EtherType `et` and protocol byte `key` = `value` (IPv4 TCP, ...)
+ * whose usual headers are fully captured, and, for IPv4, that are not a later fragment; and the
+ * condition (on the dispatcher's locals) that a packet is one of them. In these functions the
+ * loads within those headers need no bounds check and cannot fail, and the fragment test is
+ * decided. Other packets of that protocol take the EtherType's generic functions.
+ */
+function fastPath(graphs: readonly Cfg[], et: number, key: string, value: number, prefix: string): { defs: string; calls: string; cond: string } {
+  const facts: Fact[] = [{ key: 'e', value: et }, { key, value }];
+  let gs = graphs.map((g) => withFacts(g, facts));
+  const tmin = TRANSPORT_MIN[value] ?? 0;
+  const range = et === ETH_IPV4 ? inRangeLoads(gs, 20, tmin) : et === ETH_IPV6 ? inRangeLoads(gs, 40 + tmin, 0) : inRangeLoads(gs, 0, 0);
+  const conds: string[] = [];
+  if (range.l3 > 0) conds.push(`l + ${range.l3} <= c`);
+  // The byte at l is captured: the protocol byte at l + 9 was.
+  if (range.l4 > 0) conds.push(`l + ((b[f + l] & 15) << 2) + ${range.l4} <= c`);
+  const zero = commonZeroTest(gs);
+  const zeroLoad = zero === undefined ? undefined : constLoadKey((zero.a as { a: Arith }).a);
+  if (zero !== undefined && zeroLoad !== undefined && range.keys.has(zeroLoad)) {
+    conds.push(`${new Emitter([], range.keys).arith(zero.a)} === 0`);
+    gs = gs.map((g) => withFacts(g, [{ key: zero.key, value: 0 }]));
+  }
+  const fns = countingFunctions(gs, prefix, range.keys);
+  return { ...fns, cond: conds.join(' && ') };
 }
 
 /**
@@ -156,9 +244,11 @@ export function generateSetSource(filters: readonly Bool[]): string {
     const off = Number(key.slice(L3_BYTE.length));
     let inner = `const v = l + ${off} < c ? b[f + l + ${off}] : -1;\n    `;
     byCount(m).slice(0, MAX_SPECIALISED).forEach((value, k) => {
-      const fns = countingFunctions(graphs.map((g) => withFacts(g, [{ key: 'e', value: et }, { key, value }])), `count${j}v${k}`);
-      src += fns.defs;
-      inner += `if (v === ${hex(value)}) { ${fns.calls}}\n    else `;
+      const fast = fastPath(graphs, et, key, value, `count${j}v${k}`);
+      src += fast.defs;
+      inner += fast.cond === ''
+        ? `if (v === ${hex(value)}) { ${fast.calls}}\n    else `
+        : `if (v === ${hex(value)}) {\n      if (${fast.cond}) { ${fast.calls}}\n      else { ${generic.calls}}\n    } else `;
     });
     dispatch += `if (e === ${hex(et)}) {\n    ${inner}{ ${generic.calls}}\n  } else `;
   });

@@ -1,6 +1,6 @@
-import { isIPv6 } from 'node:net';
 import { FilterSyntaxError } from './filter-error';
 import { NUMERIC_NAMES } from './keyword-values';
+import { isV6Text } from './ip-address';
 
 /**
  * Tokenizer following libpcap 1.10's scanner.l: flex takes the LONGEST match, ties go to the
@@ -90,7 +90,7 @@ export function tokenize(src: string): Token[] {
     const v6Max = matchLen(RE_V6CHARS, src, pos);
     if (v6Max > 1 && src.slice(pos, pos + v6Max).includes(':')) {
       for (let n = v6Max; n >= 2; n--) {
-        if (isIPv6(src.slice(pos, pos + n))) { v6Len = n; break; }
+        if (isV6Text(src.slice(pos, pos + n))) { v6Len = n; break; }
       }
     }
     const best = Math.max(idLen, numLen, hidLen, v6Len);
