@@ -17,11 +17,8 @@ function file(bytes: Buffer): string {
 }
 
 type Got = ReadPacket;
-
-/** Reads every packet with next(), having checked that readPackets() reads the same (see readAllPackets). */
-function readAll(path: string, bufferSize?: number): { pkts: Got[]; err?: unknown } {
-  return readAllPackets(path, bufferSize);
-}
+/** Reads every packet with next(), having checked that readPackets() reads the same. */
+const readAll = readAllPackets;
 
 /** Deterministic bytes so that every packet differs. */
 function bytes(len: number, seed: number): Buffer {

@@ -1,29 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecodedPacket } from '../../src/decode/packet';
 import { FlowTable } from '../../src/flow/flow-table';
 import type { FlowRecord, FlowTableOptions } from '../../src/flow/flow-table';
+import { feed } from '../support/flow-feed';
 
-const pkt = new DecodedPacket();
-
-function v4(ip: string): number {
-  const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-}
-
-/** Feeds one IPv4 packet (the reused instance, as the pipeline does). */
-function feed(t: FlowTable, src: string, dst: string, proto: number, sport: number, dport: number, len: number, ts: number): void {
-  pkt.reset();
-  pkt.ipVersion = 4;
-  pkt.addrs[0] = v4(src);
-  pkt.addrs[4] = v4(dst);
-  pkt.ipProto = proto;
-  pkt.srcPort = sport;
-  pkt.dstPort = dport;
-  pkt.wireLen = len;
-  pkt.ts = ts;
-  t.observe(pkt);
-}
 
 function table(opts: Partial<FlowTableOptions>): { t: FlowTable; records: FlowRecord[] } {
   const records: FlowRecord[] = [];

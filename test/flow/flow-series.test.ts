@@ -2,47 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { DecodedPacket } from '../../src/decode/packet';
 import { FlowTable } from '../../src/flow/flow-table';
 import type { FlowRecord, FlowTableOptions } from '../../src/flow/flow-table';
+import { feed } from '../support/flow-feed';
 
-const pkt = new DecodedPacket();
-
-function v4(ip: string): number {
-  const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-}
-
-/** Full-form or "::" IPv6 text to 8 groups (test-side parser, independent of src/). */
-function v6groups(ip: string): number[] {
-  const [l, r] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const left = l ? l.split(':').map((x) => parseInt(x, 16)) : [];
-  const right = r ? r.split(':').map((x) => parseInt(x, 16)) : [];
-  return r === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
-}
-
-function feed(t: FlowTable, src: string, dst: string, proto: number, sport: number, dport: number, len: number, ts: number): void {
-  pkt.reset();
-  if (src.includes(':')) {
-    pkt.ipVersion = 6;
-    const s = v6groups(src);
-    const d = v6groups(dst);
-    for (let i = 0; i < 4; i++) {
-      pkt.addrs[i] = (s[2 * i]! << 16) | s[2 * i + 1]!;
-      pkt.addrs[4 + i] = (d[2 * i]! << 16) | d[2 * i + 1]!;
-    }
-  } else {
-    pkt.ipVersion = 4;
-    pkt.addrs[0] = v4(src);
-    pkt.addrs[4] = v4(dst);
-  }
-  pkt.ipProto = proto;
-  pkt.srcPort = sport;
-  pkt.dstPort = dport;
-  pkt.wireLen = len;
-  pkt.ts = ts;
-  t.observe(pkt);
-}
 
 interface Parsed {
   help: Map<string, string>;
