@@ -84,6 +84,11 @@ export class PcapFileReader implements CaptureFileReader {
     return this.src.base + this.cur;
   }
 
+  /**
+   * The general path (refills, damage, swapped lengths). readRun() repeats its record-header parsing
+   * on purpose: a shared helper returning four numbers would allocate or add a call per packet on the
+   * hot path. Keep the two in step; the reader tests compare both paths record by record.
+   */
   next(): boolean {
     const src = this.src;
     const hl = this.recordHeaderLen;
