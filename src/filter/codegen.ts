@@ -81,6 +81,18 @@ export const BASE = `const f = p.frameOffset, c = p.capEnd - f;
 const MAX_NESTED = 300;
 
 /**
+ * How a fused function specialised for fully decoded packets (filter-set-codegen.ts) reads the loads
+ * proven in range: from the decoded packet's fields where one holds the same value, else from the
+ * buffer at offsets counted from the decoded headers, with no bounds check.
+ */
+export interface DecodedLoads {
+  /** Loads (constLoadKey) that cannot fail in this function. */
+  readonly safe: ReadonlySet<string>;
+  /** Expressions giving the value of some of those loads, e.g. `p.srcPort`, `A[0]` (A = p.addrs). */
+  readonly fields: ReadonlyMap<string, string>;
+}
+
+/**
  * Emits the code of one or more test graphs sharing one prologue. A load at a constant offset
  * that the graphs can run more than once (`ip proto` is tested by most filters) is read once per
  * packet into a local `k<n>`: -1 when it failed (never a loaded value, which is unsigned), so
@@ -96,17 +108,24 @@ export class Emitter {
   private needX = false;
   /** Set when code that checks R was emitted (a fused filter then resets R first). */
   checksR = false;
+  /** Which scratch locals the emitted code uses (only those are declared). */
+  private readonly scratch = new Set<'t' | 'u' | 'o' | 'v' | 'R' | 'A'>();
   /** Constant-offset loads (constLoadKey) the caller proved in range before calling: no bounds check, cannot fail. */
   private readonly safe: ReadonlySet<string>;
+  private readonly fields: ReadonlyMap<string, string>;
+  /** The frame length (`len`): the fused functions' `w`, the predicate's `p.wireLen`. */
+  private readonly len: string;
 
-  constructor(graphs: readonly Cfg[], safe: ReadonlySet<string> = new Set()) {
-    this.safe = safe;
+  constructor(graphs: readonly Cfg[], len = 'p.wireLen', decoded?: DecodedLoads) {
+    this.safe = decoded?.safe ?? new Set();
+    this.fields = decoded?.fields ?? new Map();
+    this.len = len;
     const uses = new Map<string, number>();
     for (const g of graphs) {
       forEachLoad(g, (a) => {
         const k = constLoadKey(a);
         if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
-        if (a.k === 'load' && a.base === 'l4v4') this.needX = true;
+        if (a.k === 'load' && a.base === 'l4v4' && (k === undefined || !this.safe.has(k))) this.needX = true;
       });
     }
     // Loads of a graph's first test run on every packet: read those up front instead.
@@ -138,7 +157,9 @@ export class Emitter {
 
   /** Per-packet locals of one generated function (after `f`, `c`, `l` and `e` are known). */
   locals(): string {
-    let s = '  let t = 0, u = 0, o = 0, v = 0, R = 0;\n';
+    const vars = (['t', 'u', 'o', 'v', 'R'] as const).filter((n) => this.scratch.has(n));
+    let s = vars.length > 0 ? `  let ${vars.map((n) => `${n} = 0`).join(', ')};\n` : '';
+    if (this.scratch.has('A')) s += '  const A = p.addrs;\n';
     // libpcap's `ldxb 4*([l]&0xf)`, the same for every filter: -1 when that byte is not captured.
     if (this.needX) s += '  const x = l >= 0 && l < c ? (b[f + l] & 15) << 2 : -1;\n';
     for (const line of this.cacheInit) s += `  ${line}\n`;
@@ -149,14 +170,21 @@ export class Emitter {
   private rawLoad(a: Extract<Arith, { k: 'load' }>, fail: string): string {
     const key = constLoadKey(a);
     if (key !== undefined && this.safe.has(key)) {
-      // In range (see `safe`), so no check, and no wrap: l (and x) are small non-negative numbers.
-      const at = `f + ${a.base === 'l4v4' ? 'l + x' : 'l'} + ${(a.idx as { v: number }).v}`;
+      const field = this.fields.get(key);
+      if (field !== undefined) {
+        if (field.startsWith('A[')) this.scratch.add('A');
+        return field;
+      }
+      // In range (see DecodedLoads): the decoder found these headers where BPF looks for them.
+      const at = `${a.base === 'l4v4' ? 'p.l4Offset' : 'p.l3Offset'} + ${(a.idx as { v: number }).v}`;
       if (a.size === 1) return `b[${at}]`;
       if (a.size === 2) return `((b[${at}] << 8) | b[${at} + 1])`;
       return `(((b[${at}] << 24) | (b[${at} + 1] << 16) | (b[${at} + 2] << 8) | b[${at} + 3]) >>> 0)`;
     }
     // One temporary `o` is enough: an index's own loads finish before `o` is assigned, and
     // `o` is read right after, with nothing evaluated in between.
+    this.scratch.add('o');
+    if (fail !== '-1') this.scratch.add('R');
     const o = `(o = (${a.base === 'l4v4' ? 'l + x' : 'l'} + ${this.arith(a.idx)}) >>> 0)`;
     let s: string;
     if (a.size === 1) s = `(${o} < c ? b[f + o] : ${fail})`;
@@ -168,7 +196,7 @@ export class Emitter {
   arith(a: Arith): string {
     switch (a.k) {
       case 'num': return hex(a.v);
-      case 'len': return 'p.wireLen';
+      case 'len': return this.len;
       case 'neg': return `((-${this.arith(a.a)}) >>> 0)`;
       case 'load': {
         // A cached load was read (and its failure checked) before the test: see testCode().
@@ -183,8 +211,8 @@ export class Emitter {
           case '+': return `((${x} + ${y}) >>> 0)`;
           case '-': return `((${x} - ${y}) >>> 0)`;
           case '*': return `(Math.imul(${x}, ${y}) >>> 0)`;
-          case '/': return `((v = DIV(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
-          case '%': return `((v = MOD(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
+          case '/': this.scratch.add('v').add('R'); return `((v = DIV(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
+          case '%': this.scratch.add('v').add('R'); return `((v = MOD(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
           case '&': return `((${x} & ${y}) >>> 0)`;
           case '|': return `((${x} | ${y}) >>> 0)`;
           case '^': return `((${x} ^ ${y}) >>> 0)`;
@@ -231,9 +259,11 @@ export class Emitter {
     if (this.setsR(ta) || this.setsR(tb)) {
       // Uncached loads (variable offsets) and divisions set R: compute both operands, then check it.
       this.checksR = true;
+      this.scratch.add('t').add('R');
       pre += `t = ${a};\n`;
       a = 't';
       if (tb.k !== 'num') {
+        this.scratch.add('u');
         pre += `u = ${b};\n`;
         b = 'u';
       }

@@ -2,8 +2,8 @@ import type { Bool } from './filter-ir';
 import type { Cfg, Test } from './filter-cfg';
 import { buildCfg } from './filter-cfg';
 import { topoOrder } from './cfg-order';
-import type { Arith } from './filter-ir';
 import { BASE, constLoadKey, Emitter, forEachLoad, hex, PRELUDE } from './codegen';
+import type { DecodedLoads } from './codegen';
 
 /**
  * All the named filters of a configuration fused into generated counting code (see codegen.ts for
@@ -80,12 +80,9 @@ function constRel(op: Test['op'], x: number, y: number): boolean {
   return op === 'eq' ? x === y : op === 'gt' ? x > y : x >= y;
 }
 
-/** Start of the constLoadKey() of a one-byte load at a constant offset in the network header. */
-const L3_BYTE = '1l3';
-
-/** At most this many EtherTypes (and protocols within each) get their own specialised functions. */
+/** At most this many protocols per IP version get their own specialised functions. */
 const MAX_SPECIALISED = 4;
-/** A protocol byte gets specialised functions only when it is tested this often (else: not worth the code). */
+/** A protocol gets specialised functions only when it is tested this often (else: not worth the code). */
 const MIN_TESTS_TO_SPECIALISE = 4;
 
 /**
@@ -96,8 +93,8 @@ const MIN_TESTS_TO_SPECIALISE = 4;
 const MAX_FUNCTION_SOURCE = 24_000;
 
 /** Statements running `graphs` (filter ids `ids`), filter i counting into index i of `packets` and `bytes`. */
-function countingBody(graphs: readonly Cfg[], ids: readonly number[], safe?: ReadonlySet<string>): string {
-  const em = new Emitter(graphs, safe);
+function countingBody(graphs: readonly Cfg[], ids: readonly number[], decoded?: DecodedLoads): string {
+  const em = new Emitter(graphs, 'w', decoded);
   let body = '';
   graphs.forEach((g, j) => {
     const i = ids[j]!;
@@ -109,152 +106,146 @@ function countingBody(graphs: readonly Cfg[], ids: readonly number[], safe?: Rea
 }
 
 /** Functions running all the graphs, split by size; returns their definitions and the calls to them. */
-function countingFunctions(graphs: readonly Cfg[], prefix: string, safe?: ReadonlySet<string>): { defs: string; calls: string } {
+function countingFunctions(graphs: readonly Cfg[], prefix: string, decoded?: DecodedLoads): { defs: string; calls: string } {
+  // Most filter sets fit in one function: only split when the whole would be too big.
+  const whole = countingBody(graphs, graphs.map((_, i) => i), decoded);
   const chunks: number[][] = [];
-  let size = Infinity;
-  graphs.forEach((g, i) => {
-    const n = countingBody([g], [i], safe).length;
-    if (size + n > MAX_FUNCTION_SOURCE) {
-      chunks.push([]);
-      size = 0;
-    }
-    chunks[chunks.length - 1]!.push(i);
-    size += n;
-  });
+  if (whole.length <= MAX_FUNCTION_SOURCE) {
+    chunks.push(graphs.map((_, i) => i));
+  } else {
+    let size = Infinity;
+    graphs.forEach((g, i) => {
+      const n = countingBody([g], [i], decoded).length;
+      if (size + n > MAX_FUNCTION_SOURCE) {
+        chunks.push([]);
+        size = 0;
+      }
+      chunks[chunks.length - 1]!.push(i);
+      size += n;
+    });
+  }
   let defs = '';
   let calls = '';
   chunks.forEach((ids, k) => {
     const name = `${prefix}_${k}`;
-    defs += `function ${name}(b, p, packets, bytes, w, f, c, l, e) {\n${countingBody(ids.map((i) => graphs[i]!), ids, safe)}}\n`;
+    const body = chunks.length === 1 ? whole : countingBody(ids.map((i) => graphs[i]!), ids, decoded);
+    defs += `function ${name}(b, p, packets, bytes, w, f, c, l, e) {\n${body}}\n`;
     calls += `${name}(b, p, packets, bytes, w, f, c, l, e); `;
   });
   return { defs, calls };
 }
 
-const ETH_IPV4 = 0x800;
-const ETH_IPV6 = 0x86dd;
+/** constLoadKey() of a load at a constant offset. */
+function loadKey(size: 1 | 2 | 4, base: 'l3' | 'l4v4', off: number): string {
+  return `${size}${base}${off}`;
+}
 
 /**
- * Fixed transport header length per IP protocol: TCP 20 (RFC 9293), UDP 8 (RFC 768), ICMP 8
- * (RFC 792), ICMPv6 8 (RFC 4443 type, code, checksum and 4 bytes), SCTP 12 (RFC 9260 common header).
- * A fast path assumes at most this much captured (almost every packet has it).
+ * A class of packets whose headers the decoder found intact, and what that proves. `cond` (on the
+ * dispatcher's locals and the decoded packet `p`) selects the packets of EtherType `et` whose
+ * protocol byte (`protoKey`) equals p.ipProto and whose transport header, if the decoder decoded
+ * one, starts where BPF looks for it: for IPv4, 4 * IHL bytes after a header of at least 20
+ * bytes, in a packet that is not a later fragment (the decoder decodes no transport header then);
+ * for IPv6, right after the fixed header (no extension header). For a packet of protocol v in the
+ * class, `facts` hold, the loads within `ranges(v)` are captured (the decoder checked that much),
+ * and those named in `fields(v)` equal a decoded field.
  */
-const TRANSPORT_MIN: Readonly<Record<number, number>> = { 6: 20, 17: 8, 1: 8, 58: 8, 132: 12 };
+interface DecodedClass {
+  readonly et: number;
+  readonly protoKey: string;
+  readonly cond: string;
+  readonly facts: readonly Fact[];
+  /** Protocols whose transport header the decoder decodes (tcp.ts, udp.ts, ...). */
+  readonly protocols: ReadonlySet<number>;
+  ranges(v: number): ReadonlyArray<readonly ['l3' | 'l4v4', number]>;
+  fields(v: number): Map<string, string>;
+}
 
-/**
- * The loads at constant offsets of `graphs` that end within `l3Cap` bytes of the network header
- * (`l4Cap` of the IPv4 payload), and how far the furthest of them ends: when the dispatcher has
- * checked that that much is captured, none of them can fail.
- */
-function inRangeLoads(graphs: readonly Cfg[], l3Cap: number, l4Cap: number): { keys: Set<string>; l3: number; l4: number } {
-  const keys = new Set<string>();
-  let l3 = 0;
-  let l4 = 0;
-  for (const g of graphs) {
+/** Bytes the decoder requires of each transport header it decodes: TCP, UDP, ICMP, SCTP, ICMPv6. */
+const TRANSPORT_MIN: Readonly<Record<number, number>> = { 6: 20, 17: 8, 1: 8, 132: 12, 58: 4 };
+
+/** Ports of TCP (RFC 9293), UDP (RFC 768) and SCTP (RFC 9260); type and code of ICMP and ICMPv6. */
+function transportFields(fields: Map<string, string>, base: 'l3' | 'l4v4', at: number, v: number): Map<string, string> {
+  if (v === 6 || v === 17 || v === 132) {
+    fields.set(loadKey(2, base, at), 'p.srcPort');
+    fields.set(loadKey(2, base, at + 2), 'p.dstPort');
+  }
+  if (v === 6) fields.set(loadKey(1, base, at + 13), 'p.tcpFlags');
+  if (v === 1 || v === 58) {
+    fields.set(loadKey(1, base, at), 'p.icmpType');
+    fields.set(loadKey(1, base, at + 1), 'p.icmpCode');
+  }
+  return fields;
+}
+
+const IPV4: DecodedClass = {
+  et: 0x800,
+  protoKey: loadKey(1, 'l3', 9),
+  cond: 'p.l4Offset >= 0',
+  // Not a later fragment: the fragment offset, ip[6:2] & 0x1fff, is 0.
+  facts: [{ key: `${loadKey(2, 'l3', 6)}&${hex(0x1fff)}`, value: 0 }],
+  protocols: new Set([6, 17, 1, 132]),
+  ranges: (v) => [['l3', 20], ['l4v4', TRANSPORT_MIN[v]!]],
+  // The addresses are A[0] and A[4] (A = p.addrs, see Emitter).
+  fields: (v) => transportFields(new Map([[loadKey(4, 'l3', 12), 'A[0]'], [loadKey(4, 'l3', 16), 'A[4]']]), 'l4v4', 0, v),
+};
+
+const IPV6: DecodedClass = {
+  et: 0x86dd,
+  protoKey: loadKey(1, 'l3', 6),
+  cond: 'p.l4Offset >= 0 && p.ipHeaderLen === 40',
+  facts: [],
+  protocols: new Set([6, 17, 58, 132]),
+  ranges: (v) => [['l3', 40 + TRANSPORT_MIN[v]!]],
+  fields: (v) => transportFields(new Map(Array.from({ length: 8 }, (_, i) => [loadKey(4, 'l3', 8 + 4 * i), `A[${i}]`])), 'l3', 40, v),
+};
+
+/** The functions for the packets of class `cls` and protocol `v` (see DecodedClass). */
+function decodedFunctions(graphs: readonly Cfg[], cls: DecodedClass, v: number, prefix: string): { defs: string; calls: string } {
+  const gs = graphs.map((g) => withFacts(g, [{ key: 'e', value: cls.et }, { key: cls.protoKey, value: v }, ...cls.facts]));
+  const safe = new Set<string>();
+  for (const g of gs) {
     forEachLoad(g, (a) => {
-      const k = constLoadKey(a);
-      if (k === undefined || a.k !== 'load') return;
-      const end = (a.idx as { v: number }).v + a.size;
-      if (a.base === 'l3' && end <= l3Cap) {
-        keys.add(k);
-        l3 = Math.max(l3, end);
-      } else if (a.base === 'l4v4' && end <= l4Cap) {
-        keys.add(k);
-        l4 = Math.max(l4, end);
-      }
+      if (a.k !== 'load' || a.idx.k !== 'num') return;
+      const end = a.idx.v + a.size;
+      if (cls.ranges(v).some(([base, n]) => a.base === base && end <= n)) safe.add(constLoadKey(a)!);
     });
   }
-  return { keys, l3, l4 };
-}
-
-/** The masked field (e.g. the IPv4 fragment offset) most often tested for 0, if any. */
-function commonZeroTest(graphs: readonly Cfg[]): { key: string; a: Arith } | undefined {
-  const counts = new Map<string, { n: number; a: Arith }>();
-  for (const g of graphs) {
-    for (const n of topoOrder(g)) {
-      const t = g.tests[n]!;
-      const key = testKey(t);
-      if (key === undefined || !key.includes('&') || t.op !== 'eq' || (t.b as { v: number }).v !== 0 || t.a === 'e') continue;
-      const c = counts.get(key) ?? { n: 0, a: t.a };
-      c.n++;
-      counts.set(key, c);
-    }
-  }
-  let best: { key: string; a: Arith } | undefined;
-  let bestN = 0;
-  for (const [key, { n, a }] of counts) if (n > bestN) [best, bestN] = [{ key, a }, n];
-  return best;
-}
-
-/**
- * Functions for the packets of EtherType `et` and protocol byte `key` = `value` (IPv4 TCP, ...)
- * whose usual headers are fully captured, and, for IPv4, that are not a later fragment; and the
- * condition (on the dispatcher's locals) that a packet is one of them. In these functions the
- * loads within those headers need no bounds check and cannot fail, and the fragment test is
- * decided. Other packets of that protocol take the EtherType's generic functions.
- */
-function fastPath(graphs: readonly Cfg[], et: number, key: string, value: number, prefix: string): { defs: string; calls: string; cond: string } {
-  const facts: Fact[] = [{ key: 'e', value: et }, { key, value }];
-  let gs = graphs.map((g) => withFacts(g, facts));
-  const tmin = TRANSPORT_MIN[value] ?? 0;
-  const range = et === ETH_IPV4 ? inRangeLoads(gs, 20, tmin) : et === ETH_IPV6 ? inRangeLoads(gs, 40 + tmin, 0) : inRangeLoads(gs, 0, 0);
-  const conds: string[] = [];
-  if (range.l3 > 0) conds.push(`l + ${range.l3} <= c`);
-  // The byte at l is captured: the protocol byte at l + 9 was.
-  if (range.l4 > 0) conds.push(`l + ((b[f + l] & 15) << 2) + ${range.l4} <= c`);
-  const zero = commonZeroTest(gs);
-  const zeroLoad = zero === undefined ? undefined : constLoadKey((zero.a as { a: Arith }).a);
-  if (zero !== undefined && zeroLoad !== undefined && range.keys.has(zeroLoad)) {
-    conds.push(`${new Emitter([], range.keys).arith(zero.a)} === 0`);
-    gs = gs.map((g) => withFacts(g, [{ key: zero.key, value: 0 }]));
-  }
-  const fns = countingFunctions(gs, prefix, range.keys);
-  return { ...fns, cond: conds.join(' && ') };
+  const fields = new Map([...cls.fields(v)].filter(([k]) => safe.has(k)));
+  return countingFunctions(gs, prefix, { safe, fields });
 }
 
 /**
  * Source of a factory function returning `(buf, pkt, packets, bytes, wireLen) => void`, which
  * runs every filter of `filters` on the packet and, for each filter i that matches, adds 1 to
- * packets[i] and wireLen to bytes[i]. Filter i is the block `F<i>`: a reject leaves it, an accept
- * leaves the inner block `T<i>` and reaches the counting statements.
+ * packets[i] and wireLen to bytes[i] (wireLen must be pkt.wireLen). Filter i is the block `F<i>`:
+ * a reject leaves it, an accept leaves the inner block `T<i>` and reaches the counting statements.
+ *
+ * Packets go to functions specialised for the common case (see DecodedClass), else to generic
+ * functions that make no assumption (truncated and malformed packets, fragments, ARP, ...).
  */
 export function generateSetSource(filters: readonly Bool[]): string {
   const graphs = filters.map((b) => buildCfg(b));
   const byCount = (m: Map<number, number>): number[] => [...m.keys()].sort((x, y) => m.get(y)! - m.get(x)! || x - y);
-  const ets = byCount(testedValues(graphs, (k) => k === 'e').get('e') ?? new Map()).slice(0, MAX_SPECIALISED);
-  let src = PRELUDE;
+  const generic = countingFunctions(graphs, 'countAny');
+  let src = PRELUDE + generic.defs;
   let dispatch = '';
-  ets.forEach((et, j) => {
-    const eGraphs = graphs.map((g) => withFacts(g, [{ key: 'e', value: et }]));
-    const generic = countingFunctions(eGraphs, `count${j}`);
-    src += generic.defs;
-    // Then the network-layer byte tested most (the IPv4 protocol, the IPv6 next header), if
-    // tested by several filters: one more set of functions for each of its most tested values.
-    let best: [string, Map<number, number>] | undefined;
-    let bestTotal = 0;
-    for (const [key, m] of testedValues(eGraphs, (k) => k.startsWith(L3_BYTE))) {
-      const total = [...m.values()].reduce((x, y) => x + y, 0);
-      if (total > bestTotal) [best, bestTotal] = [[key, m], total];
-    }
-    if (best === undefined || bestTotal < MIN_TESTS_TO_SPECIALISE) {
-      dispatch += `if (e === ${hex(et)}) { ${generic.calls}}\n  else `;
-      return;
-    }
-    const [key, m] = best;
-    const off = Number(key.slice(L3_BYTE.length));
-    let inner = `const v = l + ${off} < c ? b[f + l + ${off}] : -1;\n    `;
-    byCount(m).slice(0, MAX_SPECIALISED).forEach((value, k) => {
-      const fast = fastPath(graphs, et, key, value, `count${j}v${k}`);
-      src += fast.defs;
-      inner += fast.cond === ''
-        ? `if (v === ${hex(value)}) { ${fast.calls}}\n    else `
-        : `if (v === ${hex(value)}) {\n      if (${fast.cond}) { ${fast.calls}}\n      else { ${generic.calls}}\n    } else `;
+  for (const cls of [IPV4, IPV6]) {
+    const eGraphs = graphs.map((g) => withFacts(g, [{ key: 'e', value: cls.et }]));
+    const tested = testedValues(eGraphs, (k) => k === cls.protoKey).get(cls.protoKey) ?? new Map<number, number>();
+    const total = [...tested.values()].reduce((x, y) => x + y, 0);
+    if (total < MIN_TESTS_TO_SPECIALISE) continue;
+    const values = byCount(tested).filter((v) => cls.protocols.has(v)).slice(0, MAX_SPECIALISED);
+    if (values.length === 0) continue;
+    let inner = '';
+    values.forEach((v) => {
+      const fns = decodedFunctions(graphs, cls, v, `count${cls.et === 0x800 ? 4 : 6}p${v}`);
+      src += fns.defs;
+      inner += `if (v === ${v}) { ${fns.calls}}\n    else `;
     });
-    dispatch += `if (e === ${hex(et)}) {\n    ${inner}{ ${generic.calls}}\n  } else `;
-  });
-  const other = countingFunctions(graphs, 'countOther');
-  src += other.defs;
+    dispatch += `if (e === ${hex(cls.et)} && ${cls.cond}) {\n    const v = p.ipProto;\n    ${inner}{ ${generic.calls}}\n  } else `;
+  }
   return `${src}return function countFilters(b, p, packets, bytes, w) {
-  ${BASE}  ${dispatch}{ ${other.calls}}
+  ${BASE}  ${dispatch}{ ${generic.calls}}
 };`;
 }

@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileFilter, FilterError } from '../../src/filter/compile-filter';
+import { compileFilter, compileFilterSet, FilterError, parseNamedFilter } from '../../src/filter/compile-filter';
 import { openCaptureFile } from '../../src/capture/capture-file';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { DecodedPacket } from '../../src/decode/packet';
@@ -210,6 +210,30 @@ function netmonIds(file: string, expr: string): number[] {
   return ids;
 }
 
+/**
+ * Per-filter packet counts of the fused set (what `netmon replay --config` runs: one generated
+ * function for all named filters, specialised for decoded TCP, UDP, ICMP... packets).
+ */
+function netmonSetCounts(file: string, exprs: readonly string[]): number[] {
+  const count = compileFilterSet(exprs.map((e, i) => parseNamedFilter(`f${i}`, e)));
+  const packets = new Float64Array(exprs.length);
+  const bytes = new Float64Array(exprs.length);
+  const rd = openCaptureFile(file);
+  const pkt = new DecodedPacket();
+  try {
+    while (rd.next()) {
+      decodeFrame(rd.buf, rd.offset, rd.capLen, rd.wireLen, rd.ts, rd.linkType, pkt);
+      count(rd.buf, pkt, packets, bytes, rd.wireLen);
+    }
+  } finally {
+    rd.close();
+  }
+  return [...packets];
+}
+
+/** Named filters per configuration in the fused-set comparison. */
+const SET_SIZE = 25;
+
 function tcpdumpIds(file: string, expr: string): number[] | string {
   const res = spawnSync('tcpdump', ['-n', '-r', file, '-w', '-', '--', expr], { maxBuffer: 64 << 20 });
   if (res.status !== 0) return res.stderr.toString().trim();
@@ -232,10 +256,13 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
     // FILTER_ORACLE_SEED=n tries another expression set (the default one is what CI runs).
     const r = prng(Number(process.env['FILTER_ORACLE_SEED'] ?? 20261122));
     const failures: string[] = [];
+    // Accepted expressions and tcpdump's count of each per link, for the fused-set comparison.
+    const accepted: { expr: string; want: Record<Link, number> }[] = [];
     let compared = 0;
     let nonTrivial = 0;
     for (let i = 0; i < EXPRESSIONS; i++) {
       const expr = genExpr(r, 3);
+      const wantCounts = {} as Record<Link, number>;
       for (const link of ['eth', 'vlan', 'sll'] as const) {
         const want = tcpdumpIds(files[link], link === 'vlan' ? `vlan and (${expr})` : expr);
         if (typeof want === 'string') {
@@ -243,6 +270,7 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
           // is an accepted expression that matches nothing).
           if (/rejects all packets/.test(want)) {
             assert.deepEqual(netmonIds(files[link], expr), [], `${expr}: tcpdump proves it empty`);
+            wantCounts[link] = 0;
             continue;
           }
           let threw = false;
@@ -251,6 +279,7 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
           break;
         }
         const got = netmonIds(files[link], expr);
+        wantCounts[link] = want.length;
         compared++;
         if (want.length > 0 && want.length < traffic.length / 2) nonTrivial++;
         if (got.join(',') !== want.join(',')) {
@@ -259,7 +288,18 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
           failures.push(`[${link}] ${expr}: netmon ${got.length} tcpdump ${want.length}; only netmon ${onlyN.slice(0, 8)} only tcpdump ${onlyT.slice(0, 8)}`);
         }
       }
+      if (Object.keys(wantCounts).length === 3) accepted.push({ expr, want: wantCounts });
     }
+    for (let i = 0; i < accepted.length; i += SET_SIZE) {
+      const set = accepted.slice(i, i + SET_SIZE);
+      for (const link of ['eth', 'vlan', 'sll'] as const) {
+        const got = netmonSetCounts(files[link], set.map((a) => a.expr));
+        set.forEach((a, j) => {
+          if (got[j] !== a.want[link]) failures.push(`[${link}, fused set] ${a.expr}: netmon ${got[j]} tcpdump ${a.want[link]}`);
+        });
+      }
+    }
+    assert.ok(accepted.length >= EXPRESSIONS / 2, `only ${accepted.length} expressions compared as sets`);
     assert.deepEqual(failures, []);
     // The generator must produce selective expressions, or this test proves little.
     assert.ok(compared >= EXPRESSIONS * 2, `compared ${compared}`);
