@@ -109,7 +109,9 @@ export class Emitter {
   /** Set when code that checks R was emitted (a fused filter then resets R first). */
   checksR = false;
   /** Which scratch locals the emitted code uses (only those are declared). */
-  private readonly scratch = new Set<'t' | 'u' | 'o' | 'v' | 'R' | 'A'>();
+  private readonly scratch = new Set<'t' | 'u' | 'o' | 'v' | 'R' | 'A' | 'base' | 'e'>();
+  /** Whether BASE's values (f, c, l, e) are parameters; else (specialised functions) locals() derives them. */
+  private readonly hasBase: boolean;
   /** Constant-offset loads (constLoadKey) the caller proved in range before calling: no bounds check, cannot fail. */
   private readonly safe: ReadonlySet<string>;
   private readonly fields: ReadonlyMap<string, string>;
@@ -120,6 +122,7 @@ export class Emitter {
     this.safe = decoded?.safe ?? new Set();
     this.fields = decoded?.fields ?? new Map();
     this.len = len;
+    this.hasBase = decoded === undefined;
     const uses = new Map<string, number>();
     for (const g of graphs) {
       forEachLoad(g, (a) => {
@@ -161,6 +164,11 @@ export class Emitter {
     let s = vars.length > 0 ? `  let ${vars.map((n) => `${n} = 0`).join(', ')};\n` : '';
     if (this.scratch.has('A')) s += '  const A = p.addrs;\n';
     // libpcap's `ldxb 4*([l]&0xf)`, the same for every filter: -1 when that byte is not captured.
+    if (!this.hasBase) {
+      // A specialised function's packet has a decoded network layer (see DecodedLoads).
+      if (this.needX || this.scratch.has('base')) s += '  const f = p.frameOffset, c = p.capEnd - f, l = p.l3Offset - f;\n';
+      if (this.scratch.has('e')) s += '  const e = p.etherType;\n';
+    }
     if (this.needX) s += '  const x = l >= 0 && l < c ? (b[f + l] & 15) << 2 : -1;\n';
     for (const line of this.cacheInit) s += `  ${line}\n`;
     return s;
@@ -183,7 +191,7 @@ export class Emitter {
     }
     // One temporary `o` is enough: an index's own loads finish before `o` is assigned, and
     // `o` is read right after, with nothing evaluated in between.
-    this.scratch.add('o');
+    this.scratch.add('o').add('base');
     if (fail !== '-1') this.scratch.add('R');
     const o = `(o = (${a.base === 'l4v4' ? 'l + x' : 'l'} + ${this.arith(a.idx)}) >>> 0)`;
     let s: string;
@@ -300,6 +308,7 @@ export class Emitter {
       const t = g.tests[n]!;
       const op = t.op === 'eq' ? '===' : t.op === 'gt' ? '>' : '>=';
       if (t.a === 'e') {
+        this.scratch.add('e');
         return `if (e ${op} ${this.arith(t.b)}) ${jump(g.jt[n]!)}\nif (e < 0) ${reject}\n${jump(g.jf[n]!)}\n`;
       }
       const { pre, a, b } = this.testCode(t.a, t.b, reject);
@@ -310,7 +319,10 @@ export class Emitter {
     if (g.root !== g.firstRoot && g.root >= 2 && first !== undefined) {
       // libpcap keeps the statements of the entry block even when the optimizer removed its test:
       // its load still runs, and still rejects a packet too short for it.
-      if (first.a === 'e') src += `if (e < 0) ${reject}\n`;
+      if (first.a === 'e') {
+        this.scratch.add('e');
+        src += `if (e < 0) ${reject}\n`;
+      }
       else if (hasLoad(first.a)) src += this.testCode(first.a, { k: 'num', v: 0 }, reject).pre;
     }
     if (order.length === 0) return src + (g.root === 1 ? accept : reject) + '\n';

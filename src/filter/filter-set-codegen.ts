@@ -12,11 +12,13 @@ import type { DecodedLoads } from './codegen';
  * filter, sharing the prologue and the loads at constant offsets (codegen.ts, Emitter).
  *
  * Nearly every filter starts by testing the EtherType and the IP protocol, so the filters are
- * also compiled once per EtherType they test (IPv4, IPv6, ...) and, within one, once per value of
- * its most tested protocol byte, with those tests decided at generation time. The returned
- * function reads the two values once and calls the matching functions. Fewer tests per packet,
- * and smaller functions, which V8 optimises sooner. Every specialisation is exact: a decided test
- * is one whose operand is known (the EtherType, or a byte that was read successfully).
+ * also compiled once per IP version and protocol (IPv4 TCP, IPv6 UDP, ...) for the packets whose
+ * headers the decoder found intact (see DecodedClass), with those tests decided at generation
+ * time and the loads the decoder already made read from its fields. The returned function picks
+ * the functions from the decoded packet; any other packet (truncated, a fragment, ARP, ...) runs
+ * the generic functions, which assume nothing. Fewer tests and no bounds checks for nearly every
+ * packet, and small functions, which V8 optimises sooner. Every specialisation is exact: a
+ * decided test is one whose operand is known (the EtherType, or a byte that was read successfully).
  */
 
 /** A value known in a specialised function: the EtherType, or a load at a constant offset that succeeded. */
@@ -124,13 +126,15 @@ function countingFunctions(graphs: readonly Cfg[], prefix: string, decoded?: Dec
       size += n;
     });
   }
+  // The specialised functions read the decoded packet; the generic ones also take BASE's values.
+  const params = decoded === undefined ? 'b, p, packets, bytes, w, f, c, l, e' : 'b, p, packets, bytes, w';
   let defs = '';
   let calls = '';
   chunks.forEach((ids, k) => {
     const name = `${prefix}_${k}`;
     const body = chunks.length === 1 ? whole : countingBody(ids.map((i) => graphs[i]!), ids, decoded);
-    defs += `function ${name}(b, p, packets, bytes, w, f, c, l, e) {\n${body}}\n`;
-    calls += `${name}(b, p, packets, bytes, w, f, c, l, e); `;
+    defs += `function ${name}(${params}) {\n${body}}\n`;
+    calls += `${name}(${params}); `;
   });
   return { defs, calls };
 }
@@ -141,8 +145,9 @@ function loadKey(size: 1 | 2 | 4, base: 'l3' | 'l4v4', off: number): string {
 }
 
 /**
- * A class of packets whose headers the decoder found intact, and what that proves. `cond` (on the
- * dispatcher's locals and the decoded packet `p`) selects the packets of EtherType `et` whose
+ * A class of packets whose headers the decoder found intact, and what that proves. Among the
+ * packets with a decoded transport header, `cond` (on the decoded packet `p`) selects those of
+ * EtherType `et` whose
  * protocol byte (`protoKey`) equals p.ipProto and whose transport header, if the decoder decoded
  * one, starts where BPF looks for it: for IPv4, 4 * IHL bytes after a header of at least 20
  * bytes, in a packet that is not a later fragment (the decoder decodes no transport header then);
@@ -181,7 +186,7 @@ function transportFields(fields: Map<string, string>, base: 'l3' | 'l4v4', at: n
 const IPV4: DecodedClass = {
   et: 0x800,
   protoKey: loadKey(1, 'l3', 9),
-  cond: 'p.l4Offset >= 0',
+  cond: 'true',
   // Not a later fragment: the fragment offset, ip[6:2] & 0x1fff, is 0.
   facts: [{ key: `${loadKey(2, 'l3', 6)}&${hex(0x1fff)}`, value: 0 }],
   protocols: new Set([6, 17, 1, 132]),
@@ -193,7 +198,7 @@ const IPV4: DecodedClass = {
 const IPV6: DecodedClass = {
   et: 0x86dd,
   protoKey: loadKey(1, 'l3', 6),
-  cond: 'p.l4Offset >= 0 && p.ipHeaderLen === 40',
+  cond: 'p.ipHeaderLen === 40',
   facts: [],
   protocols: new Set([6, 17, 58, 132]),
   ranges: (v) => [['l3', 40 + TRANSPORT_MIN[v]!]],
@@ -238,14 +243,24 @@ export function generateSetSource(filters: readonly Bool[]): string {
     const values = byCount(tested).filter((v) => cls.protocols.has(v)).slice(0, MAX_SPECIALISED);
     if (values.length === 0) continue;
     let inner = '';
-    values.forEach((v) => {
+    for (const v of values) {
       const fns = decodedFunctions(graphs, cls, v, `count${cls.et === 0x800 ? 4 : 6}p${v}`);
       src += fns.defs;
-      inner += `if (v === ${v}) { ${fns.calls}}\n    else `;
-    });
-    dispatch += `if (e === ${hex(cls.et)} && ${cls.cond}) {\n    const v = p.ipProto;\n    ${inner}{ ${generic.calls}}\n  } else `;
+      inner += `      if (v === ${v}) { ${fns.calls}return; }\n`;
+    }
+    dispatch += `${dispatch === '' ? '    ' : ' else '}if (et === ${hex(cls.et)}${cls.cond === 'true' ? '' : ` && ${cls.cond}`}) {\n${inner}    }`;
   }
+  src += `function countGeneric(b, p, packets, bytes, w) {
+  ${BASE}  ${generic.calls}
+}
+`;
+  if (dispatch === '') return `${src}return countGeneric;`;
+  // A decoded transport header (l4Offset >= 0) implies a decoded network layer: etherType is BPF's.
   return `${src}return function countFilters(b, p, packets, bytes, w) {
-  ${BASE}  ${dispatch}{ ${generic.calls}}
+  if (p.l4Offset >= 0) {
+    const et = p.etherType, v = p.ipProto;
+${dispatch}
+  }
+  countGeneric(b, p, packets, bytes, w);
 };`;
 }
