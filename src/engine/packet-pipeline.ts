@@ -62,7 +62,14 @@ export class PacketPipeline {
       this.interfaces.push(counters);
     }
     const ic = counters;
-    return (buf, offset, capLen, wireLen, ts, linkType) => this.handle(ic, buf, offset, capLen, wireLen, ts, linkType);
+    const pkt = this.pkt;
+    // The timestamp (a double) is stored here, not passed on: this small closure is inlined into
+    // the capture loop, while handle() may not be (with filters it is big), and a double passed to
+    // a call that is not inlined is boxed: a heap allocation per packet.
+    return (buf, offset, capLen, wireLen, ts, linkType) => {
+      pkt.ts = ts;
+      this.handle(ic, buf, offset, capLen, wireLen, linkType);
+    };
   }
 
   /** Advances the flow clock without a packet (live capture on a quiet link). */
@@ -82,11 +89,12 @@ export class PacketPipeline {
     this.flows.advance(this.lastTs);
   }
 
-  private handle(ic: InterfaceCounters, buf: Buffer, offset: number, capLen: number, wireLen: number, ts: number, linkType: number): void {
+  /** One packet; its timestamp is already in this.pkt.ts (see addInterface). */
+  private handle(ic: InterfaceCounters, buf: Buffer, offset: number, capLen: number, wireLen: number, linkType: number): void {
     ic.countFrame(wireLen);
     const pkt = this.pkt;
+    const ts = pkt.ts;
     pkt.wireLen = wireLen;
-    pkt.ts = ts;
     const err = decodeLink(buf, offset, capLen, linkType, pkt);
     if (err !== DECODE_OK) this.decodeError(err, linkType);
     if (pkt.ipProto === 6 && pkt.l4Offset >= 0) ic.countTcpFlags(pkt.tcpFlags);
