@@ -20,6 +20,15 @@ export interface ReplayFigures {
   /** The replay loop alone (netmon's "replay finished" debug record), without and with the 20 filters. */
   loopSeconds: number;
   loopFiltersSeconds: number;
+  /** Median over rounds of the ratio of two variants' times within a round (see replayThroughput). */
+  ratios: { netmonToTcpdump: number; filtersToNone: number; filtersToNoFilters: number; loopFiltersToLoop: number };
+}
+
+type Variant = 'tcpdump' | 'none' | 'noFilters' | 'filters' | 'loop' | 'loopFilters';
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /** Twenty filters of the kinds users write: ports, hosts, nets, flags, protocols. */
@@ -65,23 +74,38 @@ export function replayThroughput(outDir: string, netmonCli: string, runs: number
   writeFileSync(cfg, `${log}filters:\n${Object.entries(TWENTY_FILTERS).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n`);
   writeFileSync(noFilters, `${log}filters: {}\n`);
   const replay = (...args: string[]) => [netmonCli, 'replay', file, ...args];
-  // Interleaved, so that a slow spell of the machine does not land on one variant only.
-  const times = { tcpdump: Infinity, none: Infinity, noFilters: Infinity, filters: Infinity, loop: Infinity, loopFilters: Infinity };
+  const variants: Record<Variant, () => number> = {
+    tcpdump: () => bestOf(1, 'tcpdump', ['-r', file, '-w', '/dev/null']),
+    none: () => bestOf(1, process.execPath, replay('--log-level', 'warn')),
+    noFilters: () => bestOf(1, process.execPath, replay('--config', noFilters)),
+    filters: () => bestOf(1, process.execPath, replay('--config', cfg)),
+    loop: () => loopSeconds(netmonCli, ['replay', file]),
+    loopFilters: () => loopSeconds(netmonCli, ['replay', file, '--config', cfg]),
+  };
+  // Each round runs every variant once, in alternating order, so that a slow spell of this shared
+  // machine lands on neighbours in time; ratios are taken within a round, then the median over rounds.
+  const names = Object.keys(variants) as Variant[];
+  const rounds: Record<Variant, number>[] = [];
   for (let i = 0; i < runs; i++) {
-    times.tcpdump = Math.min(times.tcpdump, bestOf(1, 'tcpdump', ['-r', file, '-w', '/dev/null']));
-    times.none = Math.min(times.none, bestOf(1, process.execPath, replay('--log-level', 'warn')));
-    times.noFilters = Math.min(times.noFilters, bestOf(1, process.execPath, replay('--config', noFilters)));
-    times.filters = Math.min(times.filters, bestOf(1, process.execPath, replay('--config', cfg)));
-    times.loop = Math.min(times.loop, loopSeconds(netmonCli, ['replay', file]));
-    times.loopFilters = Math.min(times.loopFilters, loopSeconds(netmonCli, ['replay', file, '--config', cfg]));
+    const round = {} as Record<Variant, number>;
+    for (const v of i % 2 === 0 ? names : [...names].reverse()) round[v] = variants[v]();
+    rounds.push(round);
   }
+  const best = (v: Variant) => Math.min(...rounds.map((r) => r[v]));
+  const ratio = (a: Variant, b: Variant) => median(rounds.map((r) => r[a] / r[b]));
   return {
     packets,
-    tcpdumpSeconds: times.tcpdump,
-    netmonSeconds: times.none,
-    netmonNoFiltersConfigSeconds: times.noFilters,
-    netmonFiltersSeconds: times.filters,
-    loopSeconds: times.loop,
-    loopFiltersSeconds: times.loopFilters,
+    tcpdumpSeconds: best('tcpdump'),
+    netmonSeconds: best('none'),
+    netmonNoFiltersConfigSeconds: best('noFilters'),
+    netmonFiltersSeconds: best('filters'),
+    loopSeconds: best('loop'),
+    loopFiltersSeconds: best('loopFilters'),
+    ratios: {
+      netmonToTcpdump: ratio('none', 'tcpdump'),
+      filtersToNone: ratio('filters', 'none'),
+      filtersToNoFilters: ratio('filters', 'noFilters'),
+      loopFiltersToLoop: ratio('loopFilters', 'loop'),
+    },
   };
 }
