@@ -27,5 +27,5 @@ COPY --from=build /app/dist/bundle ./dist/bundle
 COPY --from=build /app/bin ./bin
 COPY config.yaml /etc/netmon/config.yaml
 EXPOSE 10847
-ENTRYPOINT ["node", "/app/dist/bundle/cli.js"]
+ENTRYPOINT ["node", "/app/bin/netmon.js"]
 CMD ["run", "--config", "/etc/netmon/config.yaml"]

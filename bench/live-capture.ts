@@ -99,7 +99,7 @@ interface Pair {
   warm: string;
 }
 
-/** Runs the benchmark with `netmonCli` (dist/bundle/cli.js). Throws if it cannot run (see liveBenchSkipReason). */
+/** Runs the benchmark with `netmonCli` (bin/netmon.js). Throws if it cannot run (see liveBenchSkipReason). */
 export async function liveCaptureBench(netmonCli: string, options: Partial<LiveBenchOptions> = {}): Promise<LiveCaptureFigures> {
   const skip = liveBenchSkipReason();
   if (skip !== undefined) throw new Error(skip);
@@ -285,7 +285,7 @@ export function formatLiveRuns(f: LiveCaptureFigures): string {
 
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
-  const cli = join(__dirname, '..', 'bundle', 'cli.js');
+  const cli = join(__dirname, '..', '..', 'bin', 'netmon.js');
   const runs = quick ? DEFAULT_RUNS.filter((r) => r.rate === 'topspeed' && r.bufferMb === undefined).map((r) => ({ ...r, packets: 200_000 })) : DEFAULT_RUNS;
   liveCaptureBench(cli, { runs }).then(
     (f) => {

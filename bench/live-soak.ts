@@ -83,7 +83,7 @@ if (require.main === module) {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 ? Number(process.argv[i + 1]) : dflt;
   };
-  liveSoak(require('node:path').join(__dirname, '..', 'bundle', 'cli.js'), arg('minutes', 10), arg('pps', 50_000)).then(
+  liveSoak(require('node:path').join(__dirname, '..', '..', 'bin', 'netmon.js'), arg('minutes', 10), arg('pps', 50_000)).then(
     (f) => process.stdout.write(`${JSON.stringify(f, null, 2)}\n`),
     (err: unknown) => {
       process.stderr.write(`soak failed: ${(err as Error).message}\n`);

@@ -11,7 +11,7 @@ import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
 
 const root = join(__dirname, '..', '..');
-const cli = join(root, 'dist', 'bundle', 'cli.js');
+const cli = join(root, 'bin', 'netmon.js');
 const outDir = join(root, 'bench', 'out');
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
 

@@ -51,7 +51,7 @@ def tshark_flows(path):
     return flows
 
 def netmon_flows(path):
-    out = subprocess.run(['node', os.path.join(ROOT, 'dist/bundle/cli.js'), 'replay', path, '--format', 'flows-json',
+    out = subprocess.run(['node', os.path.join(ROOT, 'bin/netmon.js'), 'replay', path, '--format', 'flows-json',
                           '--log-level', 'silent'], capture_output=True, text=True).stdout
     flows = collections.defaultdict(lambda: [0, 0])
     for line in out.splitlines():

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh run >&2
-exec node dist/bundle/cli.js "$@"
+exec node bin/netmon.js "$@"

@@ -2,8 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-/** The CLI as shipped (bin/netmon.js loads it): the bundle next to the compiled tests (dist/test/support → dist/bundle/cli.js). */
-export const CLI = join(__dirname, '..', '..', 'bundle', 'cli.js');
+/** The CLI as shipped: bin/netmon.js, which runs the bundle (dist/bundle/cli.js) with its code cache. */
+export const CLI = join(__dirname, '..', '..', '..', 'bin', 'netmon.js');
 
 export interface CliResult {
   code: number | null;
