@@ -13,6 +13,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
+# The build ends by making the CLI's V8 code cache (scripts/build-code-cache.js).
+COPY scripts/build-code-cache.js ./scripts/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
