@@ -15,13 +15,13 @@ export interface FilterProblem {
 
 /**
  * Compiles every named filter into one counting function; returns it and the problems (all of
- * them, not just the first: every filter is parsed before any code is generated). `filters.count`
+ * them, not just the first: every filter is parsed before any code is generated). `filters.set`
  * is null when there are problems or no filters.
  */
 export function compileNamedFilters(config: NetmonConfig): { filters: NamedFilters; problems: FilterProblem[] } {
   const problems: FilterProblem[] = [];
   const entries = Object.entries(config.filters);
-  if (entries.length === 0) return { filters: { names: [], count: null }, problems };
+  if (entries.length === 0) return { filters: { names: [], set: null, packets: new Float64Array(0), bytes: new Float64Array(0) }, problems };
   // The filter compiler (17 modules) is loaded only when filters are configured.
   const { compileFilterSet, parseNamedFilter, FilterError } = require('../filter/compile-filter') as typeof CompileFilter;
   const parsed: CompileFilter.ParsedFilter[] = [];
@@ -35,8 +35,10 @@ export function compileNamedFilters(config: NetmonConfig): { filters: NamedFilte
     }
   }
   const names = parsed.map((f) => f.name);
-  if (problems.length > 0) return { filters: { names, count: null }, problems };
-  return { filters: { names, count: compileFilterSet(parsed) }, problems };
+  const packets = new Float64Array(names.length);
+  const bytes = new Float64Array(names.length);
+  if (problems.length > 0) return { filters: { names, set: null, packets, bytes }, problems };
+  return { filters: { names, set: compileFilterSet(parsed, packets, bytes), packets, bytes }, problems };
 }
 
 /** Builds the per-packet pipeline from a validated configuration; a bad filter is a start-up error (exit 2). */

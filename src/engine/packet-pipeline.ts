@@ -2,7 +2,7 @@ import type { PacketCallback } from '../capture/packet-callback';
 import { decodeLink, linkTypeName } from '../decode/decode-frame';
 import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../decode/decode-layer';
 import { DecodedPacket } from '../decode/packet';
-import type { FilterCounter } from '../filter/compile-filter';
+import type { FilterSetCounter } from '../filter/compile-filter';
 import type { FlowTable } from '../flow/flow-table';
 import type { Logger } from '../log';
 import { InterfaceCounters } from './interface-counters';
@@ -11,7 +11,10 @@ import { InterfaceCounters } from './interface-counters';
 export interface NamedFilters {
   readonly names: readonly string[];
   /** null when no filter is configured. */
-  readonly count: FilterCounter | null;
+  readonly set: FilterSetCounter | null;
+  /** What `set` counts into (see FilterSetCounter.flush). */
+  readonly packets: Float64Array;
+  readonly bytes: Float64Array;
 }
 
 /** Number of first packets that each run tick(): see there. */
@@ -29,14 +32,15 @@ export class PacketPipeline {
   readonly flows: FlowTable;
   readonly interfaces: InterfaceCounters[] = [];
   readonly filterNames: readonly string[];
-  readonly filterPackets: Float64Array;
-  readonly filterBytes: Float64Array;
   readonly decodeErrors = new Float64Array(DECODE_LAYER_NAMES.length);
   /** Latest packet timestamp seen (the replay clock). */
   lastTs = 0;
 
   private readonly pkt = new DecodedPacket();
-  private readonly countFilters: FilterCounter | null;
+  private readonly filterSet: FilterSetCounter | null;
+  private readonly countFilters: FilterSetCounter['count'] | null;
+  private readonly filterPacketCounts: Float64Array;
+  private readonly filterByteCounts: Float64Array;
   private readonly log: Logger;
   private nextTick = 0;
   /** Packets that still tick on arrival (see tick()). */
@@ -48,10 +52,23 @@ export class PacketPipeline {
   constructor(flows: FlowTable, filters: NamedFilters, log: Logger) {
     this.flows = flows;
     this.filterNames = filters.names;
-    this.countFilters = filters.names.length > 0 ? filters.count : null;
-    this.filterPackets = new Float64Array(filters.names.length);
-    this.filterBytes = new Float64Array(filters.names.length);
+    this.filterSet = filters.names.length > 0 ? filters.set : null;
+    this.countFilters = this.filterSet?.count ?? null;
+    this.filterPacketCounts = filters.packets;
+    this.filterByteCounts = filters.bytes;
     this.log = log;
+  }
+
+  /** Packets matching each named filter (index as in filterNames), up to date. */
+  get filterPackets(): Float64Array {
+    this.filterSet?.flush();
+    return this.filterPacketCounts;
+  }
+
+  /** Wire bytes of the packets matching each named filter, up to date. */
+  get filterBytes(): Float64Array {
+    this.filterSet?.flush();
+    return this.filterByteCounts;
   }
 
   /** Registers an interface (or replayed file) and returns the callback its capture feeds. */
@@ -102,7 +119,7 @@ export class PacketPipeline {
     if (pkt.ipVersion !== 0) this.flows.observe(pkt);
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
-    if (countFilters !== null) countFilters(buf, pkt, this.filterPackets, this.filterBytes, wireLen);
+    if (countFilters !== null) countFilters(buf, pkt, wireLen);
   }
 
   private decodeError(layer: number, linkType: number): void {

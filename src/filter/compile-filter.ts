@@ -10,11 +10,16 @@ export { FilterError } from './filter-error';
 /** Returns true when the packet matches. Reads only `buf` and `pkt`; allocates nothing. */
 export type FilterPredicate = (buf: Buffer, pkt: DecodedPacket) => boolean;
 
-/**
- * Runs every filter of a set on the packet: for each filter i that matches, adds 1 to
- * `packets[i]` and `wireLen` to `bytes[i]`. Reads only `buf` and `pkt`; allocates nothing.
- */
-export type FilterCounter = (buf: Buffer, pkt: DecodedPacket, packets: Float64Array, bytes: Float64Array, wireLen: number) => void;
+/** A compiled set of named filters, counting into the arrays given to compileFilterSet(). */
+export interface FilterSetCounter {
+  /**
+   * Runs every filter of the set on the packet (`wireLen` must be pkt.wireLen): each filter i that
+   * matches counts 1 packet and wireLen bytes. Reads only `buf` and `pkt`; allocates nothing.
+   */
+  readonly count: (buf: Buffer, pkt: DecodedPacket, wireLen: number) => void;
+  /** Adds what count() tallied since the last flush to packets[i] and bytes[i]: call before reading them. */
+  readonly flush: () => void;
+}
 
 /** A named filter that parsed; compile a set of them with compileFilterSet(). */
 export interface ParsedFilter {
@@ -55,11 +60,12 @@ export function parseNamedFilter(name: string, expr: string): ParsedFilter {
 
 /**
  * Fuses parsed filters into one function that counts, per filter, exactly what compileFilter()'s
- * predicate of each would match (filter i counts into index i). One call per packet instead of
- * one per filter: see codegen.ts.
+ * predicate of each would match: filter i into packets[i] and bytes[i]. One call per packet
+ * instead of one per filter: see filter-set-codegen.ts.
  */
-export function compileFilterSet(filters: readonly ParsedFilter[]): FilterCounter {
-  return new Function(filterSetSource(filters))() as FilterCounter;
+export function compileFilterSet(filters: readonly ParsedFilter[], packets: Float64Array, bytes: Float64Array): FilterSetCounter {
+  if (packets.length < filters.length || bytes.length < filters.length) throw new RangeError('one packet and one byte counter per filter');
+  return new Function('packets', 'bytes', filterSetSource(filters))(packets, bytes) as FilterSetCounter;
 }
 
 /** The generated JavaScript of compileFilterSet() (for debugging). */

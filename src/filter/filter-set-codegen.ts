@@ -4,6 +4,7 @@ import { buildCfg } from './filter-cfg';
 import { topoOrder } from './cfg-order';
 import { BASE, constLoadKey, Emitter, forEachLoad, hex, PRELUDE } from './codegen';
 import type { DecodedLoads } from './codegen';
+import { MAX_TALLY_BITS, Tally } from './tally-codegen';
 
 /**
  * All the named filters of a configuration fused into generated counting code (see codegen.ts for
@@ -94,49 +95,89 @@ const MIN_TESTS_TO_SPECIALISE = 4;
  */
 const MAX_FUNCTION_SOURCE = 24_000;
 
-/** Statements running `graphs` (filter ids `ids`), filter i counting into index i of `packets` and `bytes`. */
-function countingBody(graphs: readonly Cfg[], ids: readonly number[], decoded?: DecodedLoads): string {
+/**
+ * Statements running `graphs` (filter ids `ids`). Directly: filter i adds to index i of `packets`
+ * and `bytes`. With a tally: filter ids[j] sets bit j of the local M, and `tally` counts M.
+ */
+function countingBody(graphs: readonly Cfg[], ids: readonly number[], decoded?: DecodedLoads, tally?: Tally): string {
   const em = new Emitter(graphs, 'w', decoded);
   let body = '';
+  // With a tally, filters decided at generation time (`tcp` among TCP packets) cost nothing.
+  let always = 0;
   graphs.forEach((g, j) => {
     const i = ids[j]!;
     em.checksR = false;
     const code = em.cfgBody(g, `break T${i};`, `break F${i};`);
-    body += `F${i}: {\nT${i}: {\n${em.checksR ? 'R = 0;\n' : ''}${code}}\npackets[${i}]++;\nbytes[${i}] += w;\n}\n`;
+    if (tally !== undefined && code === `break F${i};\n`) return;
+    if (tally !== undefined && code === `break T${i};\n`) {
+      always += 2 ** j;
+      return;
+    }
+    const count = tally === undefined ? `packets[${i}]++;\nbytes[${i}] += w;` : `M |= ${hex(2 ** j)};`;
+    body += `F${i}: {\nT${i}: {\n${em.checksR ? 'R = 0;\n' : ''}${code}}\n${count}\n}\n`;
   });
-  return em.locals() + body;
+  return tally === undefined ? em.locals() + body : `${em.locals()}  let M = ${hex(always)};\n${body}${tally.update()}`;
 }
 
-/** Functions running all the graphs, split by size; returns their definitions and the calls to them. */
-function countingFunctions(graphs: readonly Cfg[], prefix: string, decoded?: DecodedLoads): { defs: string; calls: string } {
-  // Most filter sets fit in one function: only split when the whole would be too big.
-  const whole = countingBody(graphs, graphs.map((_, i) => i), decoded);
-  const chunks: number[][] = [];
-  if (whole.length <= MAX_FUNCTION_SOURCE) {
-    chunks.push(graphs.map((_, i) => i));
-  } else {
-    let size = Infinity;
-    graphs.forEach((g, i) => {
-      const n = countingBody([g], [i], decoded).length;
-      if (size + n > MAX_FUNCTION_SOURCE) {
-        chunks.push([]);
-        size = 0;
-      }
-      chunks[chunks.length - 1]!.push(i);
-      size += n;
-    });
+/** Generated functions and what runs them: their calls in the dispatcher, their tallies' flushes. */
+interface Functions {
+  defs: string;
+  calls: string;
+  flushes: string;
+}
+
+/** Names the tallies of one generated source. */
+class TallyNames {
+  private n = 0;
+  next(ids: readonly number[]): Tally {
+    return new Tally(`t${this.n++}`, ids);
   }
+}
+
+/**
+ * Functions running all the graphs, split by size (and, with tallies, by MAX_TALLY_BITS); returns
+ * their definitions and the calls to them. The specialised functions (`decoded`) count through
+ * tallies: they run for nearly every packet. The generic ones count directly.
+ */
+function countingFunctions(graphs: readonly Cfg[], prefix: string, decoded?: DecodedLoads, tallies?: TallyNames): Functions {
   // The specialised functions read the decoded packet; the generic ones also take BASE's values.
-  const params = decoded === undefined ? 'b, p, packets, bytes, w, f, c, l, e' : 'b, p, packets, bytes, w';
-  let defs = '';
-  let calls = '';
-  chunks.forEach((ids, k) => {
-    const name = `${prefix}_${k}`;
-    const body = chunks.length === 1 ? whole : countingBody(ids.map((i) => graphs[i]!), ids, decoded);
-    defs += `function ${name}(${params}) {\n${body}}\n`;
-    calls += `${name}(${params}); `;
+  const params = decoded === undefined ? 'b, p, w, f, c, l, e' : 'b, p, w';
+  const out: Functions = { defs: '', calls: '', flushes: '' };
+  const add = (name: string, body: string, tally: Tally | undefined): void => {
+    if (tally !== undefined) {
+      out.defs += tally.declarations();
+      out.flushes += `  ${tally.flushCall()}\n`;
+    }
+    out.defs += `function ${name}(${params}) {\n${body}}\n`;
+    out.calls += `${name}(${params}); `;
+  };
+  const maxFilters = tallies === undefined ? Infinity : MAX_TALLY_BITS;
+  const all = graphs.map((_, i) => i);
+  // Most filter sets fit in one function: only split when the whole would be too big.
+  if (graphs.length <= maxFilters) {
+    const tally = tallies?.next(all);
+    const body = countingBody(graphs, all, decoded, tally);
+    if (body.length <= MAX_FUNCTION_SOURCE) {
+      add(`${prefix}_0`, body, tally);
+      return out;
+    }
+  }
+  const chunks: number[][] = [];
+  let size = Infinity;
+  graphs.forEach((g, i) => {
+    const n = countingBody([g], [i], decoded).length;
+    if (size + n > MAX_FUNCTION_SOURCE || chunks[chunks.length - 1]!.length >= maxFilters) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1]!.push(i);
+    size += n;
   });
-  return { defs, calls };
+  chunks.forEach((ids, k) => {
+    const tally = tallies?.next(ids);
+    add(`${prefix}_${k}`, countingBody(ids.map((i) => graphs[i]!), ids, decoded, tally), tally);
+  });
+  return out;
 }
 
 /** constLoadKey() of a load at a constant offset. */
@@ -206,7 +247,7 @@ const IPV6: DecodedClass = {
 };
 
 /** The functions for the packets of class `cls` and protocol `v` (see DecodedClass). */
-function decodedFunctions(graphs: readonly Cfg[], cls: DecodedClass, v: number, prefix: string): { defs: string; calls: string } {
+function decodedFunctions(graphs: readonly Cfg[], cls: DecodedClass, v: number, prefix: string, tallies: TallyNames): Functions {
   const gs = graphs.map((g) => withFacts(g, [{ key: 'e', value: cls.et }, { key: cls.protoKey, value: v }, ...cls.facts]));
   const safe = new Set<string>();
   for (const g of gs) {
@@ -217,14 +258,15 @@ function decodedFunctions(graphs: readonly Cfg[], cls: DecodedClass, v: number, 
     });
   }
   const fields = new Map([...cls.fields(v)].filter(([k]) => safe.has(k)));
-  return countingFunctions(gs, prefix, { safe, fields });
+  return countingFunctions(gs, prefix, { safe, fields }, tallies);
 }
 
 /**
- * Source of a factory function returning `(buf, pkt, packets, bytes, wireLen) => void`, which
- * runs every filter of `filters` on the packet and, for each filter i that matches, adds 1 to
- * packets[i] and wireLen to bytes[i] (wireLen must be pkt.wireLen). Filter i is the block `F<i>`:
- * a reject leaves it, an accept leaves the inner block `T<i>` and reaches the counting statements.
+ * Source of the body of a factory `(packets, bytes) => { count, flush }`: count(buf, pkt, wireLen)
+ * runs every filter of `filters` on the packet (wireLen must be pkt.wireLen), and the packets (1
+ * each) and bytes (wireLen) that filter i matches end up in packets[i] and bytes[i], some of them
+ * only when flush() is called (see tally-codegen.ts). Filter i is the block `F<i>`: a reject leaves
+ * it, an accept leaves the inner block `T<i>` and reaches its counting statements.
  *
  * Packets go to functions specialised for the common case (see DecodedClass), else to generic
  * functions that make no assumption (truncated and malformed packets, fragments, ARP, ...).
@@ -232,8 +274,10 @@ function decodedFunctions(graphs: readonly Cfg[], cls: DecodedClass, v: number, 
 export function generateSetSource(filters: readonly Bool[]): string {
   const graphs = filters.map((b) => buildCfg(b));
   const byCount = (m: Map<number, number>): number[] => [...m.keys()].sort((x, y) => m.get(y)! - m.get(x)! || x - y);
+  const tallies = new TallyNames();
   const generic = countingFunctions(graphs, 'countAny');
   let src = PRELUDE + generic.defs;
+  let flushes = '';
   let dispatch = '';
   for (const cls of [IPV4, IPV6]) {
     const eGraphs = graphs.map((g) => withFacts(g, [{ key: 'e', value: cls.et }]));
@@ -244,23 +288,27 @@ export function generateSetSource(filters: readonly Bool[]): string {
     if (values.length === 0) continue;
     let inner = '';
     for (const v of values) {
-      const fns = decodedFunctions(graphs, cls, v, `count${cls.et === 0x800 ? 4 : 6}p${v}`);
+      const fns = decodedFunctions(graphs, cls, v, `count${cls.et === 0x800 ? 4 : 6}p${v}`, tallies);
       src += fns.defs;
+      flushes += fns.flushes;
       inner += `      if (v === ${v}) { ${fns.calls}return; }\n`;
     }
     dispatch += `${dispatch === '' ? '    ' : ' else '}if (et === ${hex(cls.et)}${cls.cond === 'true' ? '' : ` && ${cls.cond}`}) {\n${inner}    }`;
   }
-  src += `function countGeneric(b, p, packets, bytes, w) {
+  src += `function countGeneric(b, p, w) {
   ${BASE}  ${generic.calls}
 }
+function flush() {
+${flushes}}
 `;
-  if (dispatch === '') return `${src}return countGeneric;`;
+  if (dispatch === '') return `${src}return { count: countGeneric, flush };`;
   // A decoded transport header (l4Offset >= 0) implies a decoded network layer: etherType is BPF's.
-  return `${src}return function countFilters(b, p, packets, bytes, w) {
+  return `${src}function countFilters(b, p, w) {
   if (p.l4Offset >= 0) {
     const et = p.etherType, v = p.ipProto;
 ${dispatch}
   }
-  countGeneric(b, p, packets, bytes, w);
-};`;
+  countGeneric(b, p, w);
+}
+return { count: countFilters, flush };`;
 }

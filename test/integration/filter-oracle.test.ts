@@ -215,19 +215,20 @@ function netmonIds(file: string, expr: string): number[] {
  * function for all named filters, specialised for decoded TCP, UDP, ICMP... packets).
  */
 function netmonSetCounts(file: string, exprs: readonly string[]): number[] {
-  const count = compileFilterSet(exprs.map((e, i) => parseNamedFilter(`f${i}`, e)));
   const packets = new Float64Array(exprs.length);
   const bytes = new Float64Array(exprs.length);
+  const set = compileFilterSet(exprs.map((e, i) => parseNamedFilter(`f${i}`, e)), packets, bytes);
   const rd = openCaptureFile(file);
   const pkt = new DecodedPacket();
   try {
     while (rd.next()) {
       decodeFrame(rd.buf, rd.offset, rd.capLen, rd.wireLen, rd.ts, rd.linkType, pkt);
-      count(rd.buf, pkt, packets, bytes, rd.wireLen);
+      set.count(rd.buf, pkt, rd.wireLen);
     }
   } finally {
     rd.close();
   }
+  set.flush();
   return [...packets];
 }
 
