@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,23 +6,10 @@ import { after, test } from 'node:test';
 import { ETH, ethernet, icmp, ipv4, ipv6, PROTO, tcp, TCP_FLAGS, udp } from '../support/frames';
 import { parseExposition, runNetmon } from '../support/netmon-cli';
 import { writePcap } from '../support/pcap-writer';
+import { tcpdumpMatch } from '../support/tcpdump';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-filter-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** What tcpdump matches: packet count, and the sum of the wire lengths it prints with -e. */
-function tcpdumpMatch(file: string, expr: string): { packets: number; bytes: number } {
-  const out = execFileSync('tcpdump', ['-r', file, '-n', '-e', expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  let packets = 0;
-  let bytes = 0;
-  for (const line of out.split('\n')) {
-    const m = /, length (\d+):/.exec(line);
-    if (m === null) continue;
-    packets++;
-    bytes += Number(m[1]);
-  }
-  return { packets, bytes };
-}
 
 // The filters of the issue that introduced them, with the subnet moved into the test range.
 const FILTERS: Record<string, string> = {

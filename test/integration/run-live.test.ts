@@ -8,12 +8,13 @@
  * RST, no ICMP port unreachable, no echo reply that would be captured too); IPv6 is off on both ends
  * (no router/neighbour solicitations). With that, a fresh veth carries no other traffic (checked
  * with tcpdump), so no --capture-filter is needed and netmon_packets_total must be exact.
+ * Named filters run too; their oracle is tcpdump on the captures the test sends.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port';
@@ -22,6 +23,7 @@ import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { createVethNs, liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
 import { parseExposition, startNetmon } from '../support/netmon-cli';
+import { tcpdumpMatch } from '../support/tcpdump';
 
 const skip = liveSkipReason() ?? (spawnSync('tcpreplay', ['--version']).status === 0 ? undefined : 'tcpreplay is not installed');
 
@@ -84,12 +86,31 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Named filters for `netmon run`, of the kinds the frames below exercise. */
+const FILTERS: Record<string, string> = {
+  web: 'tcp port 80',
+  dns: 'udp dst port 53',
+  syn: 'tcp[tcpflags] & tcp-syn != 0',
+  echo: 'icmp[icmptype] = icmp-echo',
+  big: 'greater 1000',
+  ntp_or_9000: 'udp src port 123 or udp dst port 9000',
+};
+
 describe('netmon run on a veth pair', { skip, timeout: 150_000 }, () => {
   let v: VethNs;
   let dir: string;
   let netmon: ReturnType<typeof startNetmon>;
   let base: string;
   let iface: string;
+  /** What tcpdump matched, per filter, in every capture sent so far. */
+  const wantFilters = new Map(Object.keys(FILTERS).map((f) => [f, { packets: 0, bytes: 0 }]));
+  const addFilterOracle = (file: string): void => {
+    for (const [name, expr] of Object.entries(FILTERS)) {
+      const t = tcpdumpMatch(file, expr);
+      wantFilters.get(name)!.packets += t.packets;
+      wantFilters.get(name)!.bytes += t.bytes;
+    }
+  };
 
   const scrape = async (): Promise<Map<string, number>> => {
     const r = await get(`${base}/metrics`);
@@ -124,6 +145,7 @@ describe('netmon run on a veth pair', { skip, timeout: 150_000 }, () => {
   const send = (name: string, frames: readonly Buffer[]): void => {
     const file = join(dir, name);
     writePcap(file, frames.map((data) => ({ data, ts: 1_700_000_000 })), { linkType: LINKTYPE_ETHERNET });
+    addFilterOracle(file);
     v.exec(['tcpreplay', '-q', '-K', '-i', v.peer, '--topspeed', file], 60_000);
   };
 
@@ -139,6 +161,10 @@ describe('netmon run on a veth pair', { skip, timeout: 150_000 }, () => {
       assert.equal(m.get(`netmon_flow_packets_total{${key}}`), t.packets, `${what}: packets of ${key}`);
       assert.equal(m.get(`netmon_flow_bytes_total{${key}}`), t.bytes, `${what}: bytes of ${key}`);
     }
+    for (const [name, t] of wantFilters) {
+      assert.equal(m.get(`netmon_filter_packets_total{filter="${name}"}`), t.packets, `${what}: packets of filter ${name}`);
+      assert.equal(m.get(`netmon_filter_bytes_total{filter="${name}"}`), t.bytes, `${what}: bytes of filter ${name}`);
+    }
     assertNoDrops(m);
     return m;
   };
@@ -149,7 +175,9 @@ describe('netmon run on a veth pair', { skip, timeout: 150_000 }, () => {
     dir = mkdtempSync(join(tmpdir(), 'nmt-run-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    netmon = startNetmon(['run', '--interface', iface, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `filters:\n${Object.entries(FILTERS).map(([k, e]) => `  ${k}: "${e}"`).join('\n')}\n`);
+    netmon = startNetmon(['run', '--config', config, '--interface', iface, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
     // Ready = HTTP up and capture open.
     const end = Date.now() + 15_000;
     for (;;) {
@@ -222,6 +250,7 @@ describe('netmon run on a veth pair', { skip, timeout: 150_000 }, () => {
     const prev = await scrape();
     const file = join(dir, 'push.pcap');
     writePcap(file, sent.map((s) => ({ data: s.frame, ts: 1_700_000_000 })), { linkType: LINKTYPE_ETHERNET });
+    addFilterOracle(file);
     const replay = spawn('ip', ['netns', 'exec', v.ns, 'tcpreplay', '-q', '-K', '-i', v.peer, '--topspeed', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     let replayErr = '';
     replay.stderr.setEncoding('utf8').on('data', (d: string) => (replayErr += d));
