@@ -85,11 +85,18 @@ export function netmonFamilies(src: FamilySources): Family[] {
     { def: CATALOG.flowOverflowBytes, collect: () => [{ labels: {}, value: flowStats().overflowBytes }] },
     {
       def: CATALOG.filterPackets,
-      collect: () => p.filterNames.map((filter, i) => ({ labels: { filter }, value: p.filterPackets[i]! })),
+      // Read once: the pipeline's getter brings the counters up to date first.
+      collect: () => {
+        const packets = p.filterPackets;
+        return p.filterNames.map((filter, i) => ({ labels: { filter }, value: packets[i]! }));
+      },
     },
     {
       def: CATALOG.filterBytes,
-      collect: () => p.filterNames.map((filter, i) => ({ labels: { filter }, value: p.filterBytes[i]! })),
+      collect: () => {
+        const bytes = p.filterBytes;
+        return p.filterNames.map((filter, i) => ({ labels: { filter }, value: bytes[i]! }));
+      },
     },
     {
       def: CATALOG.tcpFlags,
