@@ -28,7 +28,19 @@ interface Fact {
   readonly value: number;
 }
 
+/** testKey() of each test: tests are shared by every specialised copy of a graph (withFacts). */
+const testKeys = new WeakMap<Test, string | null>();
+
 function testKey(t: Test): string | undefined {
+  let k = testKeys.get(t);
+  if (k === undefined) {
+    k = computeTestKey(t) ?? null;
+    testKeys.set(t, k);
+  }
+  return k ?? undefined;
+}
+
+function computeTestKey(t: Test): string | undefined {
   if (t.b.k !== 'num') return undefined;
   if (t.a === 'e') return 'e';
   // A masked field, e.g. `ip[6:2] & 0x1fff` (the IPv4 fragment offset): `2l36&0x1fff`.
