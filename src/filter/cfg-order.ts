@@ -27,3 +27,18 @@ export function topoOrder(g: Cfg): number[] {
   }
   return out.reverse();
 }
+
+const orders = new WeakMap<Cfg, readonly number[]>();
+
+/**
+ * topoOrder() of a graph that is no longer modified (the optimizer is done with it), computed once:
+ * the code generators walk each graph several times.
+ */
+export function finalOrder(g: Cfg): readonly number[] {
+  let o = orders.get(g);
+  if (o === undefined) {
+    o = topoOrder(g);
+    orders.set(g, o);
+  }
+  return o;
+}

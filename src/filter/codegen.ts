@@ -1,7 +1,7 @@
 import type { Arith, Bool } from './filter-ir';
 import type { Cfg } from './filter-cfg';
 import { buildCfg } from './filter-cfg';
-import { topoOrder } from './cfg-order';
+import { finalOrder } from './cfg-order';
 
 /**
  * Turns the filter IR into JavaScript source: one predicate here, or the code of each filter in
@@ -46,8 +46,17 @@ function hasLoad(a: Arith): boolean {
  * long): size, base, offset, e.g. `1l39` for `ip[9]` (filter-set-codegen.ts relies on this form).
  */
 export function constLoadKey(a: Arith): string | undefined {
-  return a.k === 'load' && a.idx.k === 'num' ? `${a.size}${a.base}${a.idx.v}` : undefined;
+  if (a.k !== 'load' || a.idx.k !== 'num') return undefined;
+  // Asked for the same load many times by every specialised copy of a graph: built once.
+  let k = loadKeys.get(a);
+  if (k === undefined) {
+    k = `${a.size}${a.base}${a.idx.v}`;
+    loadKeys.set(a, k);
+  }
+  return k;
 }
+
+const loadKeys = new WeakMap<Arith, string>();
 
 /** Calls `fn` on every load in the tests the generated code can run. */
 export function forEachLoad(g: Cfg, fn: (a: Arith) => void): void {
@@ -60,12 +69,12 @@ export function forEachLoad(g: Cfg, fn: (a: Arith) => void): void {
       case 'bin': walk(a.a); walk(a.b); return;
     }
   };
-  const nodes = topoOrder(g);
-  if (g.root !== g.firstRoot && g.root >= 2) nodes.push(g.firstRoot);
-  for (const n of nodes) {
+  const visit = (n: number): void => {
     const t = g.tests[n];
     if (t !== undefined) { walk(t.a); walk(t.b); }
-  }
+  };
+  for (const n of finalOrder(g)) visit(n);
+  if (g.root !== g.firstRoot && g.root >= 2) visit(g.firstRoot);
 }
 
 /** Per-packet values every filter starts from: frame start, captured length, network layer, EtherType. */
@@ -123,13 +132,14 @@ export class Emitter {
     this.fields = decoded?.fields ?? new Map();
     this.len = len;
     this.hasBase = decoded === undefined;
+    // Every load the graphs can run, in order (walked twice below).
+    const loads: Arith[] = [];
+    for (const g of graphs) forEachLoad(g, (a) => loads.push(a));
     const uses = new Map<string, number>();
-    for (const g of graphs) {
-      forEachLoad(g, (a) => {
-        const k = constLoadKey(a);
-        if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
-        if (a.k === 'load' && a.base === 'l4v4' && (k === undefined || !this.safe.has(k))) this.needX = true;
-      });
+    for (const a of loads) {
+      const k = constLoadKey(a);
+      if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
+      if (a.k === 'load' && a.base === 'l4v4' && (k === undefined || !this.safe.has(k))) this.needX = true;
     }
     // Loads of a graph's first test run on every packet: read those up front instead.
     const always = new Set<string>();
@@ -140,21 +150,19 @@ export class Emitter {
         if (k !== undefined) always.add(k);
       }
     }
-    for (const g of graphs) {
-      forEachLoad(g, (a) => {
-        const k = constLoadKey(a);
-        if (k === undefined || this.cached.has(k) || uses.get(k)! < 2) return;
-        const name = `k${this.cached.size}`;
-        this.cached.set(k, name);
-        const raw = this.rawLoad(a as Extract<Arith, { k: 'load' }>, '-1');
-        // A load proved in range is read up front: a plain read is cheaper than the laziness test.
-        if (always.has(k) || this.safe.has(k)) {
-          this.cacheInit.push(`const ${name} = ${raw};`);
-        } else {
-          this.cacheInit.push(`let ${name} = -2;`);
-          this.raw.set(name, raw);
-        }
-      });
+    for (const a of loads) {
+      const k = constLoadKey(a);
+      if (k === undefined || this.cached.has(k) || uses.get(k)! < 2) continue;
+      const name = `k${this.cached.size}`;
+      this.cached.set(k, name);
+      const raw = this.rawLoad(a as Extract<Arith, { k: 'load' }>, '-1');
+      // A load proved in range is read up front: a plain read is cheaper than the laziness test.
+      if (always.has(k) || this.safe.has(k)) {
+        this.cacheInit.push(`const ${name} = ${raw};`);
+      } else {
+        this.cacheInit.push(`let ${name} = -2;`);
+        this.raw.set(name, raw);
+      }
     }
   }
 
@@ -300,7 +308,7 @@ export class Emitter {
    * graphs become a `switch` in a loop instead.
    */
   cfgBody(g: Cfg, accept: string, reject: string): string {
-    const order = topoOrder(g);
+    const order = finalOrder(g);
     // Past a few hundred tests the nesting would exceed V8's parser depth: use a state machine.
     const flat = order.length > MAX_NESTED;
     const jump = (k: number): string => (k < 2 ? (k === 1 ? accept : reject) : flat ? `{ s = ${k}; continue; }` : `break N${k};`);

@@ -1,7 +1,7 @@
 import type { Bool } from './filter-ir';
 import type { Cfg, Test } from './filter-cfg';
 import { buildCfg } from './filter-cfg';
-import { topoOrder } from './cfg-order';
+import { finalOrder } from './cfg-order';
 import { BASE, constLoadKey, Emitter, forEachLoad, hex, PRELUDE } from './codegen';
 import type { DecodedLoads } from './codegen';
 import { MAX_TALLY_BITS, Tally } from './tally-codegen';
@@ -79,7 +79,7 @@ function withFacts(g: Cfg, facts: readonly Fact[]): Cfg {
 function testedValues(graphs: readonly Cfg[], keep: (key: string) => boolean): Map<string, Map<number, number>> {
   const out = new Map<string, Map<number, number>>();
   for (const g of graphs) {
-    for (const n of topoOrder(g)) {
+    for (const n of finalOrder(g)) {
       const t = g.tests[n]!;
       const key = testKey(t);
       if (key === undefined || t.op !== 'eq' || !keep(key)) continue;
