@@ -32,12 +32,17 @@ export function hex(v: number): string {
   return '0x' + (v >>> 0).toString(16);
 }
 
+/** A division or remainder whose divisor may be 0 (which makes the filter fail); not `x / 4`. */
+function mayDivideByZero(a: Extract<Arith, { k: 'bin' }>): boolean {
+  return (a.op === '/' || a.op === '%') && !(a.b.k === 'num' && a.b.v !== 0);
+}
+
 function hasLoad(a: Arith): boolean {
   switch (a.k) {
     case 'num': case 'len': return false;
     case 'load': return true;
     case 'neg': return hasLoad(a.a);
-    case 'bin': return a.op === '/' || a.op === '%' || hasLoad(a.a) || hasLoad(a.b);
+    case 'bin': return mayDivideByZero(a) || hasLoad(a.a) || hasLoad(a.b);
   }
 }
 
@@ -227,8 +232,15 @@ export class Emitter {
           case '+': return `((${x} + ${y}) >>> 0)`;
           case '-': return `((${x} - ${y}) >>> 0)`;
           case '*': return `(Math.imul(${x}, ${y}) >>> 0)`;
-          case '/': this.scratch.add('v').add('R'); return `((v = DIV(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
-          case '%': this.scratch.add('v').add('R'); return `((v = MOD(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
+          // Operands are unsigned 32-bit: the quotient truncates like BPF's unsigned division.
+          case '/':
+            if (!mayDivideByZero(a)) return `((${x} / ${y}) >>> 0)`;
+            this.scratch.add('v').add('R');
+            return `((v = DIV(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
+          case '%':
+            if (!mayDivideByZero(a)) return `(${x} % ${y})`;
+            this.scratch.add('v').add('R');
+            return `((v = MOD(${x}, ${y})) < 0 ? (R = 1, 0) : v)`;
           case '&': return `((${x} & ${y}) >>> 0)`;
           case '|': return `((${x} | ${y}) >>> 0)`;
           case '^': return `((${x} ^ ${y}) >>> 0)`;
@@ -297,7 +309,7 @@ export class Emitter {
         return k === undefined ? true : !this.cached.has(k) && !this.safe.has(k);
       }
       case 'neg': return this.setsR(x.a);
-      case 'bin': return x.op === '/' || x.op === '%' || this.setsR(x.a) || this.setsR(x.b);
+      case 'bin': return mayDivideByZero(x) || this.setsR(x.a) || this.setsR(x.b);
     }
   }
 
