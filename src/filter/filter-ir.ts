@@ -15,7 +15,12 @@ export type Arith =
   | { k: 'num'; v: number }
   | { k: 'len' }
   | { k: 'load'; base: LoadBase; idx: Arith; size: 1 | 2 | 4 }
-  | { k: 'bin'; op: ArithOp; a: Arith; b: Arith }
+  /**
+   * `jset`: the fragment test of the port and protocol primitives, which libpcap compiles as
+   * `jset #0x1fff` on the loaded field; its optimizer does not equate it with the user's
+   * `ip[6:2] & 0x1fff` (an `and`, then a comparison), so neither does netmon's (filter-cfg.ts).
+   */
+  | { k: 'bin'; op: ArithOp; a: Arith; b: Arith; jset?: true }
   | { k: 'neg'; a: Arith };
 
 export type Bool =

@@ -24,7 +24,7 @@ export const TRANSPORT_PROTO: Readonly<Record<string, number>> = {
 };
 
 /** IPv4 first fragment or unfragmented: `ldh [6]; jset #0x1fff` false. */
-export const IPV4_FRAG0: Bool = eq({ k: 'bin', op: '&', a: load('l3', 6, 2), b: num(0x1fff) }, 0);
+export const IPV4_FRAG0: Bool = eq({ k: 'bin', op: '&', a: load('l3', 6, 2), b: num(0x1fff), jset: true }, 0);
 
 /**
  * `ip6 proto N`: the Next Header right after the fixed header, or behind exactly one fragment
