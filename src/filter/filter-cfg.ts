@@ -10,9 +10,10 @@ import { pullups } from './filter-pullup';
  * after optimization. `dst host 1.2.3.4 or tcp dst portrange 1-1024 or not src net 10.1.2`
  * never loads the TCP port of an IPv6 packet in tcpdump, because the optimizer threads the
  * IPv6 path past tests whose outcome it already knows. So we do the same transformations:
- *  - an edge into a test whose outcome is implied by a test on every path to that edge (same
- *    value and same comparison; or "value == c1" taken and the test is "value == c2") jumps
- *    straight to the known successor;
+ *  - an edge into a test whose outcome is implied by a test on a dominating edge (same value
+ *    and same comparison; or "value == c1" taken and the test is "value == c2") jumps straight
+ *    to the known successor; like libpcap's opt_j(), with the edge dominators computed before
+ *    each pass and edges threaded from the leaves up (the order changes which tests survive);
  *  - a test whose two successors are the same is bypassed;
  *  - or_pullup()/and_pullup() move a test of an already tested value up a chain (pullups).
  * and keep tests the optimizer keeps (a test shared by paths where it matters and paths where
@@ -98,11 +99,107 @@ const MAX_PULLUP_TESTS = 3000;
 function optimize(g: Cfg): void {
   const big = g.tests.length > MAX_PULLUP_TESTS;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const threaded = optimizeOnce(g);
+    // libpcap's order; for very big graphs the cheaper single sweep (edge dominator sets are quadratic).
+    const threaded = big ? optimizeOnce(g) : threadByDominators(g);
     const bypassed = bypassEqual(g);
     const pulled = big ? false : pullups(g);
     if (!threaded && !bypassed && !pulled) return;
   }
+}
+
+/**
+ * libpcap's opt_j() pass: the edge dominators of every edge are computed first (edge 2n+1 is
+ * test n taken true, 2n false), then edges are threaded level by level from the leaves up: an
+ * edge into a test that a dominating edge decides (the same value and comparison: the same
+ * outcome; `value == c1` taken and the test is `value == c2`: false) jumps past it, and an edge
+ * into a test with equal successors skips it. True if anything changed.
+ */
+function threadByDominators(g: Cfg): boolean {
+  const order = topoOrder(g);
+  if (order.length === 0) return false;
+  // Levels: leaves 0, a test one more than its highest successor.
+  const level = new Map<number, number>();
+  const lv = (k: number): number => (k < 2 ? 0 : level.get(k)!);
+  let maxLevel = 0;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!;
+    const l = 1 + Math.max(lv(g.jt[n]!), lv(g.jf[n]!));
+    level.set(n, l);
+    maxLevel = Math.max(maxLevel, l);
+  }
+  const words = (2 * g.tests.length + 31) >>> 5;
+  const edom = new Map<number, Uint32Array>();
+  const full = (): Uint32Array => new Uint32Array(words).fill(0xffffffff);
+  for (const n of order) {
+    edom.set(2 * n, full());
+    edom.set(2 * n + 1, full());
+  }
+  edom.get(2 * g.root)!.fill(0);
+  edom.get(2 * g.root + 1)!.fill(0);
+  // Root level first: every predecessor of a test has a higher level than the test.
+  const byLevel = [...order].sort((a, b) => lv(b) - lv(a));
+  for (const n of byLevel) {
+    for (const e of [2 * n + 1, 2 * n]) {
+      const d = edom.get(e)!;
+      d[e >>> 5]! |= 1 << (e & 31);
+      const succ = e & 1 ? g.jt[n]! : g.jf[n]!;
+      if (succ < 2) continue;
+      for (const se of [2 * succ + 1, 2 * succ]) {
+        const sd = edom.get(se)!;
+        for (let i = 0; i < words; i++) sd[i]! &= d[i]!;
+      }
+    }
+  }
+  const fold = (child: number, e: number): number => {
+    const c = g.tests[child]!;
+    const m = g.tests[e >>> 1]!;
+    if (m.op !== c.op || m.aKey !== c.aKey) return -1;
+    const sense = (e & 1) === 1;
+    if (m.key === c.key) return sense ? g.jt[child]! : g.jf[child]!;
+    if (sense && c.op === 'eq' && c.b.k === 'num' && m.b.k === 'num') return g.jf[child]!;
+    return -1;
+  };
+  let changed = false;
+  const optJ = (n: number, sense: boolean): void => {
+    const e = sense ? 2 * n + 1 : 2 * n;
+    let succ = sense ? g.jt[n]! : g.jf[n]!;
+    if (succ < 2) return;
+    if (g.jt[succ] === g.jf[succ]) {
+      succ = g.jt[succ]!;
+      changed = true;
+    }
+    const d = edom.get(e)!;
+    top: for (let guard = 0; succ >= 2 && guard < 100000; guard++) {
+      for (let i = 0; i < words; i++) {
+        let x = d[i]!;
+        while (x !== 0) {
+          const k = 31 - Math.clz32(x & -x);
+          x &= x - 1;
+          const target = fold(succ, i * 32 + k);
+          if (target >= 0) {
+            succ = target;
+            changed = true;
+            continue top;
+          }
+        }
+      }
+      break;
+    }
+    if (sense) g.jt[n] = succ;
+    else g.jf[n] = succ;
+  };
+  for (let l = 1; l <= maxLevel; l++) {
+    for (const n of order) {
+      if (lv(n) !== l) continue;
+      optJ(n, true);
+      optJ(n, false);
+    }
+  }
+  while (g.root >= 2 && g.jt[g.root] === g.jf[g.root]) {
+    g.root = g.jt[g.root]!;
+    changed = true;
+  }
+  return changed;
 }
 
 /**
@@ -130,8 +227,9 @@ function bypassEqual(g: Cfg): boolean {
 }
 
 /**
- * One pass: compute the facts holding on every path into each test (bit 2m+1: test m was true,
- * bit 2m: false), then retarget edges past tests those facts decide. True if anything changed.
+ * One top-down pass (for graphs too big for threadByDominators): compute the facts holding on
+ * every path into each test (bit 2m+1: test m was true, bit 2m: false), then retarget edges past
+ * tests those facts decide. True if anything changed.
  */
 function optimizeOnce(g: Cfg): boolean {
   const order = topoOrder(g);
