@@ -244,8 +244,9 @@ export class Emitter {
           case '&': return `((${x} & ${y}) >>> 0)`;
           case '|': return `((${x} | ${y}) >>> 0)`;
           case '^': return `((${x} ^ ${y}) >>> 0)`;
-          case '<<': return `SHL(${x}, ${y})`;
-          case '>>': return `SHR(${x}, ${y})`;
+          // A constant count below 32 needs no check (see SHL and SHR in PRELUDE).
+          case '<<': return a.b.k === 'num' && a.b.v < 32 ? `((${x} << ${a.b.v}) >>> 0)` : `SHL(${x}, ${y})`;
+          case '>>': return a.b.k === 'num' && a.b.v < 32 ? `(${x} >>> ${a.b.v})` : `SHR(${x}, ${y})`;
         }
       }
     }
