@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { filterCost } from './filter-cost';
+import { filterInstructions } from './filter-instructions';
 import { floodMemory } from './flood-memory';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { replayThroughput } from './replay-throughput';
@@ -29,6 +30,10 @@ const x = (ratio: number) => `${ratio.toFixed(2)}x`;
 row('replay 1M packets, 800 flows', pps(r.netmonSeconds), `tcpdump -r -w /dev/null: ${pps(r.tcpdumpSeconds)}`, `${x(r.ratios.netmonToTcpdump)} tcpdump's time`);
 row('replay, 20 named filters', pps(r.netmonFiltersSeconds), `no config: ${r.netmonSeconds.toFixed(3)} s; same config without filters: ${r.netmonNoFiltersConfigSeconds.toFixed(3)} s`, `${x(r.ratios.filtersToNone)} / ${x(r.ratios.filtersToNoFilters)}`);
 row('replay loop only, 20 named filters', `${r.loopFiltersSeconds.toFixed(3)} s`, `without filters: ${r.loopSeconds.toFixed(3)} s`, x(r.ratios.loopFiltersToLoop));
+
+const ins = filterInstructions(join(outDir, 'mixed-1m.pcap'));
+if (ins === undefined) row('20 named filters, instructions per packet', 'skipped: valgrind is not installed', '-', '-');
+else row('20 named filters, instructions per packet (cachegrind, node --predictable)', `${ins.filters.toFixed(0)} per packet`, `decoding it: ${ins.decode.toFixed(0)}`, x(ins.filters / ins.decode));
 
 async function scrapes(): Promise<void> {
   for (const s of await scrapeRender(cli, outDir)) {

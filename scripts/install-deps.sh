@@ -11,6 +11,10 @@ packages=(libpcap-dev build-essential python3 iproute2)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   packages+=(tcpdump tcpreplay tshark prometheus prometheus-alertmanager curl)
 fi
+# The benchmarks also count instructions (bench/filter-instructions.ts), which a shared machine's load does not skew.
+if [ "$mode" = bench ]; then
+  packages+=(valgrind)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
