@@ -117,37 +117,38 @@ function optimize(g: Cfg): void {
 function threadByDominators(g: Cfg): boolean {
   const order = topoOrder(g);
   if (order.length === 0) return false;
-  // Levels: leaves 0, a test one more than its highest successor.
-  const level = new Map<number, number>();
-  const lv = (k: number): number => (k < 2 ? 0 : level.get(k)!);
+  // Levels: leaves 0, a test one more than its highest successor. (Flat typed arrays throughout:
+  // this runs at start-up, in code too cold to be optimised, where allocations are what costs.)
+  const size = g.tests.length;
+  const level = new Int32Array(size);
   let maxLevel = 0;
   for (let i = order.length - 1; i >= 0; i--) {
     const n = order[i]!;
-    const l = 1 + Math.max(lv(g.jt[n]!), lv(g.jf[n]!));
-    level.set(n, l);
-    maxLevel = Math.max(maxLevel, l);
+    const t = g.jt[n]!;
+    const f = g.jf[n]!;
+    const l = 1 + Math.max(t < 2 ? 0 : level[t]!, f < 2 ? 0 : level[f]!);
+    level[n] = l;
+    if (l > maxLevel) maxLevel = l;
   }
-  const words = (2 * g.tests.length + 31) >>> 5;
-  const edom = new Map<number, Uint32Array>();
-  const full = (): Uint32Array => new Uint32Array(words).fill(0xffffffff);
-  for (const n of order) {
-    edom.set(2 * n, full());
-    edom.set(2 * n + 1, full());
-  }
-  edom.get(2 * g.root)!.fill(0);
-  edom.get(2 * g.root + 1)!.fill(0);
+  // Edge dominators: words per edge, edge e = 2n + 1 (test n true) or 2n (false) at e * words.
+  const words = (2 * size + 31) >>> 5;
+  const edom = new Uint32Array(2 * size * words).fill(0xffffffff);
+  edom.fill(0, 2 * g.root * words, (2 * g.root + 2) * words);
+  const meet = (e: number, succ: number): void => {
+    edom[e * words + (e >>> 5)]! |= 1 << (e & 31);
+    if (succ < 2) return;
+    for (let i = 0; i < words; i++) {
+      const d = edom[e * words + i]!;
+      edom[2 * succ * words + i]! &= d;
+      edom[(2 * succ + 1) * words + i]! &= d;
+    }
+  };
   // Root level first: every predecessor of a test has a higher level than the test.
-  const byLevel = [...order].sort((a, b) => lv(b) - lv(a));
-  for (const n of byLevel) {
-    for (const e of [2 * n + 1, 2 * n]) {
-      const d = edom.get(e)!;
-      d[e >>> 5]! |= 1 << (e & 31);
-      const succ = e & 1 ? g.jt[n]! : g.jf[n]!;
-      if (succ < 2) continue;
-      for (const se of [2 * succ + 1, 2 * succ]) {
-        const sd = edom.get(se)!;
-        for (let i = 0; i < words; i++) sd[i]! &= d[i]!;
-      }
+  for (let l = maxLevel; l >= 1; l--) {
+    for (const n of order) {
+      if (level[n] !== l) continue;
+      meet(2 * n + 1, g.jt[n]!);
+      meet(2 * n, g.jf[n]!);
     }
   }
   const fold = (child: number, e: number): number => {
@@ -168,10 +169,9 @@ function threadByDominators(g: Cfg): boolean {
       succ = g.jt[succ]!;
       changed = true;
     }
-    const d = edom.get(e)!;
     top: for (let guard = 0; succ >= 2 && guard < 100000; guard++) {
       for (let i = 0; i < words; i++) {
-        let x = d[i]!;
+        let x = edom[e * words + i]!;
         while (x !== 0) {
           const k = 31 - Math.clz32(x & -x);
           x &= x - 1;
@@ -190,7 +190,7 @@ function threadByDominators(g: Cfg): boolean {
   };
   for (let l = 1; l <= maxLevel; l++) {
     for (const n of order) {
-      if (lv(n) !== l) continue;
+      if (level[n] !== l) continue;
       optJ(n, true);
       optJ(n, false);
     }

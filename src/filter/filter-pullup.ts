@@ -11,50 +11,52 @@ export function pullups(g: Cfg): boolean {
   const order = topoOrder(g);
   if (order.length === 0) return false;
   const preds = new Map<number, number[]>();
+  const addPred = (k: number, n: number): void => {
+    if (k < 2) return;
+    const l = preds.get(k);
+    if (l === undefined) preds.set(k, [n]);
+    else if (!l.includes(n)) l.push(n);
+  };
   for (const n of order) {
-    for (const k of [g.jt[n]!, g.jf[n]!]) {
-      if (k < 2) continue;
-      const l = preds.get(k);
-      if (l === undefined) preds.set(k, [n]);
-      else if (!l.includes(n)) l.push(n);
-    }
+    addPred(g.jt[n]!, n);
+    addPred(g.jf[n]!, n);
   }
-  // Dominators (every path from the root to n passes through them), as bit sets.
-  const words = (g.tests.length + 31) >>> 5;
-  const dom = new Map<number, Uint32Array>();
+  // Dominators (every path from the root to n passes through them), as bit sets: words per test in
+  // one flat array (start-up code, too cold to be optimised: allocations are what costs).
+  const size = g.tests.length;
+  const words = (size + 31) >>> 5;
+  const dom = new Uint32Array(size * words);
   for (const n of order) {
-    let d: Uint32Array | undefined;
-    for (const p of preds.get(n) ?? []) {
-      const pd = dom.get(p)!;
-      if (d === undefined) d = pd.slice();
-      else for (let i = 0; i < words; i++) d[i]! &= pd[i]!;
+    const ps = preds.get(n);
+    if (ps !== undefined) {
+      dom.copyWithin(n * words, ps[0]! * words, (ps[0]! + 1) * words);
+      for (let j = 1; j < ps.length; j++) {
+        for (let i = 0; i < words; i++) dom[n * words + i]! &= dom[ps[j]! * words + i]!;
+      }
     }
-    d = d ?? new Uint32Array(words);
-    d[n >>> 5]! |= 1 << (n & 31);
-    dom.set(n, d);
+    dom[n * words + (n >>> 5)]! |= 1 << (n & 31);
   }
   // Levels as in libpcap (leaves 0), processed bottom-up.
-  const level = new Map<number, number>();
+  const level = new Int32Array(size);
   for (let i = order.length - 1; i >= 0; i--) {
     const n = order[i]!;
-    const lv = (k: number): number => (k < 2 ? 0 : level.get(k)!);
-    level.set(n, 1 + Math.max(lv(g.jt[n]!), lv(g.jf[n]!)));
+    const t = g.jt[n]!;
+    const f = g.jf[n]!;
+    level[n] = 1 + Math.max(t < 2 ? 0 : level[t]!, f < 2 ? 0 : level[f]!);
   }
-  const byLevel = order.slice().sort((a, b) => level.get(a)! - level.get(b)! || a - b);
+  const byLevel = order.slice().sort((a, b) => level[a]! - level[b]! || a - b);
   // Like opt_blks(): every block in turn, with the in-edges and dominators of the pass start.
   let changed = false;
   for (const b of byLevel) {
-    if (pullup(g, b, preds.get(b) ?? [], dom, true)) changed = true;
-    if (pullup(g, b, preds.get(b) ?? [], dom, false)) changed = true;
+    if (pullup(g, b, preds.get(b) ?? [], dom, words, true)) changed = true;
+    if (pullup(g, b, preds.get(b) ?? [], dom, words, false)) changed = true;
   }
   return changed;
 }
 
-function pullup(g: Cfg, b: number, preds: number[], dom: Map<number, Uint32Array>, isOr: boolean): boolean {
-  const dominated = (n: number): boolean => {
-    const d = dom.get(n);
-    return d !== undefined && (d[b >>> 5]! & (1 << (b & 31))) !== 0;
-  };
+function pullup(g: Cfg, b: number, preds: number[], dom: Uint32Array, words: number, isOr: boolean): boolean {
+  // Only reachable tests have dominators; any other test's bits are all 0.
+  const dominated = (n: number): boolean => (dom[n * words + (b >>> 5)]! & (1 << (b & 31))) !== 0;
   if (preds.length === 0) return false;
   // Along an or-chain: false edges, shared true successor; and-chain: the reverse.
   const along = isOr ? g.jf : g.jt;
