@@ -50,7 +50,7 @@ export function genNum(t: Token, q: Qual): Bool {
     case 'portrange':
       checkPortProto(t, q);
       checkPort(t, v);
-      return portRange(v, v, portProtos(q.proto), q.dir);
+      return portRange(v, v, portProtos(q.proto), q.dir, q.addr === 'portrange');
     case 'proto':
       if (q.proto !== '' && q.proto !== 'ip' && q.proto !== 'ip6') fail(t, `"ip" or "ip6" before "proto", not "${q.proto}"`);
       return protoNumber(v, q.proto);
@@ -136,7 +136,7 @@ export function genName(t: Token, q: Qual): Bool {
       checkPortProto(t, q);
       const r = lookupService(name);
       if (r === undefined) fail(t, portWord(q));
-      return portRange(r.port, r.port, portSet(t, q, r.proto, `"${name}"`), q.dir);
+      return portRange(r.port, r.port, portSet(t, q, r.proto, `"${name}"`), q.dir, false);
     }
     case 'portrange': {
       checkPortProto(t, q);
@@ -145,7 +145,7 @@ export function genName(t: Token, q: Qual): Bool {
       const a = portOrName(t, q, name.slice(0, dash));
       const b = portOrName(t, q, name.slice(dash + 1));
       const real: PortProto = a.proto === b.proto ? a.proto : 'any';
-      return portRange(a.port, b.port, portSet(t, q, real, `"${name}"`), q.dir);
+      return portRange(a.port, b.port, portSet(t, q, real, `"${name}"`), q.dir, true);
     }
     case 'proto': {
       if (q.proto !== '' && q.proto !== 'ip' && q.proto !== 'ip6') fail(t, `"ip" or "ip6" before "proto", not "${q.proto}"`);

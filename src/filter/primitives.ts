@@ -106,24 +106,26 @@ export function portProtos(p: Proto | 'any'): number[] {
   return [IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP];
 }
 
-function inRange(a: Arith, lo: number, hi: number): Bool {
-  if (lo === hi) return eq(a, lo);
+/** lo <= a <= hi: libpcap's jge/jgt pair, kept for a one-port range too (its optimizer sees a different test than `port`). */
+function inRange(a: Arith, lo: number, hi: number, range: boolean): Bool {
+  if (!range) return eq(a, lo);
   return and({ k: 'rel', op: 'ge', a, b: num(lo), neg: false }, { k: 'rel', op: 'gt', a, b: num(hi), neg: true });
 }
 
 /**
- * port / portrange, libpcap's gen_port()/gen_portrange(): IPv6 first, then IPv4, each an OR over
- * the protocols (sctp, tcp, udp when none is named) of "protocol and ports".
+ * port / portrange (`range`: even `portrange 80` is a range), libpcap's gen_port()/gen_portrange():
+ * IPv6 first, then IPv4, each an OR over the protocols (sctp, tcp, udp when none is named) of
+ * "protocol and ports".
  * IPv4: protocol field, first fragment only, ports behind the IHL-sized header.
  * IPv6: Next Header of the fixed header only and ports at the fixed offsets 40/42: libpcap does
  * not skip extension headers here, so fragments and extension-header packets never match.
  */
-export function portRange(lo: number, hi: number, protos: readonly number[], dir: Dir): Bool {
+export function portRange(lo: number, hi: number, protos: readonly number[], dir: Dir, range: boolean): Bool {
   if (lo > hi) [lo, hi] = [hi, lo];
   const v6 = protos.map((p) => and(eq(load('l3', 6, 1), p),
-    dirOnly(inRange(load('l3', 40, 2), lo, hi), inRange(load('l3', 42, 2), lo, hi), dir)));
+    dirOnly(inRange(load('l3', 40, 2), lo, hi, range), inRange(load('l3', 42, 2), lo, hi, range), dir)));
   const v4 = protos.map((p) => allOf([eq(load('l3', 9, 1), p), IPV4_FRAG0,
-    dirOnly(inRange(load('l4v4', 0, 2), lo, hi), inRange(load('l4v4', 2, 2), lo, hi), dir)]));
+    dirOnly(inRange(load('l4v4', 0, 2), lo, hi, range), inRange(load('l4v4', 2, 2), lo, hi, range), dir)]));
   return or(and(et(ETH_IPV6), anyOf(v6)), and(et(ETH_IPV4), anyOf(v4)));
 }
 
