@@ -230,6 +230,20 @@ test('reproduces libpcap 1.10.3 optimizer behaviour, including its pull-up bug',
   assert.deepEqual(matches('ip and len < 100 || ip proto 6', [F[2]!, F[0]!]), [0, 1]);
 });
 
+test('tests libpcap does not see as the same stay apart, so truncated packets fare as in tcpdump', () => {
+  // An IPv4/UDP frame to port 443 cut at 34 (end of the IP header), 35, 36 and 38 bytes, then whole.
+  // Expected sets are what tcpdump (libpcap 1.10.3) prints for each expression on these frames.
+  const full = ethernet({ etherType: ETH.IPV4 }, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.UDP }, udp({ sport: 1000, dport: 443 }, Buffer.alloc(20))));
+  const frames = [34, 35, 36, 38, full.length].map((n) => ({ data: full.subarray(0, n), wireLen: full.length }));
+  // The same test twice: the optimizer sees `X or not X` and loads no port at all.
+  assert.deepEqual(matches('not udp port 443 or udp port 443', frames), [0, 1, 2, 3, 4]);
+  // A port range is a jge/jgt pair even for one port, not port's jeq: both loads stay.
+  assert.deepEqual(matches('not udp portrange 443-443 or udp port 443', frames), [3, 4]);
+  assert.deepEqual(matches('udp portrange 443 or not udp port 443', frames), [3, 4]);
+  // The port primitives' fragment test (jset) is not the user's `ip[6:2] & 0x1fff` (and, jeq).
+  assert.deepEqual(matches('not port 80 or 443 && ip[6:2] & 0x1fff != 0 || -ip[6:2] < 100', frames), [3, 4]);
+});
+
 test('large filters compile quickly and stay exact', () => {
   // 300 ports: thousands of tests, past the nested-block code layout (state machine instead).
   const ports = Array.from({ length: 300 }, (_, i) => `port ${2000 + 7 * i}`).join(' or ');
