@@ -52,7 +52,7 @@ export class PacketPipeline {
   constructor(flows: FlowTable, filters: NamedFilters, log: Logger) {
     this.flows = flows;
     this.filterNames = filters.names;
-    this.filterSet = filters.names.length > 0 ? filters.set : null;
+    this.filterSet = filters.set;
     this.countFilters = this.filterSet?.count ?? null;
     this.filterPacketCounts = filters.packets;
     this.filterByteCounts = filters.bytes;

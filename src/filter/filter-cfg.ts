@@ -199,6 +199,12 @@ function threadByDominators(g: Cfg): boolean {
       optJ(n, false);
     }
   }
+  return skipEqualRoot(g) || changed;
+}
+
+/** A root test whose two successors are the same is skipped too (it has no predecessor edge). */
+function skipEqualRoot(g: Cfg): boolean {
+  let changed = false;
   while (g.root >= 2 && g.jt[g.root] === g.jf[g.root]) {
     g.root = g.jt[g.root]!;
     changed = true;
@@ -208,8 +214,8 @@ function threadByDominators(g: Cfg): boolean {
 
 /**
  * Bottom-up sweep: a test whose two successors are the same is skipped by its predecessors.
- * Children are settled before parents, so chains of such tests collapse in one sweep (the
- * top-down threading pass alone would need one pass per level).
+ * Children are settled before parents, so chains of such tests collapse in one sweep (threading
+ * alone skips such a test only on the edge it is processing).
  */
 function bypassEqual(g: Cfg): boolean {
   const order = topoOrder(g);
@@ -223,11 +229,7 @@ function bypassEqual(g: Cfg): boolean {
     g.jt[n] = t;
     g.jf[n] = f;
   }
-  while (g.root >= 2 && g.jt[g.root] === g.jf[g.root]) {
-    g.root = g.jt[g.root]!;
-    changed = true;
-  }
-  return changed;
+  return skipEqualRoot(g) || changed;
 }
 
 /**
@@ -291,9 +293,5 @@ function optimizeOnce(g: Cfg): boolean {
     }
   }
   // The root itself may be a test with equal branches.
-  while (g.root >= 2 && g.jt[g.root] === g.jf[g.root]) {
-    g.root = g.jt[g.root]!;
-    changed = true;
-  }
-  return changed;
+  return skipEqualRoot(g) || changed;
 }

@@ -211,7 +211,8 @@ function loadKey(size: 1 | 2 | 4, base: 'l3' | 'l4v4', off: number): string {
 interface DecodedClass {
   readonly et: number;
   readonly protoKey: string;
-  readonly cond: string;
+  /** Beyond the EtherType, if anything. */
+  readonly cond?: string;
   readonly facts: readonly Fact[];
   /** Protocols whose transport header the decoder decodes (tcp.ts, udp.ts, ...). */
   readonly protocols: ReadonlySet<number>;
@@ -239,7 +240,6 @@ function transportFields(fields: Map<string, string>, base: 'l3' | 'l4v4', at: n
 const IPV4: DecodedClass = {
   et: 0x800,
   protoKey: loadKey(1, 'l3', 9),
-  cond: 'true',
   // Not a later fragment: the fragment offset, ip[6:2] & 0x1fff, is 0.
   facts: [{ key: `${loadKey(2, 'l3', 6)}&${hex(0x1fff)}`, value: 0 }],
   protocols: new Set([6, 17, 1, 132]),
@@ -305,7 +305,7 @@ export function generateSetSource(filters: readonly Bool[]): string {
       flushes += fns.flushes;
       inner += `      if (v === ${v}) { ${fns.calls}return; }\n`;
     }
-    dispatch += `${dispatch === '' ? '    ' : ' else '}if (et === ${hex(cls.et)}${cls.cond === 'true' ? '' : ` && ${cls.cond}`}) {\n${inner}    }`;
+    dispatch += `${dispatch === '' ? '    ' : ' else '}if (et === ${hex(cls.et)}${cls.cond === undefined ? '' : ` && ${cls.cond}`}) {\n${inner}    }`;
   }
   src += `function countGeneric(b, p, w) {
   ${BASE}  ${generic.calls}

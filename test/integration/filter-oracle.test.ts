@@ -194,19 +194,26 @@ function pcapIds(buf: Buffer): number[] {
   return ids;
 }
 
-function netmonIds(file: string, expr: string): number[] {
-  const f = compileFilter('oracle', expr);
+/** Calls `fn` with every packet of the capture, decoded. */
+function forEachDecoded(file: string, fn: (buf: Buffer, pkt: DecodedPacket, wireLen: number, ts: number) => void): void {
   const rd = openCaptureFile(file);
   const pkt = new DecodedPacket();
-  const ids: number[] = [];
   try {
     while (rd.next()) {
       decodeFrame(rd.buf, rd.offset, rd.capLen, rd.wireLen, rd.ts, rd.linkType, pkt);
-      if (f(rd.buf, pkt)) ids.push(Math.round(rd.ts));
+      fn(rd.buf, pkt, rd.wireLen, rd.ts);
     }
   } finally {
     rd.close();
   }
+}
+
+function netmonIds(file: string, expr: string): number[] {
+  const f = compileFilter('oracle', expr);
+  const ids: number[] = [];
+  forEachDecoded(file, (buf, pkt, _wireLen, ts) => {
+    if (f(buf, pkt)) ids.push(Math.round(ts));
+  });
   return ids;
 }
 
@@ -218,16 +225,7 @@ function netmonSetCounts(file: string, exprs: readonly string[]): number[] {
   const packets = new Float64Array(exprs.length);
   const bytes = new Float64Array(exprs.length);
   const set = compileFilterSet(exprs.map((e, i) => parseNamedFilter(`f${i}`, e)), packets, bytes);
-  const rd = openCaptureFile(file);
-  const pkt = new DecodedPacket();
-  try {
-    while (rd.next()) {
-      decodeFrame(rd.buf, rd.offset, rd.capLen, rd.wireLen, rd.ts, rd.linkType, pkt);
-      set.count(rd.buf, pkt, rd.wireLen);
-    }
-  } finally {
-    rd.close();
-  }
+  forEachDecoded(file, (buf, pkt, wireLen) => set.count(buf, pkt, wireLen));
   set.flush();
   return [...packets];
 }
