@@ -32,7 +32,7 @@ export class EngineClient {
   private nextId = 1;
   private hasExited = false;
 
-  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[]) {
+  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[], private readonly detectorsEnabled: boolean) {
     this.up = interfaces.map(() => false);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -51,7 +51,7 @@ export class EngineClient {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const client = new EngineClient(child, start.interfaces);
+    const client = new EngineClient(child, start.interfaces, start.config.detect.enabled);
     const built = new Promise<void>((resolve, reject) => {
       child.on('message', (m: EngineMessage) => {
         if (m.type === 'built') resolve();
@@ -153,6 +153,10 @@ export class EngineClient {
         get stats() {
           return snap().flowStats;
         },
+      },
+      detectorsEnabled: this.detectorsEnabled,
+      get detections() {
+        return snap().detections;
       },
     };
   }
