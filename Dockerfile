@@ -1,7 +1,7 @@
 # netmon container image. Build: docker build -t netmon .
 # Runtime needs libpcap and, for live capture, CAP_NET_RAW (+ CAP_NET_ADMIN for promiscuous mode).
 
-FROM node:20-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpcap-dev build-essential python3 \
  && rm -rf /var/lib/apt/lists/*
@@ -18,7 +18,7 @@ COPY scripts/build-code-cache.js ./scripts/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpcap0.8 \
  && rm -rf /var/lib/apt/lists/*
