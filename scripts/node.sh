@@ -69,8 +69,8 @@ netmon_node_release() {
 }
 
 # netmon_node_headers NODE VERSION: the nodedir node-gyp builds against for that binary: its own
-# prefix when it carries the headers of its version (official tarballs, Debian's nodejs-dev),
-# else the same release's headers from the npm registry.
+# prefix when it carries headers of its major version, i.e. its ABI (official tarballs, nvm,
+# Debian's libnode-dev), else the same release's headers from the npm registry.
 netmon_node_headers() {
   local prefix
   prefix=$(dirname "$(dirname "$(readlink -f "$1")")")
@@ -95,6 +95,7 @@ netmon_use_node() {
     version=$current
     nodedir=$(netmon_node_headers "$node" "$version") || return 1
     from="$node, on PATH"
+    [ "$nodedir" = "$netmon_root/.cache/node/$version" ] && from="$from; its headers from .cache/node/$version"
   else
     version=${want:-$(netmon_pinned_nodes | head -n 1)}
     netmon_node_release "$version" || return 1
