@@ -1,10 +1,12 @@
 import type { DecodedPacket } from '../decode/packet';
 import { ExpositionWriter, FLOW_BYTES_FAMILY, FLOW_BYTES_HELP, FLOW_PACKETS_FAMILY, FLOW_PACKETS_HELP, writeCounterFamily } from './flow-exposition';
 import { hashDelete } from './flow-hash';
-import { FlowKeyProjection } from './flow-key';
+import { FlowKeyProjection, KEY_WORDS } from './flow-key';
 import { resolveFlowOptions } from './flow-options';
 import type { FlowTableOptions } from './flow-options';
 import type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
+import { END_REASON_CODE } from './flow-record-batch';
+import type { FlowRecordOutput } from './flow-record-batch';
 import { FlowLists, PROBATION, PROTECTED, R_HASH, R_LRU_NEXT, R_STATE, REC_WORDS } from './flow-lists';
 import { FlowTableStats } from './flow-stats';
 import { selectTopK } from './top-k';
@@ -94,6 +96,8 @@ export class FlowTable {
   readonly options: FlowTableOptions;
   readonly stats = new FlowTableStats();
   private readonly hook: FlowRecordHook | undefined;
+  /** Columnar output of ended records (sinks, streams), when some consumer wants them. */
+  private recordOutput: FlowRecordOutput | null = null;
   private readonly proj: FlowKeyProjection;
   private readonly capacity: number;
   private readonly protectedCap: number;
@@ -454,13 +458,45 @@ export class FlowTable {
     }
   }
 
+  /**
+   * Sends every record that ends from now on to `out` as well (columns, no allocation), or stops
+   * doing so (null). Records of flows still active are not sent: see forEachActive / endAll.
+   */
+  setRecordOutput(out: FlowRecordOutput | null): void {
+    this.recordOutput = out;
+  }
+
   private emit(s: number, reason: FlowEndReason): void {
-    if (this.hook === undefined || this.f[s * F_WORDS + F_PACKETS] === 0) return;
+    if (this.f[s * F_WORDS + F_PACKETS] === 0) return;
+    if (this.recordOutput !== null) this.writeRecord(s, reason, this.recordOutput);
+    if (this.hook === undefined) return;
     try {
       this.hook(this.record(s, reason));
     } catch {
       this.stats.hookErrors++;
     }
+  }
+
+  /** Writes slot s's record into the output's columns (or counts it dropped when there is no room). */
+  private writeRecord(s: number, reason: FlowEndReason, out: FlowRecordOutput): void {
+    const b = out.builder();
+    const i = b === null ? -1 : b.claim();
+    if (b === null || i < 0) {
+      out.dropped();
+      return;
+    }
+    const r = this.rec;
+    const base = s * REC_WORDS;
+    const k = b.keys;
+    const kb = i * KEY_WORDS;
+    for (let w = 0; w < KEY_WORDS; w++) k[kb + w] = r[base + w]!;
+    const f = this.f;
+    const c = s * F_WORDS;
+    b.packets[i] = f[c + F_PACKETS]!;
+    b.bytes[i] = f[c + F_BYTES]!;
+    b.firstSeen[i] = f[c + F_FIRST]!;
+    b.lastSeen[i] = f[c + F_LAST]!;
+    b.endReasons[i] = END_REASON_CODE[reason];
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {
