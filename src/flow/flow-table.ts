@@ -505,6 +505,7 @@ export class FlowTable {
     b.firstSeen[i] = f[c + F_FIRST]!;
     b.lastSeen[i] = f[c + F_LAST]!;
     b.endReasons[i] = END_REASON_CODE[reason];
+    b.tcpFlags[i] = (r[base + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {
