@@ -289,6 +289,12 @@ describe('rendered kustomizations', { skip: kustomizeSkipReason(), timeout: 120_
     for (const [k, text] of want) assert.equal(got.get(k), text, k);
     const uids = [...want.values()].map((t) => (JSON.parse(t) as { uid: string }).uid);
     assert.equal(new Set(uids).size, uids.length, 'dashboard uids are unique');
+    // The sidecar provisions files as they are: an export "for sharing" (__inputs, ${DS_...}) would
+    // never get its data source; a data source template variable works.
+    for (const [k, text] of want) {
+      assert.equal((JSON.parse(text) as { __inputs?: unknown }).__inputs, undefined, `${k}: __inputs`);
+      assert.doesNotMatch(text, /\$\{DS_[A-Z_]+\}/, `${k}: \${DS_...} placeholder`);
+    }
     for (const m of maps) assert.ok(Buffer.byteLength(JSON.stringify(m)) < 1024 * 1024, `${m.metadata.name}: a ConfigMap holds at most 1 MiB`);
   });
 
