@@ -10,6 +10,8 @@ mode=${1:-run}
 packages=(libpcap-dev build-essential python3 iproute2)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   packages+=(tcpdump tcpreplay tshark prometheus prometheus-alertmanager curl)
+  # setpriv, unshare, findmnt: test/deploy/capabilities.test.ts runs netmon with the DaemonSet's privileges.
+  packages+=(util-linux mount)
 fi
 # The benchmarks also count instructions (bench/filter-instructions.ts), which a shared machine's load does not skew.
 if [ "$mode" = bench ]; then
