@@ -48,8 +48,8 @@ fi
 # The cap addon, built for this Node.js's ABI against its headers (npm_config_nodedir), is kept as
 # node_modules/cap/abi/<NODE_MODULE_VERSION>/cap.node, which the patched lib/Cap.js loads: one build
 # per ABI, so switching Node.js (npm test runs 26 then 24, npm start then runs 26) builds each once,
-# and a process already running on one Node.js keeps its file while the other is built. npm ci
-# removes them all with node_modules/cap.
+# and a process already running on one Node.js keeps its file while the other is built. Any npm
+# install or ci removes them all (postinstall), since it may have changed the patched sources.
 abi=$(node -p process.versions.modules)
 capdir=node_modules/cap/abi/$abi
 if [ ! -f "$capdir/cap.node" ]; then
