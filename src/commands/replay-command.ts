@@ -2,10 +2,12 @@ import { basename } from 'node:path';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file';
 import { replayAllSync, replayPaced } from '../capture/replay';
 import { buildPipeline } from '../engine/build-pipeline';
+import { CaptureOutputs } from '../engine/capture-outputs';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
 import { renderFamilies } from '../metrics/text-exposition';
 import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
+import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import type * as HttpRuntime from './http-runtime';
 import { loadConfigOrDefaults } from './load-config';
@@ -27,10 +29,25 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
   const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
   const pipeline = buildPipeline(config, name, log, ndjson?.write);
+  // Outputs (sinks, streams) subscribe on the bus; in a replay they are fed in-process, and a full
+  // buffer is delivered on the spot (synchronous): nothing is dropped for lack of room.
+  const outputs: CaptureOutputs = new CaptureOutputs(
+    pipeline,
+    (batch) => {
+      bus.publishFlows(batch);
+      return true;
+    },
+    (batch) => {
+      bus.publishPackets(batch);
+      return true;
+    },
+    { synchronous: true },
+  );
+  const bus = new RecordBus(outputs);
   // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
-  const families = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles } });
+  const families = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } });
 
   let started = false;
   // The HTTP stack is loaded only when serving: a plain replay starts faster without it.
@@ -43,6 +60,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     : undefined;
 
   started = true;
+  // While serving, what the outputs gathered reaches their subscribers every 100 ms, as in `netmon run`.
+  const flushTimer = server !== undefined ? setInterval(() => outputs.flush(), 100) : undefined;
   let exitCode = 0;
   const startedAt = performance.now();
   for (const reader of readers) {
@@ -62,6 +81,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   }
   // Expire what the capture's last timestamp ends, so the output shows the flows active at that moment.
   pipeline.flows.advance(pipeline.lastTs);
+  outputs.flush();
   const seconds = (performance.now() - startedAt) / 1000;
   const packets = pipeline.interfaces.reduce((n, i) => n + i.packets, 0);
   // debug, not info: a plain replay then never loads the logger (measurably faster start to finish).
@@ -70,6 +90,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   if (http !== undefined && server !== undefined) {
     const signal = await http.shutdownSignal();
     log.info({ signal }, 'stopping');
+    clearInterval(flushTimer);
+    outputs.drain();
     await http.closeServer(server);
     return exitCode;
   }
@@ -82,5 +104,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     process.stdout.write(renderFamilies(families));
     process.stdout.write(flowText);
   }
+  // The outputs get the records of the flows still active at the end of the capture.
+  outputs.drain();
   return exitCode;
 }

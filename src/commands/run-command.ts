@@ -6,6 +6,7 @@ import type { HttpSources } from '../http/server';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
 import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import { closeServer, shutdownSignal, startHttp } from './http-runtime';
 import { loadConfigOrDefaults } from './load-config';
@@ -51,9 +52,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   };
   // A bad named filter is reported by the child's buildPipeline as the same NetmonError (exit 2).
   const engine = await EngineClient.start({ config, configName: name, interfaces: names, capture: captureOptions, logLevel });
+  // Ended flow records and tapped packets from the capture process reach the outputs through the bus.
+  const bus = new RecordBus(engine);
+  engine.setOutputReceiver(bus);
   let server;
   try {
-    const families = netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage() });
+    const families = netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() });
     const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { NetmonError } from '../errors';
 import type { NetmonErrorCode } from '../errors';
 import type { CaptureStatus, PipelineCounters } from '../metrics/netmon-families';
-import type { EngineMessage, EngineSnapshot, StartMessage } from './engine-snapshot';
+import type { FlowRecordBatch } from '../flow/flow-record-batch';
+import type { CaptureOutputControl } from '../sinks/record-bus';
+import type { ControlMessage, EngineMessage, EngineSnapshot, StartMessage } from './engine-snapshot';
+import type { PacketMetaBatch } from './packet-tap';
 import { FlowSeriesMirror } from './flow-series-delta';
 
 /** A scrape fails (HTTP 500) rather than waiting longer than this for the capture process. */
@@ -21,7 +24,13 @@ export interface EngineExit {
   readonly signal: NodeJS.Signals | null;
 }
 
-export class EngineClient {
+/** Where the output batches of the capture process go (a RecordBus). */
+export interface OutputBatchReceiver {
+  publishFlows(batch: FlowRecordBatch): void;
+  publishPackets(batch: PacketMetaBatch): void;
+}
+
+export class EngineClient implements CaptureOutputControl {
   /** Capture up per interface (start order), from status pushes and snapshots, whichever came last. */
   up: readonly boolean[];
   /** Resolves when the capture process exits, for whatever reason. */
@@ -31,6 +40,8 @@ export class EngineClient {
   private inFlight: { id: number; promise: Promise<EngineSnapshot>; resolve(s: EngineSnapshot): void; reject(e: Error): void } | undefined;
   private nextId = 1;
   private hasExited = false;
+  private receiver: OutputBatchReceiver | undefined;
+  private readonly disconnected: Promise<void>;
 
   private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[], private readonly detectorsEnabled: boolean) {
     this.up = interfaces.map(() => false);
@@ -43,6 +54,10 @@ export class EngineClient {
       });
     });
     child.on('message', (m: EngineMessage) => this.onMessage(m));
+    this.disconnected = new Promise((resolve) => {
+      if (!child.connected) resolve();
+      else child.once('disconnect', () => resolve());
+    });
   }
 
   /** Forks the capture process and builds its pipeline; throws the child's start-up NetmonError as is. */
@@ -71,7 +86,28 @@ export class EngineClient {
 
   /** Opens the captures. */
   capture(): void {
-    this.child.send({ type: 'capture' });
+    this.control({ type: 'capture' });
+  }
+
+  /** Output batches (flow records, tapped packets) go to `receiver` from now on. */
+  setOutputReceiver(receiver: OutputBatchReceiver): void {
+    this.receiver = receiver;
+  }
+
+  setFlowRecordsWanted(on: boolean): void {
+    this.control({ type: 'flow-records-wanted', on });
+  }
+
+  subscribePackets(id: number, filter: string, rate: number): void {
+    this.control({ type: 'packets-subscribe', id, filter, rate });
+  }
+
+  unsubscribePackets(id: number): void {
+    this.control({ type: 'packets-unsubscribe', id });
+  }
+
+  private control(m: ControlMessage): void {
+    if (!this.hasExited) this.child.send(m, () => {});
   }
 
   /** A fresh snapshot (one request in flight at a time; callers arriving meanwhile share it). */
@@ -111,12 +147,18 @@ export class EngineClient {
     return this.mirror.render();
   }
 
-  /** Asks the capture process to stop; SIGKILL if it has not exited after timeoutMs. */
+  /**
+   * Asks the capture process to stop; it delivers what the outputs are owed (every batch arrives
+   * before it exits) and exits 0. SIGKILL if it has not exited after timeoutMs.
+   */
   async stop(timeoutMs: number): Promise<EngineExit> {
     if (!this.hasExited) {
       this.child.send({ type: 'stop' }, () => {});
       const timer = setTimeout(() => this.kill(), timeoutMs);
       const e = await this.exited;
+      // 'exit' may be seen before the last IPC messages are: wait for the channel to close too, so
+      // every batch the child sent before exiting has been handed to the receiver.
+      await this.disconnected;
       clearTimeout(timer);
       return e;
     }
@@ -182,8 +224,17 @@ export class EngineClient {
     return { residentBytes: () => this.latest?.residentBytes ?? 0, cpuSeconds: () => this.latest?.cpuSeconds ?? 0 };
   }
 
+  /** What the capture side of the outputs could not hand over, from the latest snapshot. */
+  outputsStatus(): { flowRecordsDropped(): number } {
+    return { flowRecordsDropped: () => this.latest?.flowRecordsDropped ?? 0 };
+  }
+
   private onMessage(m: EngineMessage): void {
-    if (m.type === 'status') {
+    if (m.type === 'flow-records') {
+      this.receiver?.publishFlows(m.batch);
+    } else if (m.type === 'packets') {
+      this.receiver?.publishPackets(m.batch);
+    } else if (m.type === 'status') {
       this.up = m.up;
     } else if (m.type === 'snapshot') {
       // Every delta is applied, in order, whoever asked for it (each is relative to the previous).

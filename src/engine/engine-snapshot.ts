@@ -10,6 +10,8 @@
 import type { DetectorReport } from '../analysis/detectors';
 import type { NetmonConfig } from '../config/schema';
 import type { LiveCaptureOptions } from '../capture/live-capture';
+import type { FlowRecordBatch } from '../flow/flow-record-batch';
+import type { PacketMetaBatch } from './packet-tap';
 
 /** Parent → child: build the pipeline (the child answers 'built' or 'fatal'). */
 export interface StartMessage {
@@ -21,8 +23,19 @@ export interface StartMessage {
   readonly logLevel: string;
 }
 
-/** Parent → child: open the captures (sent once HTTP listens), take a snapshot, or stop and exit 0. */
-export type ControlMessage = StartMessage | { readonly type: 'capture' } | { readonly type: 'scrape'; readonly id: number } | { readonly type: 'stop' };
+/**
+ * Parent → child: open the captures (sent once HTTP listens), take a snapshot, switch the outputs
+ * (flow records, packet subscriptions: see sinks/record-bus.ts), or stop: end and deliver what the
+ * outputs want (drain), answer 'stopped', exit 0.
+ */
+export type ControlMessage =
+  | StartMessage
+  | { readonly type: 'capture' }
+  | { readonly type: 'scrape'; readonly id: number }
+  | { readonly type: 'flow-records-wanted'; readonly on: boolean }
+  | { readonly type: 'packets-subscribe'; readonly id: number; readonly filter: string; readonly rate: number }
+  | { readonly type: 'packets-unsubscribe'; readonly id: number }
+  | { readonly type: 'stop' };
 
 /** Per-interface packet counters (InterfaceCounters). */
 export interface InterfaceSnapshot {
@@ -83,6 +96,8 @@ export interface EngineSnapshot {
   /** The capture process itself: resident memory (bytes) and user + system CPU (seconds). */
   readonly residentBytes: number;
   readonly cpuSeconds: number;
+  /** Ended flow records the outputs could not take (pool or IPC backlog full). */
+  readonly flowRecordsDropped: number;
 }
 
 /** Child → parent. */
@@ -90,4 +105,7 @@ export type EngineMessage =
   | { readonly type: 'built' }
   | { readonly type: 'fatal'; readonly code: string; readonly message: string; readonly exitCode: number }
   | { readonly type: 'status'; readonly up: readonly boolean[] }
-  | { readonly type: 'snapshot'; readonly id: number; readonly snapshot: EngineSnapshot };
+  | { readonly type: 'snapshot'; readonly id: number; readonly snapshot: EngineSnapshot }
+  | { readonly type: 'flow-records'; readonly batch: FlowRecordBatch }
+  | { readonly type: 'packets'; readonly batch: PacketMetaBatch }
+  | { readonly type: 'stopped' };

@@ -7,6 +7,7 @@ import type { FilterSetCounter } from '../filter/compile-filter';
 import type { FlowTable } from '../flow/flow-table';
 import type { Logger } from '../log';
 import { InterfaceCounters } from './interface-counters';
+import type { PacketTap } from './packet-tap';
 
 /** The named filters, compiled at start-up into one counting function (filter i counts into index i). */
 export interface NamedFilters {
@@ -38,6 +39,8 @@ export class PacketPipeline {
   readonly decodeErrors = new Float64Array(DECODE_LAYER_NAMES.length);
   /** Latest packet timestamp seen (the replay clock). */
   lastTs = 0;
+  /** Header metadata of the packets some output subscribed to (capture-outputs.ts); null: none. */
+  private tap: PacketTap | null = null;
 
   private readonly pkt = new DecodedPacket();
   private readonly filterSet: FilterSetCounter | null;
@@ -84,21 +87,27 @@ export class PacketPipeline {
     return this.detectors?.report();
   }
 
+  /** Sets (or, with null, removes) the packet tap every decoded packet goes through. */
+  setTap(tap: PacketTap | null): void {
+    this.tap = tap;
+  }
+
   /** Registers an interface (or replayed file) and returns the callback its capture feeds. */
   addInterface(name: string): PacketCallback {
-    let counters = this.interfaces.find((c) => c.name === name);
-    if (counters === undefined) {
-      counters = new InterfaceCounters(name);
-      this.interfaces.push(counters);
+    let ifIndex = this.interfaces.findIndex((c) => c.name === name);
+    if (ifIndex < 0) {
+      ifIndex = this.interfaces.length;
+      this.interfaces.push(new InterfaceCounters(name));
     }
-    const ic = counters;
+    const ic = this.interfaces[ifIndex]!;
+    const index = ifIndex;
     const pkt = this.pkt;
     // The timestamp (a double) is stored here, not passed on: this small closure is inlined into
     // the capture loop, while handle() may not be (with filters it is big), and a double passed to
     // a call that is not inlined is boxed: a heap allocation per packet.
     return (buf, offset, capLen, wireLen, ts, linkType) => {
       pkt.ts = ts;
-      this.handle(ic, buf, offset, capLen, wireLen, linkType);
+      this.handle(ic, index, buf, offset, capLen, wireLen, linkType);
     };
   }
 
@@ -121,7 +130,7 @@ export class PacketPipeline {
   }
 
   /** One packet; its timestamp is already in this.pkt.ts (see addInterface). */
-  private handle(ic: InterfaceCounters, buf: Buffer, offset: number, capLen: number, wireLen: number, linkType: number): void {
+  private handle(ic: InterfaceCounters, ifIndex: number, buf: Buffer, offset: number, capLen: number, wireLen: number, linkType: number): void {
     ic.countFrame(wireLen);
     const pkt = this.pkt;
     const ts = pkt.ts;
@@ -138,6 +147,8 @@ export class PacketPipeline {
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
     if (countFilters !== null) countFilters(buf, pkt, wireLen);
+    const tap = this.tap;
+    if (tap !== null) tap.observe(ifIndex, buf, pkt);
   }
 
   private decodeError(layer: number, linkType: number): void {

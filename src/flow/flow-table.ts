@@ -1,10 +1,12 @@
 import type { DecodedPacket } from '../decode/packet';
 import { ExpositionWriter, FLOW_BYTES_FAMILY, FLOW_BYTES_HELP, FLOW_PACKETS_FAMILY, FLOW_PACKETS_HELP, writeCounterFamily } from './flow-exposition';
 import { hashDelete } from './flow-hash';
-import { FlowKeyProjection } from './flow-key';
+import { FlowKeyProjection, KEY_WORDS } from './flow-key';
 import { resolveFlowOptions } from './flow-options';
 import type { FlowTableOptions } from './flow-options';
 import type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
+import { END_REASON_CODE } from './flow-record-batch';
+import type { FlowRecordOutput } from './flow-record-batch';
 import { FlowLists, PROBATION, PROTECTED, R_HASH, R_LRU_NEXT, R_STATE, REC_WORDS } from './flow-lists';
 import { FlowTableStats } from './flow-stats';
 import { selectTopK } from './top-k';
@@ -34,6 +36,13 @@ const PROT_BIT = 4;
 const FIFO_BIT = 8;
 /** State bit, only during rebalance(): the flow won a series. */
 const WON_BIT = 16;
+/**
+ * Bits 8..15 of the state word: the OR of the TCP flags bytes of the current record's packets
+ * (0 for other protocols: the decoder leaves tcpFlags 0). Kept in the state word, which every packet
+ * writes anyway, so it costs no memory and one OR per packet.
+ */
+const FLAGS_SHIFT = 8;
+const FLAGS_MASK = 0xff << FLAGS_SHIFT;
 
 /**
  * Per-slot Float64 record: every counter a packet updates, in the second 64-byte half of the slot's
@@ -94,6 +103,8 @@ export class FlowTable {
   readonly options: FlowTableOptions;
   readonly stats = new FlowTableStats();
   private readonly hook: FlowRecordHook | undefined;
+  /** Columnar output of ended records (sinks, streams), when some consumer wants them. */
+  private recordOutput: FlowRecordOutput | null = null;
   private readonly proj: FlowKeyProjection;
   private readonly capacity: number;
   private readonly protectedCap: number;
@@ -267,7 +278,7 @@ export class FlowTable {
     r[b + 4] = d0; r[b + 5] = d1; r[b + 6] = d2; r[b + 7] = d3;
     r[b + 8] = w8; r[b + 9] = w9;
     r[b + R_HASH] = h;
-    r[b + R_STATE] = PENDING | FIFO_BIT;
+    r[b + R_STATE] = PENDING | FIFO_BIT | (pkt.tcpFlags << FLAGS_SHIFT);
     const len = pkt.wireLen;
     const f = this.f;
     const c = s * F_WORDS;
@@ -297,6 +308,7 @@ export class FlowTable {
     // Idle gap not expired yet (advance() may lag by one LRU granule), or first packet after an
     // active-timeout cut: a new record starts. Rare, so kept out of line.
     if (f[c + F_PACKETS] === 0 || ts - f[c + F_LAST]! >= this.options.idleTimeout) st = this.restartRecord(s, st, pkt);
+    st |= pkt.tcpFlags << FLAGS_SHIFT;
     f[c + F_PACKETS]++;
     f[c + F_BYTES] += len;
     f[c + F_WINDOW] += len;
@@ -340,7 +352,7 @@ export class FlowTable {
     if (f[c + F_PACKETS] === 0) {
       f[c + F_FIRST] = pkt.ts;
       this.lists.fifoAppend(s);
-      st |= FIFO_BIT;
+      st = (st & ~FLAGS_MASK) | FIFO_BIT;
     }
     return st;
   }
@@ -454,13 +466,46 @@ export class FlowTable {
     }
   }
 
+  /**
+   * Sends every record that ends from now on to `out` as well (columns, no allocation), or stops
+   * doing so (null). Records of flows still active are not sent: see forEachActive / endAll.
+   */
+  setRecordOutput(out: FlowRecordOutput | null): void {
+    this.recordOutput = out;
+  }
+
   private emit(s: number, reason: FlowEndReason): void {
-    if (this.hook === undefined || this.f[s * F_WORDS + F_PACKETS] === 0) return;
+    if (this.f[s * F_WORDS + F_PACKETS] === 0) return;
+    if (this.recordOutput !== null) this.writeRecord(s, reason, this.recordOutput);
+    if (this.hook === undefined) return;
     try {
       this.hook(this.record(s, reason));
     } catch {
       this.stats.hookErrors++;
     }
+  }
+
+  /** Writes slot s's record into the output's columns (or counts it dropped when there is no room). */
+  private writeRecord(s: number, reason: FlowEndReason, out: FlowRecordOutput): void {
+    const b = out.builder();
+    const i = b === null ? -1 : b.claim();
+    if (b === null || i < 0) {
+      out.dropped();
+      return;
+    }
+    const r = this.rec;
+    const base = s * REC_WORDS;
+    const k = b.keys;
+    const kb = i * KEY_WORDS;
+    for (let w = 0; w < KEY_WORDS; w++) k[kb + w] = r[base + w]!;
+    const f = this.f;
+    const c = s * F_WORDS;
+    b.packets[i] = f[c + F_PACKETS]!;
+    b.bytes[i] = f[c + F_BYTES]!;
+    b.firstSeen[i] = f[c + F_FIRST]!;
+    b.lastSeen[i] = f[c + F_LAST]!;
+    b.endReasons[i] = END_REASON_CODE[reason];
+    b.tcpFlags[i] = (r[base + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {
@@ -479,6 +524,7 @@ export class FlowTable {
       bytes: this.f[c + F_BYTES]!,
       firstSeen: this.f[c + F_FIRST]!,
       lastSeen: this.f[c + F_LAST]!,
+      tcpFlags: (r[b + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT,
       endReason,
     };
   }

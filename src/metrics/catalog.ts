@@ -27,6 +27,7 @@ export const CATALOG = {
   flowOverflowBytes: { name: 'netmon_flow_overflow_bytes_total', help: 'Bytes of active flows counted in the overflow series because the series budget was full.', type: 'counter', labelNames: [] },
   flowPackets: { name: 'netmon_flow_packets_total', help: 'Packets per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
   flowBytes: { name: 'netmon_flow_bytes_total', help: 'Original (wire) bytes per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
+  flowRecordsDropped: { name: 'netmon_flow_records_dropped_total', help: 'Ended flow records the capture process could not hand to the outputs (sinks, streams) because its batch pool or IPC backlog was full.', type: 'counter', labelNames: [] },
   filterPackets: { name: 'netmon_filter_packets_total', help: 'Packets matching each named filter (tcpdump syntax, config key filters).', type: 'counter', labelNames: ['filter'] },
   filterBytes: { name: 'netmon_filter_bytes_total', help: 'Original (wire) bytes of the packets matching each named filter.', type: 'counter', labelNames: ['filter'] },
   tcpFlags: { name: 'netmon_tcp_flags_total', help: 'TCP segments by flag (synack counts SYN+ACK; syn counts SYN without ACK).', type: 'counter', labelNames: ['interface', 'flag'] },

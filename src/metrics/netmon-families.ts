@@ -49,12 +49,18 @@ export interface CaptureProcessStatus {
   cpuSeconds(): number;
 }
 
+/** The capture side of the outputs (sinks, streams): what it could not hand over. */
+export interface CaptureOutputsStatus {
+  flowRecordsDropped(): number;
+}
+
 export interface FamilySources {
   readonly version: string;
   readonly pipeline: PipelineCounters;
   readonly captures: readonly CaptureStatus[];
   readonly replay?: ReplayStatus;
   readonly captureProcess?: CaptureProcessStatus;
+  readonly outputs?: CaptureOutputsStatus;
 }
 
 /**
@@ -140,6 +146,8 @@ export function netmonFamilies(src: FamilySources): Family[] {
       { def: CATALOG.captureProcessCpu, collect: () => [{ labels: {}, value: proc.cpuSeconds() }] },
     );
   }
+  const outputs = src.outputs;
+  if (outputs !== undefined) families.push({ def: CATALOG.flowRecordsDropped, collect: () => [{ labels: {}, value: outputs.flowRecordsDropped() }] });
   const replay = src.replay;
   if (replay !== undefined) {
     families.push({
