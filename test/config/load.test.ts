@@ -16,8 +16,14 @@ function problemsOf(text: string): string[] {
   return [];
 }
 
-test('the shipped config.yaml documents exactly the built-in defaults', () => {
-  assert.deepEqual(loadConfigFile(join(repoRoot, 'config.yaml')), defaultConfig());
+test('the shipped config.yaml documents exactly the built-in defaults, and enables a set of named filters', () => {
+  const shipped = loadConfigFile(join(repoRoot, 'config.yaml'));
+  const { filters, ...rest } = shipped;
+  const { filters: noFilters, ...defaults } = defaultConfig();
+  assert.deepEqual(rest, defaults);
+  assert.deepEqual(noFilters, {});
+  assert.deepEqual(Object.keys(filters), ['dns', 'web', 'ssh', 'ntp', 'icmp', 'tcp_syn']);
+  for (const f of Object.values(filters)) assert.ok(typeof f !== 'string' && f.description, 'each shipped filter says what it is');
 });
 
 test('an empty file means all defaults', () => {
