@@ -26,6 +26,8 @@ export interface FlowRecordBatch {
   readonly lastSeen: Float64Array;
   /** END_REASON_CODE of each row. */
   readonly endReasons: Uint8Array;
+  /** Interface index of the record's first packet (capture order; in a replay, the file order). */
+  readonly interfaces: Uint8Array;
 }
 
 /**
@@ -41,6 +43,7 @@ export class FlowRecordBatchBuilder {
   readonly firstSeen: Float64Array;
   readonly lastSeen: Float64Array;
   readonly endReasons: Uint8Array;
+  readonly interfaces: Uint8Array;
 
   constructor(readonly capacity: number) {
     this.keys = new Int32Array(capacity * KEY_WORDS);
@@ -49,6 +52,7 @@ export class FlowRecordBatchBuilder {
     this.firstSeen = new Float64Array(capacity);
     this.lastSeen = new Float64Array(capacity);
     this.endReasons = new Uint8Array(capacity);
+    this.interfaces = new Uint8Array(capacity);
   }
 
   get full(): boolean {
@@ -72,6 +76,7 @@ export class FlowRecordBatchBuilder {
       firstSeen: this.firstSeen.slice(0, n),
       lastSeen: this.lastSeen.slice(0, n),
       endReasons: this.endReasons.slice(0, n),
+      interfaces: this.interfaces.slice(0, n),
     };
   }
 }

@@ -118,6 +118,12 @@ export class FlowTable {
   /** Admission score per slot (decayed bytes of past windows); read only by rebalance(). */
   private score: Float64Array;
   /**
+   * Interface index (DecodedPacket.ifIndex) of the first packet of each slot's current record, for
+   * the record outputs (the key has no interface). Apart from the 128-byte slot blocks, whose words
+   * are all in use; written only when a record starts.
+   */
+  private ifaces: Uint8Array;
+  /**
    * Slots the per-slot arrays hold now. They grow by doubling up to maxFlows as slots are first used
    * (growSlots), rather than being allocated for maxFlows up front: ~85 MB of typed arrays at once
    * make V8 run a full GC for "external memory pressure" at start-up, which costs more than the
@@ -179,6 +185,7 @@ export class FlowTable {
     this.rec = new Int32Array(slots);
     this.f = new Float64Array(slots);
     this.score = new Float64Array(cap);
+    this.ifaces = new Uint8Array(cap);
     this.granule = Math.min(LRU_GRANULE, o.idleTimeout / 16);
     this.lists = new FlowLists(this.rec);
     this.candScores = new Float64Array(cap);
@@ -284,6 +291,7 @@ export class FlowTable {
     f[c + F_FIRST] = ts;
     f[c + F_MOVED] = ts;
     this.score[s] = 0;
+    this.ifaces[s] = pkt.ifIndex;
     this.lists.lruAppend(s, PROBATION);
     this.lists.fifoAppend(s);
     this.stats.activeFlows++;
@@ -343,6 +351,7 @@ export class FlowTable {
     }
     if (f[c + F_PACKETS] === 0) {
       f[c + F_FIRST] = pkt.ts;
+      this.ifaces[s] = pkt.ifIndex;
       this.lists.fifoAppend(s);
       st |= FIFO_BIT;
     }
@@ -389,6 +398,9 @@ export class FlowTable {
     const score = new Float64Array(cap);
     score.set(this.score);
     this.score = score;
+    const ifaces = new Uint8Array(cap);
+    ifaces.set(this.ifaces);
+    this.ifaces = ifaces;
     // Scratch of rebalance(), rewritten by every call: nothing to copy.
     this.candScores = new Float64Array(cap);
     this.candIds = new Int32Array(cap);
@@ -497,6 +509,7 @@ export class FlowTable {
     b.firstSeen[i] = f[c + F_FIRST]!;
     b.lastSeen[i] = f[c + F_LAST]!;
     b.endReasons[i] = END_REASON_CODE[reason];
+    b.interfaces[i] = this.ifaces[s]!;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {
