@@ -11,6 +11,11 @@ packages=(libpcap-dev build-essential python3 iproute2)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   packages+=(tcpdump tcpreplay tshark prometheus prometheus-alertmanager curl)
 fi
+# The PostgreSQL sink's tests and benchmark start throw-away servers with this package's initdb and
+# pg_ctl (in temp dirs on free loopback ports; the system service is not used).
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
+  packages+=(postgresql)
+fi
 # The benchmarks also count instructions (bench/filter-instructions.ts), which a shared machine's load does not skew.
 if [ "$mode" = bench ]; then
   packages+=(valgrind)

@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_FLOWS } from '../flow/flow-options';
-import { parseDuration } from './duration';
+import { duration } from './duration';
+import { postgresSink } from './postgres-schema';
 import { arrayOf, boolean, either, field, integer, object, oneOf, optional, recordOf, required, section, string } from './validate';
-import type { Problem, Rule } from './validate';
+import type { Problem } from './validate';
 
 /**
  * The configuration schema: every key, its type and its default. config.yaml at the repository root
@@ -14,15 +15,6 @@ export const DEFAULT_LISTEN = `0.0.0.0:${DEFAULT_PORT}`;
 
 export const FLOW_LABELS = ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-const duration: Rule<number> = (v, path, problems) => {
-  const seconds = parseDuration(v);
-  if (seconds === undefined) {
-    problems.push({ path, message: `expected a duration such as 60, "90s", "5m" or "1h", got ${JSON.stringify(v)}` });
-    return 0;
-  }
-  return seconds;
-};
 
 const listen = string({
   check: (s) => (parseListen(s) === undefined ? 'expected HOST:PORT (for example "0.0.0.0:10847" or "[::]:10847") with a port from 1 to 65535' : undefined),
@@ -69,6 +61,8 @@ const schema = object({
     () => ({}),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
+  // Optional outputs; each is off (and its code never loaded) unless its section is given.
+  sinks: section(object({ postgres: optional(postgresSink) })),
 });
 
 export type NetmonConfig = ReturnType<typeof schema>;

@@ -1,3 +1,4 @@
+import { SINK_WRITE_BUCKETS } from '../sinks/sink-stats';
 import type { FamilyDef } from './family';
 
 /**
@@ -32,4 +33,9 @@ export const CATALOG = {
   filterBytes: { name: 'netmon_filter_bytes_total', help: 'Original (wire) bytes of the packets matching each named filter.', type: 'counter', labelNames: ['filter'] },
   tcpFlags: { name: 'netmon_tcp_flags_total', help: 'TCP segments by flag (synack counts SYN+ACK; syn counts SYN without ACK).', type: 'counter', labelNames: ['interface', 'flag'] },
   packetSize: { name: 'netmon_packet_size_bytes', help: 'Distribution of original (wire) frame lengths.', type: 'histogram', labelNames: ['interface'], buckets: PACKET_SIZE_BUCKETS },
+  sinkRecords: { name: 'netmon_sink_records_total', help: 'Rows of a sink (sink="postgres": flow records, "postgres_packets": packet metadata): result="written" (committed once), "dropped" (queue full or shutdown deadline), "rate_limited" (packets above max_rate, not handed to the sink).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkBatches: { name: 'netmon_sink_batches_total', help: 'Batch write attempts of a sink: result="committed", "failed" (retried with backoff), "duplicate" (a retry found its batch already committed: not written twice).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkQueue: { name: 'netmon_sink_queue_records', help: 'Rows waiting in the sink queue (bounded by max_queue), the batch being written included.', type: 'gauge', labelNames: ['sink'] },
+  sinkWriteSeconds: { name: 'netmon_sink_write_seconds', help: 'Time to write one batch (one transaction) that committed, seconds.', type: 'histogram', labelNames: ['sink'], buckets: SINK_WRITE_BUCKETS },
+  sinkUp: { name: 'netmon_sink_up', help: '1 while the sink is connected to its database, 0 while it is down and being retried.', type: 'gauge', labelNames: ['sink'] },
 } as const satisfies Record<string, FamilyDef>;
