@@ -10,6 +10,8 @@ mode=${1:-run}
 packages=(libpcap-dev build-essential python3 iproute2)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   packages+=(tcpdump tcpreplay tshark prometheus prometheus-alertmanager curl)
+  # setpriv, unshare, findmnt: test/deploy/capabilities.test.ts runs netmon with the DaemonSet's privileges.
+  packages+=(util-linux mount)
 fi
 # The PostgreSQL sink's tests and benchmark start throw-away servers with this package's initdb and
 # pg_ctl (in temp dirs on free loopback ports; the system service is not used).

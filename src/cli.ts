@@ -12,8 +12,9 @@ const HELP = `netmon ${VERSION}: network traffic monitor for Prometheus
 
 Usage:
   netmon run [--config FILE] [--interface NAME]... [--listen HOST:PORT] [--capture-filter BPF]
-      Capture live on one or more interfaces (default: the first non-loopback interface that is up)
-      and serve /metrics. Needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode), or root.
+      Capture live on one or more interfaces (default: the default route's interface, else the first
+      non-loopback interface that is up) and serve /metrics. Needs CAP_NET_RAW (promiscuous mode
+      included), or root.
   netmon replay FILE... [--config FILE] [--format prometheus|flows-json] [--speed max|original]
                 [--serve] [--listen HOST:PORT]
       Process pcap/pcapng files. Without --serve print the final exposition (prometheus, default)

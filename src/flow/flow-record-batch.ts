@@ -26,6 +26,8 @@ export interface FlowRecordBatch {
   readonly lastSeen: Float64Array;
   /** END_REASON_CODE of each row. */
   readonly endReasons: Uint8Array;
+  /** OR of the TCP flags bytes of the record's packets (0 for other protocols). */
+  readonly tcpFlags: Uint8Array;
   /** Interface index of the record's first packet (capture order; in a replay, the file order). */
   readonly interfaces: Uint8Array;
 }
@@ -43,6 +45,7 @@ export class FlowRecordBatchBuilder {
   readonly firstSeen: Float64Array;
   readonly lastSeen: Float64Array;
   readonly endReasons: Uint8Array;
+  readonly tcpFlags: Uint8Array;
   readonly interfaces: Uint8Array;
 
   constructor(readonly capacity: number) {
@@ -52,6 +55,7 @@ export class FlowRecordBatchBuilder {
     this.firstSeen = new Float64Array(capacity);
     this.lastSeen = new Float64Array(capacity);
     this.endReasons = new Uint8Array(capacity);
+    this.tcpFlags = new Uint8Array(capacity);
     this.interfaces = new Uint8Array(capacity);
   }
 
@@ -76,6 +80,7 @@ export class FlowRecordBatchBuilder {
       firstSeen: this.firstSeen.slice(0, n),
       lastSeen: this.lastSeen.slice(0, n),
       endReasons: this.endReasons.slice(0, n),
+      tcpFlags: this.tcpFlags.slice(0, n),
       interfaces: this.interfaces.slice(0, n),
     };
   }
@@ -96,6 +101,7 @@ export function flowRecordAt(batch: FlowRecordBatch, i: number, proj: FlowKeyPro
     bytes: batch.bytes[i]!,
     firstSeen: batch.firstSeen[i]!,
     lastSeen: batch.lastSeen[i]!,
+    tcpFlags: batch.tcpFlags[i]!,
     endReason: END_REASONS[batch.endReasons[i]!]!,
   };
 }

@@ -36,11 +36,12 @@ interface JsonRecord {
   bytes: number;
   first_seen: number;
   last_seen: number;
+  tcp_flags: number;
   end_reason: string;
 }
 
-const recordText = (r: { src_ip: string; dst_ip: string; proto: number; src_port: number; dst_port: number; packets: number | string; bytes: number | string; first_us: number | string; last_us: number | string; end_reason: string }): string =>
-  `${r.src_ip} ${r.dst_ip} ${r.proto} ${r.src_port} ${r.dst_port} ${r.packets} ${r.bytes} ${r.first_us} ${r.last_us} ${r.end_reason}`;
+const recordText = (r: { src_ip: string; dst_ip: string; proto: number; src_port: number; dst_port: number; packets: number | string; bytes: number | string; first_us: number | string; last_us: number | string; tcp_flags: number; end_reason: string }): string =>
+  `${r.src_ip} ${r.dst_ip} ${r.proto} ${r.src_port} ${r.dst_port} ${r.packets} ${r.bytes} ${r.first_us} ${r.last_us} ${r.tcp_flags} ${r.end_reason}`;
 
 function ndjsonRecords(stdout: string): string[] {
   return stdout
@@ -83,7 +84,7 @@ describe('netmon replay with the PostgreSQL sink (real PostgreSQL)', { skip, tim
     (
       await pg.query<Record<string, string | number>>(
         `SELECT host(src_ip) AS src_ip, host(dst_ip) AS dst_ip, proto, src_port, dst_port, packets, bytes,
-                (extract(epoch FROM first_seen) * 1000000)::bigint AS first_us, (extract(epoch FROM last_seen) * 1000000)::bigint AS last_us, end_reason
+                (extract(epoch FROM first_seen) * 1000000)::bigint AS first_us, (extract(epoch FROM last_seen) * 1000000)::bigint AS last_us, tcp_flags, end_reason
          FROM ${table}`,
       )
     )
@@ -106,12 +107,14 @@ describe('netmon replay with the PostgreSQL sink (real PostgreSQL)', { skip, tim
     assert.equal(got.length, want.length, 'one row per record');
     assert.deepEqual(got, want);
     // And against the frames themselves: per flow, the rows sum to what was sent.
-    const sums = await pg.query<{ k: string; p: string; b: string }>(
-      `SELECT host(src_ip) || ' ' || host(dst_ip) || ' ' || proto || ' ' || src_port || ' ' || dst_port AS k, sum(packets) AS p, sum(bytes) AS b FROM netmon_flows GROUP BY 1`,
+    const sums = await pg.query<{ k: string; p: string; b: string; f: number }>(
+      `SELECT host(src_ip) || ' ' || host(dst_ip) || ' ' || proto || ' ' || src_port || ' ' || dst_port AS k, sum(packets) AS p, sum(bytes) AS b, bit_or(tcp_flags) AS f FROM netmon_flows GROUP BY 1`,
     );
     const sent = tallyFrames(built.flat());
+    const flagsSent = new Map<string, number>();
+    for (const f of built.flat()) flagsSent.set(f.key, (flagsSent.get(f.key) ?? 0) | (f.tcp?.flags ?? 0));
     assert.equal(sums.length, sent.size);
-    for (const s of sums) assert.deepEqual([Number(s.p), Number(s.b)], [sent.get(s.k)?.packets, sent.get(s.k)?.bytes], s.k);
+    for (const s of sums) assert.deepEqual([Number(s.p), Number(s.b), Number(s.f)], [sent.get(s.k)?.packets, sent.get(s.k)?.bytes, flagsSent.get(s.k)], s.k);
     // The interface is the file of the flow's packets; the host is this machine's name.
     const ifaces = await pg.query<{ interface: string; host: string; n: string; min_port: number; max_port: number }>(
       `SELECT interface, host, count(*) AS n, min(src_port) AS min_port, max(src_port) AS max_port FROM netmon_flows GROUP BY 1, 2 ORDER BY 1`,

@@ -95,7 +95,7 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
     const t = table();
     const h = harness(t);
     const recs: TestRecord[] = [
-      { src: '192.0.2.10', dst: '198.51.100.7', proto: 6, sport: 40000, dport: 443, packets: 5_000_000_001, bytes: 2 ** 40 + 12345, first: NOW - 3.123456, last: NOW - 0.000001, reason: 'idle', iface: 0 },
+      { src: '192.0.2.10', dst: '198.51.100.7', proto: 6, sport: 40000, dport: 443, packets: 5_000_000_001, bytes: 2 ** 40 + 12345, first: NOW - 3.123456, last: NOW - 0.000001, reason: 'idle', iface: 0, tcpFlags: 0x1b },
       { src: '2001:db8::1', dst: 'fe80::1:2:3:4', proto: 17, sport: 5353, dport: 5353, packets: 1, bytes: 60, first: NOW + 0.5, last: NOW + 0.5, reason: 'active', iface: 1 },
       { src: '10.0.0.1', dst: '10.0.0.2', proto: 1, sport: 0, dport: 0, packets: 2, bytes: 196, first: NOW, last: NOW + 1, reason: 'capacity', iface: 1 },
       { src: '255.255.255.255', dst: '0.0.0.0', proto: 132, sport: 65535, dport: 1, packets: 3, bytes: 300, first: NOW, last: NOW, reason: 'end', iface: 0 },
@@ -123,7 +123,7 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
       assert.equal(r['dst_port'], w.dport);
       assert.equal(r['packets'], String(w.packets));
       assert.equal(r['bytes'], String(w.bytes));
-      assert.equal(r['tcp_flags'], null, 'tcp_flags: not recorded by the flow table yet');
+      assert.equal(r['tcp_flags'], w.tcpFlags ?? 0);
       assert.equal(r['end_reason'], w.reason);
     });
     assert.equal(h.sink.flowStats.written, recs.length);

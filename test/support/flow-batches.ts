@@ -21,6 +21,8 @@ export interface TestRecord {
   readonly last: number;
   readonly reason: FlowEndReason;
   readonly iface: number;
+  /** OR of the TCP flags seen (default 0). */
+  readonly tcpFlags?: number;
 }
 
 export function flowBatch(recs: readonly TestRecord[]): FlowRecordBatch {
@@ -45,6 +47,7 @@ export function flowBatch(recs: readonly TestRecord[]): FlowRecordBatch {
     firstSeen: Float64Array.from(recs, (r) => r.first),
     lastSeen: Float64Array.from(recs, (r) => r.last),
     endReasons: Uint8Array.from(recs, (r) => END_REASON_CODE[r.reason]),
+    tcpFlags: Uint8Array.from(recs, (r) => r.tcpFlags ?? 0),
     interfaces: Uint8Array.from(recs, (r) => r.iface),
   };
 }

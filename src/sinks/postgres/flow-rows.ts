@@ -4,7 +4,8 @@
  *
  * A field the label configuration aggregates away (flows.labels) is NULL: an address or port that
  * is not a label, proto when it is not. An aggregated address (flows.aggregate) is stored as the
- * prefix the key holds, e.g. 10.1.2.0/24.
+ * prefix the key holds, e.g. 10.1.2.0/24. tcp_flags is the OR of the TCP flags bytes of the
+ * record's packets, 0 when none was TCP (as flows-json prints it).
  */
 import type { FlowKeyProjection } from '../../flow/flow-key';
 import { KEY_WORDS } from '../../flow/flow-key';
@@ -64,8 +65,7 @@ export class FlowRowEncoder implements RowEncoder<FlowRecordBatch> {
     else w.null();
     w.int64(b.packets[i]!);
     w.int64(b.bytes[i]!);
-    // tcp_flags: the flow table does not record them yet (NULL: unknown, never a made-up value).
-    w.null();
+    w.int16(b.tcpFlags[i]!);
     w.bytes(this.reasons[b.endReasons[i]!]!);
   }
 
