@@ -27,8 +27,15 @@ export interface CaptureSpec {
   readonly maxGap: number;
   /** Flows start uniformly in [t0, t0 + spread). */
   readonly spread: number;
-  /** Source address of the IPv4 flows (default: one per flow in 10.77.0.0/16). */
+  /** Source address of the IPv4 flows (default: one per flow from 10.77.0.0). */
   readonly src4?: string;
+}
+
+/** 2001:db8:77::N in RFC 5952 text (as netmon and PostgreSQL print it). */
+function v6Source(n: number): string {
+  const hi = n >>> 16;
+  const lo = (n & 0xffff).toString(16);
+  return hi === 0 ? `2001:db8:77::${lo}` : `2001:db8:77::${hi.toString(16)}:${lo}`;
 }
 
 const round6 = (t: number): number => Math.round(t * 1e6) / 1e6;
@@ -40,9 +47,10 @@ export function buildFlowCapture(spec: CaptureSpec): BuiltFrame[] {
   for (let f = 0; f < spec.flows; f++) {
     const v6 = f % 4 === 3;
     const isTcp = f % 3 !== 2;
-    const sport = spec.portBase + f;
+    // Sources are unique per flow, so ports may wrap for very many flows.
+    const sport = spec.portBase + (f % (65536 - spec.portBase));
     const dport = isTcp ? 443 : 53;
-    const src = v6 ? `2001:db8:77::${(f + 1).toString(16)}` : spec.src4 ?? `10.77.${(f >> 8) & 255}.${f & 255}`;
+    const src = v6 ? v6Source(f + 1) : spec.src4 ?? `10.${77 + (f >> 16)}.${(f >> 8) & 255}.${f & 255}`;
     const dst = v6 ? '2001:db8:99::1' : '198.19.9.1';
     const key = `${src} ${dst} ${isTcp ? 6 : 17} ${sport} ${dport}`;
     const n = 1 + Math.floor(rand() * spec.maxPackets);

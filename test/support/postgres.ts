@@ -62,7 +62,12 @@ process.on('exit', () => {
   for (const s of live) s.destroy();
 });
 
-export async function startPostgres(): Promise<PgServer> {
+export interface PgOptions {
+  /** fsync on (PostgreSQL's default, for benchmarks); tests run with fsync off, which they do not need. */
+  readonly fsync?: boolean;
+}
+
+export async function startPostgres(options: PgOptions = {}): Promise<PgServer> {
   const bin = postgresBinDir();
   if (bin === undefined) throw new Error(postgresSkipReason());
   const dir = mkdtempSync(join(tmpdir(), 'nmt-pg-'));
@@ -86,7 +91,7 @@ export async function startPostgres(): Promise<PgServer> {
   run([join(bin, 'initdb'), '-D', data, '-U', 'netmon', `--pwfile=${passwordFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--locale=C.UTF-8', '-N']);
   const port = await freePort();
   let running = false;
-  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=off -c log_min_messages=warning`;
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=${options.fsync === true ? 'on' : 'off'} -c log_min_messages=warning`;
   const server: PgServer = {
     port,
     password,
