@@ -176,8 +176,8 @@ export async function postgresSinkBench(outDir: string, netmonCli: string, round
     for (let i = 0; i < rounds; i++) for (const v of i % 2 === 0 ? order : [...order].reverse()) await variants[v]();
     const refRows = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM bench_ref_flows'))[0]!.n);
     if (refRows !== SINK_RECORDS) throw new Error(`\\copy loaded ${refRows} rows`);
-    const cs = captureSide(file, packets, Math.max(rounds, 9));
-    const mixed = mixedFile !== undefined && existsSync(mixedFile) ? captureSide(mixedFile, 1_000_000, Math.max(rounds, 9)) : undefined;
+    const cs = captureSide(file, packets, Math.max(rounds, 15));
+    const mixed = mixedFile !== undefined && existsSync(mixedFile) ? captureSide(mixedFile, 1_000_000, Math.max(rounds, 15)) : undefined;
     return {
       records: SINK_RECORDS,
       packets,
