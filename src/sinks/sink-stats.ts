@@ -10,7 +10,10 @@ export const SINK_WRITE_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 
 export class SinkStats {
   /** Rows stored (committed once; a retried batch found already committed counts once). */
   written = 0;
-  /** Rows dropped by the sink: its queue was full (max_queue), or shutdown's deadline passed. */
+  /**
+   * Rows dropped by the sink: its queue was full (max_queue), shutdown's deadline passed, or the
+   * database refuses them (a timestamp out of range, text it cannot store): never retried forever.
+   */
   dropped = 0;
   /** Rows never handed to the sink by the capture side because of a configured rate cap (packets only). */
   rateLimited = 0;

@@ -313,6 +313,28 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
     assert.ok(second.log.lines.some((l) => l.msg.includes('retention dropped partitions')));
   });
 
+  it('drops and counts rows it cannot store (timestamp out of range, text the database refuses) instead of retrying them forever', async () => {
+    const t = table();
+    const config = parseConfigText(`sinks:\n  postgres:\n    url: ${pg.url}\n    password_file: ${pg.passwordFile}\n    table: ${t}\n    flush_interval: 50ms\n`, 'test.yaml');
+    const bus = new RecordBus({ setFlowRecordsWanted() {}, subscribePackets() {}, unsubscribePackets() {} });
+    const log = captureLog();
+    // Interface 7's name holds a NUL byte, which PostgreSQL's text refuses (SQLSTATE 22021).
+    const sink = new PostgresSink({ config: config.sinks.postgres!, flows: config.flows, interfaceName: (i) => (i === 7 ? 'bad\u0000name' : 'eth0'), log, replay: false });
+    sink.attach(bus);
+    const good = manyRecords(0, 10, NOW);
+    bus.publishFlows(flowBatch([...good.slice(0, 5), { ...good[5]!, last: 1e13 }]));
+    await until(() => sink.flowStats.written === 5, 10_000, 'the storable rows');
+    bus.publishFlows(flowBatch(manyRecords(100, 3, NOW).map((r) => ({ ...r, iface: 7 }))));
+    await until(() => sink.flowStats.dropped === 4, 10_000, 'the refused batch dropped');
+    bus.publishFlows(flowBatch(good.slice(6)));
+    await sink.close();
+    assert.equal(sink.flowStats.written, 9);
+    assert.equal(sink.flowStats.dropped, 4);
+    assert.ok(log.lines.some((l) => l.msg.includes('batch refused by the database') && l.obj['code'] === '22021'));
+    assert.ok(!log.lines.some((l) => l.msg.includes('database unavailable')), 'the database was never down');
+    await assertExactlyOnce(t, [...good.slice(0, 5), ...good.slice(6)]);
+  });
+
   it('runs the migrations once: a second start on an existing schema changes nothing', async () => {
     const t = table();
     const a = harness(t);

@@ -13,7 +13,7 @@ import { END_REASONS } from '../../flow/flow-record-batch';
 import type { FlowRecordBatch } from '../../flow/flow-record-batch';
 import type { CopyBinaryWriter } from './copy-binary';
 import type { RowEncoder } from './row-encoder';
-import { TextCache } from './row-encoder';
+import { TextCache, storableTime } from './row-encoder';
 import { FLOW_COLUMNS } from './schema-sql';
 
 export class FlowRowEncoder implements RowEncoder<FlowRecordBatch> {
@@ -44,6 +44,10 @@ export class FlowRowEncoder implements RowEncoder<FlowRecordBatch> {
 
   time(b: FlowRecordBatch, i: number): number {
     return b.lastSeen[i]!;
+  }
+
+  valid(b: FlowRecordBatch, i: number): boolean {
+    return storableTime(b.firstSeen[i]!) && storableTime(b.lastSeen[i]!);
   }
 
   encode(w: CopyBinaryWriter, b: FlowRecordBatch, i: number): void {

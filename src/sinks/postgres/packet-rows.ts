@@ -6,7 +6,7 @@
 import type { PacketMetaBatch } from '../../engine/packet-tap';
 import type { CopyBinaryWriter } from './copy-binary';
 import type { RowEncoder } from './row-encoder';
-import { TextCache } from './row-encoder';
+import { TextCache, storableTime } from './row-encoder';
 import { PACKET_COLUMNS } from './schema-sql';
 
 export class PacketRowEncoder implements RowEncoder<PacketMetaBatch> {
@@ -20,6 +20,10 @@ export class PacketRowEncoder implements RowEncoder<PacketMetaBatch> {
 
   time(b: PacketMetaBatch, i: number): number {
     return b.ts[i]!;
+  }
+
+  valid(b: PacketMetaBatch, i: number): boolean {
+    return storableTime(b.ts[i]!);
   }
 
   encode(w: CopyBinaryWriter, b: PacketMetaBatch, i: number): void {

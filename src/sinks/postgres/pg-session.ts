@@ -19,6 +19,8 @@ import type { SqlClient } from './sql-client';
 
 /** How long connecting may take before the attempt counts as failed (then retried with backoff). */
 export const CONNECT_TIMEOUT_MS = 5000;
+/** A polite end (Terminate, then the server closes) that takes longer than this is cut off. */
+const END_TIMEOUT_MS = 2000;
 
 export interface SinkSession extends SqlClient {
   /** Streams one binary COPY (`sql` is COPY ... FROM STDIN (FORMAT binary)); resolves with the rows copied. */
@@ -101,8 +103,11 @@ export function pgConnector(opts: ConnectionOptions): Connector {
       destroy,
       end: async () => {
         if (dead) return;
-        dead = true;
-        await client.end().catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_TIMEOUT_MS)));
+        await Promise.race([client.end().catch(() => undefined), late]);
+        clearTimeout(timer);
+        destroy();
       },
     };
   };

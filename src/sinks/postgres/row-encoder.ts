@@ -9,6 +9,13 @@ export interface RowEncoder<B> {
   encode(w: CopyBinaryWriter, batch: B, i: number): void;
   /** The row's partitioning time, seconds since the epoch. */
   time(batch: B, i: number): number;
+  /** False when a row cannot be stored (a timestamp outside what PostgreSQL and day partitions take). */
+  valid(batch: B, i: number): boolean;
+}
+
+/** Timestamps the sink stores: years 1 to 9999 (PostgreSQL takes more, day partition names do not). */
+export function storableTime(seconds: number): boolean {
+  return seconds >= -62_135_596_800 && seconds < 253_402_300_800;
 }
 
 /** UTF-8 bytes of repeated text values (host, interface names, end reasons), made once. */

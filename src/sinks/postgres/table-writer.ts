@@ -56,6 +56,12 @@ export interface TableWriterOptions<B> {
   readonly where: string;
 }
 
+/** A PostgreSQL "data exception" (SQLSTATE class 22: a value out of range, invalid text...). */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && code.startsWith('22');
+}
+
 interface Batch {
   readonly id: number;
   readonly rows: number;
@@ -223,10 +229,13 @@ export class TableWriter<B> {
           await this.pause(Math.max(1, Math.min(wait, this.nextMaintenanceMs - Date.now())), true);
           continue;
         }
+        const b = this.inflight;
         const started = performance.now();
-        const outcome = await this.withTimeout(this.write(s, this.inflight));
+        const outcome = b.rows === 0 ? 'committed' : await this.withTimeout(this.write(s, b));
+        // Past the shutdown deadline close() has counted this batch as dropped already.
+        if (this.aborted) return;
         this.o.stats.observeWrite((performance.now() - started) / 1000);
-        this.o.stats.written += this.inflight.rows;
+        this.o.stats.written += b.rows;
         if (outcome === 'duplicate') this.o.stats.batchesDuplicate++;
         else this.o.stats.batchesCommitted++;
         this.inflight = null;
@@ -235,6 +244,17 @@ export class TableWriter<B> {
         backoff = BACKOFF_MIN_MS;
       } catch (err) {
         if (this.inflight !== null) this.o.stats.batchesFailed++;
+        if (this.inflight !== null && isDataError(err)) {
+          // The database refuses these rows themselves (SQLSTATE class 22): retrying cannot help.
+          // The connection is not reused after a failed COPY, but the database is not down.
+          this.dropSession();
+          this.o.log.error({ sink: this.o.stats.sink, table: this.o.table, code: (err as { code?: string }).code, error: (err as Error).message, rows: this.inflight.rows }, 'postgres sink: batch refused by the database, dropped');
+          this.o.stats.dropped += this.inflight.rows;
+          this.inflight = null;
+          this.o.stats.queued = this.pending;
+          this.releaseWaiters();
+          continue;
+        }
         this.fail(err as Error);
         if (this.aborted) return;
         await this.pause(backoff, false);
@@ -277,17 +297,30 @@ export class TableWriter<B> {
     await s.query(`DELETE FROM ${LEDGER_TABLE} WHERE committed_at < now() - ${LEDGER_KEEP} AND NOT (writer = $1 AND batch >= $2)`, [this.writerId, this.inflight?.id ?? this.nextBatchId]);
   }
 
-  /** Takes the next batch off the queue and encodes it (fixed from now on, whatever happens). */
+  /**
+   * Takes the next batch off the queue and encodes it (fixed from now on, whatever happens). A row
+   * that cannot be stored (a timestamp out of range, from a damaged capture) is dropped and counted
+   * here, so that it cannot make its whole batch fail forever.
+   */
   private form(): Batch {
     const enc = this.o.encoder;
     const w = this.copy;
     const days = new Set<number>();
+    let invalid = 0;
     w.begin();
-    const rows = this.queue.take(this.o.batchSize, (batch, i) => {
+    const taken = this.queue.take(this.o.batchSize, (batch, i) => {
+      if (!enc.valid(batch, i)) {
+        invalid++;
+        return;
+      }
       enc.encode(w, batch, i);
       days.add(dayOf(enc.time(batch, i)));
     });
-    return { id: this.nextBatchId++, rows, data: w.finish(), days };
+    if (invalid > 0) {
+      this.o.stats.dropped += invalid;
+      this.o.log.warn({ sink: this.o.stats.sink, dropped: invalid }, 'postgres sink: rows with a timestamp out of range dropped');
+    }
+    return { id: this.nextBatchId++, rows: taken - invalid, data: w.finish(), days };
   }
 
   private async write(s: SinkSession, b: Batch): Promise<Outcome> {
@@ -317,12 +350,16 @@ export class TableWriter<B> {
 
   /** The session failed (or could not open): destroy it, mark the sink down. */
   private fail(err: Error): void {
+    this.dropSession();
+    this.setUp(false, err);
+  }
+
+  private dropSession(): void {
     const s = this.session;
     this.session = null;
     s?.destroy();
     // A partition dropped by someone else would otherwise be assumed present forever.
     this.partitions.forget();
-    this.setUp(false, err);
   }
 
   private setUp(up: boolean, err?: Error): void {
