@@ -140,6 +140,8 @@ describe('netmon run with the PostgreSQL sink, live on a veth (real PostgreSQL)'
     assert.equal(Number(pk[0]!.n), selected.packets);
     assert.equal(Number(pk[0]!.bytes), selected.bytes);
     assert.equal(Number(pk[0]!.seqs), selected.packets, 'no packet row twice');
+    const failed = m.get('netmon_sink_batches_total{sink="postgres",result="failed"}');
+    process.stdout.write(`# outage of 8 s: sent ${frames.length} frames in ${want.size} flows; stored ${rows.reduce((n, r) => n + Number(r.p), 0)} packets in ${rows.reduce((n, r) => n + Number(r.n), 0)} rows; ${Number(pk[0]!.n)} packet rows (tcpdump: ${selected.packets}); ${failed} failed batch attempts, queue ${during.get('netmon_sink_queue_records{sink="postgres"}')} rows during the outage\n`);
   });
 
   it('PostgreSQL absent at start-up: netmon runs and writes once it comes; down longer than max_queue holds: written + dropped = produced, exactly', async () => {

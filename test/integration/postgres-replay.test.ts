@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -153,6 +153,28 @@ describe('netmon replay with the PostgreSQL sink (real PostgreSQL)', { skip, tim
         assert.ok((f.tcp!.flags & (TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST)) !== 0);
       }
     }
+  });
+
+  it('the queries of docs/postgres.md run on the schema netmon made (and find rows)', async () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'postgres.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((sql) => !/^\s*CREATE (ROLE|DATABASE)/m.test(sql));
+    assert.ok(blocks.length >= 5, `${blocks.length} queries`);
+    // The examples' addresses and times, pointed at the replayed data.
+    const first = (await pg.query<{ src: string }>("SELECT host(src_ip) AS src FROM netmon_flows WHERE family(src_ip) = 4 AND proto = 6 LIMIT 1"))[0]!.src;
+    const t = (s: number) => new Date(s * 1000).toISOString();
+    let found = 0;
+    for (const sql of blocks) {
+      const q = sql
+        .replace(/192\.0\.2\.10/g, first)
+        .replace(/'2026-12-01 08:00\+00'/g, `'${t(T0)}'`)
+        .replace(/'2026-12-01 09:00\+00'/g, `'${t(T0 + 3600)}'`)
+        .replace(/10\.20\.0\.0\/16/g, '10.77.0.0/16')
+        .replace(/10\.30\.0\.0\/16/g, '198.19.0.0/16')
+        .replace(/netmon_packets/g, 'both_packets');
+      const rows = await pg.query(q);
+      if (rows.length > 0) found++;
+    }
+    assert.ok(found >= 4, `queries that found rows: ${found} of ${blocks.length}`);
   });
 
   it('stores at most max_rate packets per second of packet time: stored + rate_limited = what tcpdump selects', async () => {
