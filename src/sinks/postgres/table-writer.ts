@@ -24,6 +24,7 @@ import { CopyBinaryWriter } from './copy-binary';
 import { migrate } from './migrate';
 import { DayPartitions, dayOf } from './partitions';
 import type { Connector, SinkSession } from './pg-session';
+import { LoopSleep } from './loop-sleep';
 import { RecordQueue } from './record-queue';
 import type { RowEncoder } from './row-encoder';
 import { LEDGER_TABLE, ledgerMigrations } from './schema-sql';
@@ -87,11 +88,7 @@ export class TableWriter<B> {
   /** null until the first attempt: the first state is logged whichever it is. */
   private lastUp: boolean | null = null;
   private dropping = false;
-  private wake: (() => void) | null = null;
-  /** The loop sleeps for lack of work (new rows wake it), not in a retry backoff (which they must not cut short). */
-  private idle = false;
-  /** A poke that came while the loop was not sleeping (close, abort): the next pause returns at once. */
-  private poked = false;
+  private readonly sleep = new LoopSleep();
   private readonly drainWaiters: { mark: number; resolve(): void }[] = [];
   private readonly done: Promise<void>;
 
@@ -125,7 +122,7 @@ export class TableWriter<B> {
       this.o.log.info({ sink: this.o.stats.sink, queued: this.pending }, 'postgres sink: queue has room again');
     }
     // A full batch, or the first rows (the flush timer starts now): wake an idle loop.
-    if (this.queue.size >= this.o.batchSize || this.queue.size === take) this.pokeIdle();
+    if (this.queue.size >= this.o.batchSize || this.queue.size === take) this.sleep.wakeIdle();
   }
 
   /** Resolves once at most `mark` rows are pending (the replay's backpressure). */
@@ -140,7 +137,7 @@ export class TableWriter<B> {
    */
   async close(timeoutMs?: number): Promise<void> {
     this.closing = true;
-    this.poke();
+    this.sleep.wakeNow();
     if (timeoutMs === undefined) await this.done;
     else {
       let timer: NodeJS.Timeout | undefined;
@@ -162,7 +159,7 @@ export class TableWriter<B> {
   private abort(): void {
     this.aborted = true;
     this.session?.destroy();
-    this.poke();
+    this.sleep.wakeNow();
   }
 
   private drop(n: number, why: string): void {
@@ -172,40 +169,6 @@ export class TableWriter<B> {
       this.dropping = true;
       this.o.log.warn({ sink: this.o.stats.sink, dropped: n, max_queue: this.o.maxQueue }, `postgres sink: dropping records: ${why}`);
     }
-  }
-
-  /** Wakes the loop now, or makes its next pause return at once. */
-  private poke(): void {
-    const w = this.wake;
-    this.wake = null;
-    if (w === null) this.poked = true;
-    else w();
-  }
-
-  /** Wakes the loop if it sleeps for lack of work (never cuts a retry backoff short). */
-  private pokeIdle(): void {
-    if (this.idle) this.poke();
-  }
-
-  /** Sleeps until poked or `ms` elapsed (idle: waiting for rows, else a retry backoff). */
-  private pause(ms: number, idle: boolean): Promise<void> {
-    if (this.poked) {
-      this.poked = false;
-      return Promise.resolve();
-    }
-    this.idle = idle;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = null;
-        this.idle = false;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.idle = false;
-        resolve();
-      };
-    });
   }
 
   private due(): boolean {
@@ -226,7 +189,7 @@ export class TableWriter<B> {
         if (this.inflight === null) {
           if (this.due()) continue; // became due while connecting
           const wait = this.queue.size === 0 ? MAINTENANCE_INTERVAL_MS : this.queue.oldestArrivalMs + this.o.flushIntervalMs - Date.now();
-          await this.pause(Math.max(1, Math.min(wait, this.nextMaintenanceMs - Date.now())), true);
+          await this.sleep.sleep(Math.max(1, Math.min(wait, this.nextMaintenanceMs - Date.now())), true);
           continue;
         }
         const b = this.inflight;
@@ -257,7 +220,7 @@ export class TableWriter<B> {
         }
         this.fail(err as Error);
         if (this.aborted) return;
-        await this.pause(backoff, false);
+        await this.sleep.sleep(backoff, false);
         backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       }
     }
@@ -269,7 +232,7 @@ export class TableWriter<B> {
     if (s === null) {
       s = await this.o.connect((err) => {
         if (this.session === s) this.fail(err);
-        this.pokeIdle();
+        this.sleep.wakeIdle();
       });
       if (this.aborted) {
         s.destroy();
