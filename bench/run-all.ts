@@ -9,6 +9,7 @@ import { filterInstructions } from './filter-instructions';
 import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
+import { postgresSinkBench, sinkBenchSkipReason } from './postgres-sink';
 import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
 
@@ -60,12 +61,27 @@ async function live(): Promise<void> {
   process.stdout.write(`\n${formatLiveRuns(f)}\n`);
 }
 
+async function postgresSink(): Promise<void> {
+  const skip = sinkBenchSkipReason();
+  if (skip !== undefined) return row('PostgreSQL sink', `skipped: ${skip}`, '-', '-');
+  const s = await postgresSinkBench(outDir, cli, Math.max(runs, 5), join(outDir, 'mixed-1m.pcap'));
+  row(
+    `PostgreSQL sink: replay writing ${s.records / 1000}k flow records (${s.packets / 1000}k packets), fsync ${s.fsync ? 'on' : 'off'}`,
+    `sink adds ${(s.withSink - s.without).toFixed(2)} s (replay ${s.withSink.toFixed(2)} s with it, ${s.without.toFixed(2)} s without)`,
+    `psql \\copy of the same rows, same table shape: ${s.copy.toFixed(2)} s`,
+    `${x(s.sinkToCopy)} \\copy's time`,
+  );
+  row('capture side of the sink in replay, 0.5 records per packet', `${s.captureNsOn.toFixed(0)} ns per packet with the record output`, `without: ${s.captureNsOff.toFixed(0)} ns`, x(s.captureRatio));
+  if (s.mixed !== undefined) row('capture side of the sink in replay, 1M packets, 800 flows', `${s.mixed.nsOn.toFixed(0)} ns per packet`, `without: ${s.mixed.nsOff.toFixed(0)} ns`, x(s.mixed.ratio));
+}
+
 async function main(): Promise<void> {
   const fc = filterCost();
   row('20 named filters fused (as run), decoded packets', `${fc.setNs.toFixed(1)} ns per packet; compile ${fc.compileMs.toFixed(1)} ms`, `20 single predicates: ${fc.singleNs.toFixed(1)} ns`, x(fc.setNs / fc.singleNs));
   const f = floodMemory(cli, outDir);
   row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB (detectors off: ${(f.peakRssBytesNoDetectors / 1048576).toFixed(0)} MiB), ${f.flowSeries} flow series; detectors' top target: ${f.topSynTarget ?? 'none'}`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps (detectors off: ${(f.packets / f.secondsNoDetectors / 1e6).toFixed(2)})`);
   await scrapes();
+  await postgresSink();
   if (!process.argv.includes('--no-live')) await live();
 }
 

@@ -13,6 +13,11 @@ if [ "$mode" = test ] || [ "$mode" = bench ]; then
   # setpriv, unshare, findmnt: test/deploy/capabilities.test.ts runs netmon with the DaemonSet's privileges.
   packages+=(util-linux mount)
 fi
+# The PostgreSQL sink's tests and benchmark start throw-away servers with this package's initdb and
+# pg_ctl (in temp dirs on free loopback ports; the system service is not used).
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
+  packages+=(postgresql)
+fi
 # The benchmarks also count instructions (bench/filter-instructions.ts), which a shared machine's load does not skew.
 if [ "$mode" = bench ]; then
   packages+=(valgrind)

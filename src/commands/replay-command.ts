@@ -5,7 +5,9 @@ import { buildPipeline } from '../engine/build-pipeline';
 import { CaptureOutputs } from '../engine/capture-outputs';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
+import { sinkFamilies } from '../metrics/sink-families';
 import { renderFamilies } from '../metrics/text-exposition';
+import { checkSinks, startSinks } from '../sinks/configured-sinks';
 import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
@@ -27,6 +29,7 @@ export interface ReplayOptions {
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const { config, name } = loadConfigOrDefaults(opts.configFile);
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
+  checkSinks(config, name);
   const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
   const pipeline = buildPipeline(config, name, log, ndjson?.write);
   // Outputs (sinks, streams) subscribe on the bus; in a replay they are fed in-process, and a full
@@ -44,10 +47,22 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     { synchronous: true },
   );
   const bus = new RecordBus(outputs);
+  // Sinks write every record of the replay: the replay waits for their queues rather than dropping.
+  const sinks = startSinks(config, name, { bus, interfaceName: (i) => pipeline.interfaces[i]?.name ?? String(i), log, replay: true });
+  const sinkBackpressure =
+    sinks === undefined
+      ? undefined
+      : async (): Promise<void> => {
+          outputs.flush();
+          await sinks.whenBelowMark();
+        };
   // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
-  const families = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } });
+  const families = [
+    ...netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } }),
+    ...sinkFamilies(sinks?.stats ?? []),
+  ];
 
   let started = false;
   // The HTTP stack is loaded only when serving: a plain replay starts faster without it.
@@ -67,8 +82,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   for (const reader of readers) {
     const onPacket = pipeline.addInterface(basename(reader.path));
     try {
-      if (server === undefined && opts.speed === 'max') replayAllSync(reader, onPacket);
-      else await replayPaced(reader, onPacket, { originalSpeed: opts.speed === 'original', batch: 65536 });
+      if (server === undefined && opts.speed === 'max' && sinks === undefined) replayAllSync(reader, onPacket);
+      else await replayPaced(reader, onPacket, { originalSpeed: opts.speed === 'original', batch: 65536, between: sinkBackpressure });
     } catch (err) {
       if (!(err instanceof CaptureFileError)) throw err;
       damagedFiles.set(reader.path, 1);
@@ -92,6 +107,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     log.info({ signal }, 'stopping');
     clearInterval(flushTimer);
     outputs.drain();
+    await sinks?.close();
     await http.closeServer(server);
     return exitCode;
   }
@@ -106,5 +122,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   }
   // The outputs get the records of the flows still active at the end of the capture.
   outputs.drain();
+  // The replay exits once the sinks have committed its last batch.
+  await sinks?.close();
   return exitCode;
 }

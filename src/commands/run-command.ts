@@ -5,7 +5,10 @@ import { NetmonError } from '../errors';
 import type { HttpSources } from '../http/server';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
+import { sinkFamilies } from '../metrics/sink-families';
 import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { checkSinks, startSinks } from '../sinks/configured-sinks';
+import type { Sinks } from '../sinks/configured-sinks';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import { closeServer, shutdownSignal, startHttp } from './http-runtime';
@@ -22,6 +25,8 @@ export interface RunOptions {
 
 /** How long the capture process may take to stop before it is killed (SIGTERM must exit promptly). */
 const ENGINE_STOP_TIMEOUT_MS = 2000;
+/** How long the sinks may take to write what is queued at SIGTERM; what is left then is dropped and counted. */
+const SINK_STOP_TIMEOUT_MS = 10_000;
 
 /**
  * `netmon run`: live capture until SIGTERM/SIGINT, then a clean exit 0.
@@ -41,6 +46,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
+  checkSinks(config, name);
 
   const captureOptions = {
     snaplen: config.capture.snaplen,
@@ -56,8 +62,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const bus = new RecordBus(engine);
   engine.setOutputReceiver(bus);
   let server;
+  let sinks: Sinks | undefined;
   try {
-    const families = netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() });
+    // Sinks run here, never in the capture process: they subscribe to the bus before capture starts.
+    sinks = startSinks(config, name, { bus, interfaceName: (i) => names[i] ?? String(i), log, replay: false });
+    const families = [
+      ...netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() }),
+      ...sinkFamilies(sinks?.stats ?? []),
+    ];
     const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,
@@ -73,6 +85,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     server = await startHttp(opts.listen ?? config.listen, sources, log);
   } catch (err) {
     engine.kill();
+    await sinks?.close(0);
     throw err;
   }
   engine.capture();
@@ -84,12 +97,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if ('exit' in ended) {
     const e: EngineExit = ended.exit;
     log.error({ code: e.code, signal: e.signal }, 'capture process exited unexpectedly: stopping');
+    await sinks?.close(SINK_STOP_TIMEOUT_MS);
     await closeServer(server);
     return 1;
   }
   log.info({ signal: ended.signal }, 'stopping');
   const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
   if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
+  // Everything the capture process delivered (the records of the flows still active included) is queued now.
+  await sinks?.close(SINK_STOP_TIMEOUT_MS);
   await closeServer(server);
   return 0;
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_DETECT_OPTIONS } from '../analysis/detect-options';
 import { DEFAULT_MAX_FLOWS } from '../flow/flow-options';
-import { parseDuration } from './duration';
+import { duration, parseDuration } from './duration';
+import { postgresSink } from './postgres-schema';
 import { arrayOf, boolean, either, field, integer, object, oneOf, optional, recordOf, required, section, string } from './validate';
 import type { Problem, Rule } from './validate';
 
@@ -15,15 +16,6 @@ export const DEFAULT_LISTEN = `0.0.0.0:${DEFAULT_PORT}`;
 
 export const FLOW_LABELS = ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-const duration: Rule<number> = (v, path, problems) => {
-  const seconds = parseDuration(v);
-  if (seconds === undefined) {
-    problems.push({ path, message: `expected a duration such as 60, "90s", "5m" or "1h", got ${JSON.stringify(v)}` });
-    return 0;
-  }
-  return seconds;
-};
 
 /** A duration within [min, max] seconds. */
 const durationIn =
@@ -91,6 +83,8 @@ const schema = object({
     }),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
+  // Optional outputs; each is off (and its code never loaded) unless its section is given.
+  sinks: section(object({ postgres: optional(postgresSink) })),
 });
 
 export type NetmonConfig = ReturnType<typeof schema>;

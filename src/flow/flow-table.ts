@@ -125,6 +125,12 @@ export class FlowTable {
   /** Admission score per slot (decayed bytes of past windows); read only by rebalance(). */
   private score: Float64Array;
   /**
+   * Interface index (DecodedPacket.ifIndex) of the first packet of each slot's current record, for
+   * the record outputs (the key has no interface). Apart from the 128-byte slot blocks, whose words
+   * are all in use; written only when a record starts.
+   */
+  private ifaces: Uint8Array;
+  /**
    * Slots the per-slot arrays hold now. They grow by doubling up to maxFlows as slots are first used
    * (growSlots), rather than being allocated for maxFlows up front: ~85 MB of typed arrays at once
    * make V8 run a full GC for "external memory pressure" at start-up, which costs more than the
@@ -186,6 +192,7 @@ export class FlowTable {
     this.rec = new Int32Array(slots);
     this.f = new Float64Array(slots);
     this.score = new Float64Array(cap);
+    this.ifaces = new Uint8Array(cap);
     this.granule = Math.min(LRU_GRANULE, o.idleTimeout / 16);
     this.lists = new FlowLists(this.rec);
     this.candScores = new Float64Array(cap);
@@ -291,6 +298,7 @@ export class FlowTable {
     f[c + F_FIRST] = ts;
     f[c + F_MOVED] = ts;
     this.score[s] = 0;
+    this.ifaces[s] = pkt.ifIndex;
     this.lists.lruAppend(s, PROBATION);
     this.lists.fifoAppend(s);
     this.stats.activeFlows++;
@@ -351,6 +359,7 @@ export class FlowTable {
     }
     if (f[c + F_PACKETS] === 0) {
       f[c + F_FIRST] = pkt.ts;
+      this.ifaces[s] = pkt.ifIndex;
       this.lists.fifoAppend(s);
       st = (st & ~FLAGS_MASK) | FIFO_BIT;
     }
@@ -397,6 +406,9 @@ export class FlowTable {
     const score = new Float64Array(cap);
     score.set(this.score);
     this.score = score;
+    const ifaces = new Uint8Array(cap);
+    ifaces.set(this.ifaces);
+    this.ifaces = ifaces;
     // Scratch of rebalance(), rewritten by every call: nothing to copy.
     this.candScores = new Float64Array(cap);
     this.candIds = new Int32Array(cap);
@@ -497,7 +509,9 @@ export class FlowTable {
     const base = s * REC_WORDS;
     const k = b.keys;
     const kb = i * KEY_WORDS;
-    for (let w = 0; w < KEY_WORDS; w++) k[kb + w] = r[base + w]!;
+    // Unrolled (KEY_WORDS = 10): a third cheaper than the loop, measured per record ending.
+    k[kb] = r[base]!; k[kb + 1] = r[base + 1]!; k[kb + 2] = r[base + 2]!; k[kb + 3] = r[base + 3]!; k[kb + 4] = r[base + 4]!;
+    k[kb + 5] = r[base + 5]!; k[kb + 6] = r[base + 6]!; k[kb + 7] = r[base + 7]!; k[kb + 8] = r[base + 8]!; k[kb + 9] = r[base + 9]!;
     const f = this.f;
     const c = s * F_WORDS;
     b.packets[i] = f[c + F_PACKETS]!;
@@ -506,6 +520,7 @@ export class FlowTable {
     b.lastSeen[i] = f[c + F_LAST]!;
     b.endReasons[i] = END_REASON_CODE[reason];
     b.tcpFlags[i] = (r[base + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT;
+    b.interfaces[i] = this.ifaces[s]!;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {

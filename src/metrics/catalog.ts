@@ -1,3 +1,4 @@
+import { SINK_WRITE_BUCKETS } from '../sinks/sink-stats';
 import type { FamilyDef } from './family';
 
 /**
@@ -39,4 +40,9 @@ export const CATALOG = {
   detectRstSent: { name: 'netmon_detect_rst_sent', help: 'TCP segments with RST the source sent within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
   detectKeys: { name: 'netmon_detect_keys', help: 'Keys each detector tracks now: contacts (scan), destinations (syn_flood), sources (resets).', type: 'gauge', labelNames: ['detector'] },
   detectEvictions: { name: 'netmon_detect_evictions_total', help: 'Keys a detector evicted because its table was full (detect.max_contacts, max_targets, max_sources).', type: 'counter', labelNames: ['detector'] },
+  sinkRecords: { name: 'netmon_sink_records_total', help: 'Rows of a sink (sink="postgres": flow records, "postgres_packets": packet metadata): result="written" (committed once), "dropped" (queue full, shutdown deadline, or refused by the database), "rate_limited" (packets above max_rate, not handed to the sink).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkBatches: { name: 'netmon_sink_batches_total', help: 'Batch write attempts of a sink: result="committed", "failed" (retried with backoff), "duplicate" (a retry found its batch already committed: not written twice).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkQueue: { name: 'netmon_sink_queue_records', help: 'Rows waiting in the sink queue (bounded by max_queue), the batch being written included.', type: 'gauge', labelNames: ['sink'] },
+  sinkWriteSeconds: { name: 'netmon_sink_write_seconds', help: 'Time to write one batch (one transaction) that committed, seconds.', type: 'histogram', labelNames: ['sink'], buckets: SINK_WRITE_BUCKETS },
+  sinkUp: { name: 'netmon_sink_up', help: '1 while the sink is connected to its database, 0 while it is down and being retried.', type: 'gauge', labelNames: ['sink'] },
 } as const satisfies Record<string, FamilyDef>;
