@@ -28,6 +28,7 @@ Options:
   --listen HOST:PORT     HTTP address for /metrics, /healthz, /readyz (default 0.0.0.0:10847)
   --capture-filter BPF   kernel capture filter, tcpdump syntax (overrides config "capture.filter")
   --log-level LEVEL      trace|debug|info|warn|error|fatal|silent (overrides config "log.level")
+  --web.config.file FILE TLS and basic auth for every endpoint, exporter-toolkit format (overrides config "web_config_file")
   --format FORMAT        replay output: prometheus (default) or flows-json
   --speed SPEED          replay pacing: max (default) or original (packet timestamps)
   --serve                replay: keep serving /metrics after the files are done
@@ -42,6 +43,7 @@ const COMMON = {
   config: { type: 'string' },
   listen: { type: 'string' },
   'log-level': { type: 'string' },
+  'web.config.file': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const COMMANDS = {
@@ -86,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         listen: values.listen,
         captureFilter: values['capture-filter'],
         logLevel: values['log-level'],
+        webConfigFile: values['web.config.file'],
       });
     }
     case 'replay': {
@@ -104,6 +107,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         serve: values.serve ?? false,
         listen: values.listen,
         logLevel: values['log-level'],
+        webConfigFile: values['web.config.file'],
       });
     }
     case 'check-config': {

@@ -68,6 +68,17 @@ const schema = object({
     recordOf((k) => (FILTER_NAME.test(k) ? undefined : 'filter names are letters, digits, "_", "." and "-", starting with a letter or "_"'), filterEntry),
     () => ({}),
   ),
+  api: section(
+    object({
+      flows_stream: field(boolean, true),
+      packets: field(boolean, false),
+      max_clients: field(integer(1, 100_000), 64),
+      client_buffer_bytes: field(integer(4096, 1 << 30), 1 << 20),
+      client_stall_timeout: field(duration, 5),
+      packets_max_rate: field(integer(1, 1_000_000), 10_000),
+    }),
+  ),
+  web_config_file: field(string(), ''),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
 });
 
