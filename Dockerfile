@@ -14,7 +14,9 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
 # The build ends by making the CLI's V8 code cache (scripts/build-code-cache.js).
-COPY scripts/build-code-cache.js ./scripts/
+COPY scripts/build-code-cache.js scripts/build-web.js ./scripts/
+# The status page's assets (bundled into dist/bundle/web by the build).
+COPY web ./web
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
