@@ -1,0 +1,73 @@
+/**
+ * A test client of netmon's streams: keeps every NDJSON line (or SSE event) it reads, or, with
+ * `stall`, connects and never reads (its socket's receive window fills and stays full).
+ */
+import { request } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+
+export interface StreamTap {
+  /** Parsed JSON objects of the data lines (SSE: data of events without a name). */
+  readonly records: Record<string, unknown>[];
+  /** Named SSE events and NDJSON objects with a "lost" key. */
+  readonly lost: Record<string, unknown>[];
+  status: number;
+  ended: boolean;
+  /** Sum of the "packets" field of the records (flow stream). */
+  packets(): number;
+  close(): void;
+}
+
+export function openStream(url: string, opts: { sse?: boolean; stall?: boolean; onLine?: (line: string) => void } = {}): Promise<StreamTap> {
+  return new Promise((resolve, reject) => {
+    let req: ClientRequest;
+    const tap: StreamTap = {
+      records: [],
+      lost: [],
+      status: 0,
+      ended: false,
+      packets: () => tap.records.reduce((n, r) => n + (r['packets'] as number), 0),
+      close: () => req.destroy(),
+    };
+    req = request(url, { headers: { Accept: opts.sse === true ? 'text/event-stream' : 'application/x-ndjson' } }, (res: IncomingMessage) => {
+      tap.status = res.statusCode ?? 0;
+      if (opts.stall === true) {
+        // Never read: pause the stream so the kernel's receive buffer fills and stays full.
+        res.pause();
+        resolve(tap);
+        return;
+      }
+      let rest = '';
+      let event = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        const text = rest + d;
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          const line = text.slice(start, nl);
+          start = nl + 1;
+          opts.onLine?.(line);
+          if (opts.sse === true) {
+            if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) {
+              const v = JSON.parse(line.slice(6)) as Record<string, unknown>;
+              (event === '' ? tap.records : tap.lost).push(v);
+            } else if (line === '') event = '';
+            continue;
+          }
+          if (line === '') continue;
+          const v = JSON.parse(line) as Record<string, unknown>;
+          ('lost' in v ? tap.lost : tap.records).push(v);
+        }
+        rest = text.slice(start);
+      });
+      res.on('end', () => (tap.ended = true));
+      res.on('close', () => (tap.ended = true));
+      resolve(tap);
+    });
+    req.on('error', (err) => {
+      tap.ended = true;
+      if (tap.status === 0) reject(err);
+    });
+    req.end();
+  });
+}
