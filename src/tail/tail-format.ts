@@ -62,7 +62,13 @@ export function tcpFlagsText(flags: number): string {
 
 /** One packet: `10:00:00.123456 eth0 10.0.0.1:1234 > 10.0.0.2:80 tcp [S] seq=1 ack=0 win=64240 len=74`. */
 export function packetLine(p: PacketJson): string {
-  const t = isoTime(p.ts).slice(11);
+  let secs = Math.floor(p.ts);
+  let us = Math.round((p.ts - secs) * 1e6);
+  if (us >= 1e6) {
+    secs++;
+    us -= 1e6;
+  }
+  const t = `${new Date(secs * 1000).toISOString().slice(11, 19)}.${String(us).padStart(6, '0')}`;
   const tcp = p.proto === 6 ? ` [${tcpFlagsText(p.tcp_flags)}] seq=${p.seq} ack=${p.ack} win=${p.window}` : '';
   return `${t} ${p.interface} ${endpoint(p.src_ip, p.src_port, p.proto)} > ${endpoint(p.dst_ip, p.dst_port, p.proto)} ${protoText(p.proto)}${tcp} len=${p.length}`;
 }
