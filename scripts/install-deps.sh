@@ -10,6 +10,9 @@ mode=${1:-run}
 packages=(libpcap-dev build-essential python3 iproute2)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   packages+=(tcpdump tcpreplay tshark prometheus prometheus-alertmanager curl)
+  # The live view's tests: TLS material (openssl), $2y$ bcrypt hashes (htpasswd), netmon tail in a
+  # pseudo-terminal (tmux), the status page in a headless browser (chromium, driven by playwright-core).
+  packages+=(openssl apache2-utils tmux chromium)
 fi
 # The benchmarks also count instructions (bench/filter-instructions.ts), which a shared machine's load does not skew.
 if [ "$mode" = bench ]; then
