@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,55 +21,14 @@ import { freePort } from '../support/free-port';
 import { parseExposition, startNetmon } from '../support/netmon-cli';
 import { createVethNs, liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
-import { openStream } from '../support/stream-client';
-import type { StreamTap } from '../support/stream-client';
+import { countingClient, openStream } from '../support/stream-client';
+import type { Counter, StreamTap } from '../support/stream-client';
 
 const skip = liveSkipReason() ?? (spawnSync('tcpreplay', ['--version']).status === 0 ? undefined : 'tcpreplay is not installed');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PACKETS = 300_000;
 const FLOWS = 50_000;
 const CLIENTS = 50;
-
-/** A reading client that only counts: records (lines), the sum of their "packets", lost lines. */
-interface Counter {
-  records: number;
-  packets: number;
-  lost: number;
-  ended: boolean;
-  close(): void;
-}
-
-const PACKETS_KEY = Buffer.from('"packets":');
-
-function countingClient(url: string): Promise<Counter> {
-  return new Promise((resolve, reject) => {
-    const c: Counter = { records: 0, packets: 0, lost: 0, ended: false, close: () => req.destroy() };
-    let carry: Buffer = Buffer.alloc(0);
-    const req = request(url, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
-      res.on('data', (d: Buffer) => {
-        const b = carry.length > 0 ? Buffer.concat([carry, d]) : d;
-        let start = 0;
-        for (let nl = b.indexOf(10, start); nl >= 0; nl = b.indexOf(10, start)) {
-          if (b[start + 2] === 0x6c /* {"lost" */) c.lost++;
-          else {
-            c.records++;
-            let at = b.indexOf(PACKETS_KEY, start) + PACKETS_KEY.length;
-            let n = 0;
-            while (b[at]! >= 48 && b[at]! <= 57) n = n * 10 + b[at++]! - 48;
-            c.packets += n;
-          }
-          start = nl + 1;
-        }
-        carry = b.subarray(start);
-      });
-      res.on('close', () => (c.ended = true));
-      resolve(c);
-    });
-    req.on('error', () => (c.ended = true));
-    req.end();
-  });
-}
 
 describe('50 flow stream clients, one stalled, while 300 kpps cross a veth', { skip, timeout: 150_000 }, () => {
   let v: VethNs;

@@ -71,3 +71,44 @@ export function openStream(url: string, opts: { sse?: boolean; stall?: boolean; 
     req.end();
   });
 }
+
+/** A reading client that only counts: records (lines), the sum of their "packets", lost lines. */
+export interface Counter {
+  records: number;
+  packets: number;
+  lost: number;
+  ended: boolean;
+  close(): void;
+}
+
+const PACKETS_KEY = Buffer.from('"packets":');
+
+export function countingClient(url: string): Promise<Counter> {
+  return new Promise((resolve, reject) => {
+    const c: Counter = { records: 0, packets: 0, lost: 0, ended: false, close: () => req.destroy() };
+    let carry: Buffer = Buffer.alloc(0);
+    const req = request(url, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
+      res.on('data', (d: Buffer) => {
+        const b = carry.length > 0 ? Buffer.concat([carry, d]) : d;
+        let start = 0;
+        for (let nl = b.indexOf(10, start); nl >= 0; nl = b.indexOf(10, start)) {
+          if (b[start + 2] === 0x6c /* {"lost" */) c.lost++;
+          else {
+            c.records++;
+            let at = b.indexOf(PACKETS_KEY, start) + PACKETS_KEY.length;
+            let n = 0;
+            while (b[at]! >= 48 && b[at]! <= 57) n = n * 10 + b[at++]! - 48;
+            c.packets += n;
+          }
+          start = nl + 1;
+        }
+        carry = b.subarray(start);
+      });
+      res.on('close', () => (c.ended = true));
+      resolve(c);
+    });
+    req.on('error', () => (c.ended = true));
+    req.end();
+  });
+}
