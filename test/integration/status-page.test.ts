@@ -20,6 +20,7 @@ import { startNetmon } from '../support/netmon-cli';
 import { createVethNs, liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
+import { htpasswd, makeCa, makeCert, tlsToolsMissing } from '../support/tls-material';
 
 // The page's globals, as the functions evaluated in the browser see them (this file compiles without the DOM types).
 declare const document: { querySelectorAll(s: string): ArrayLike<unknown> & Iterable<unknown>; getElementById(id: string): { textContent: string | null } | null };
@@ -135,6 +136,51 @@ describe('the status page in Chromium', { skip, timeout: 120_000 }, () => {
       assert.deepEqual(errors, []);
     } finally {
       replay.kill();
+    }
+  });
+});
+
+describe('the status page through TLS and basic auth', { skip: (existsSync(CHROMIUM) ? undefined : 'chromium is not installed') ?? tlsToolsMissing(), timeout: 60_000 }, () => {
+  it('loads and updates with the password, and is refused without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmt-page-tls-'));
+    let netmon: ReturnType<typeof startNetmon> | undefined;
+    let ctx: Playwright.BrowserContext | undefined;
+    try {
+      const ca = makeCa(dir);
+      const srv = makeCert(dir, ca, 'srv');
+      writeFileSync(join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${srv.cert}\n  key_file: ${srv.key}\nbasic_auth_users:\n  ${htpasswd('viewer', 'pw').replace(':', ': ')}\n`);
+      const frames = Array.from({ length: 5 }, (_, i) => ethIpv4Udp({ src: '198.18.9.1', dst: '198.18.9.2', sport: 7000 + i, dport: 53 }, Buffer.alloc(10)));
+      writePcap(join(dir, 'x.pcap'), frames.map((data, i) => ({ data, ts: 1_700_000_000 + i })), { linkType: LINKTYPE_ETHERNET });
+      const port = await freePort();
+      netmon = startNetmon(['replay', join(dir, 'x.pcap'), '--serve', '--listen', `127.0.0.1:${port}`, '--web.config.file', join(dir, 'web.yml'), '--log-level', 'warn']);
+      const { chromium } = require('playwright-core') as typeof Playwright;
+      const launch = (creds?: { username: string; password: string }) => chromium.launchPersistentContext(join(dir, `profile-${creds === undefined ? 'anon' : 'user'}`), {
+        executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, ignoreHTTPSErrors: true, ...(creds !== undefined ? { httpCredentials: creds } : {}),
+      });
+      ctx = await launch({ username: 'viewer', password: 'pw' });
+      const page = await ctx.newPage();
+      const end = Date.now() + 20_000;
+      for (;;) {
+        const r = await page.goto(`https://127.0.0.1:${port}/`).catch(() => null);
+        if (r?.status() === 200) break;
+        if (Date.now() > end || netmon.exitCode !== null) assert.fail(`page not served: ${netmon.output.stderr}`);
+        await sleep(200);
+      }
+      await page.waitForSelector('#live.on', { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelectorAll('#flows tbody tr').length === 5, undefined, { timeout: 10_000 });
+      await ctx.close();
+      ctx = await launch();
+      // A browser without the password is challenged (Chromium shows no page), an API call gets 401.
+      const anon = await ctx.newPage();
+      await assert.rejects(anon.goto(`https://127.0.0.1:${port}/`), /ERR_INVALID_AUTH_CREDENTIALS/);
+      assert.equal((await ctx.request.get(`https://127.0.0.1:${port}/api/v1/status`)).status(), 401);
+    } finally {
+      await ctx?.close();
+      if (netmon !== undefined && netmon.exitCode === null) {
+        netmon.kill('SIGTERM');
+        await once(netmon, 'exit');
+      }
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
