@@ -14,8 +14,9 @@ const HELP = `netmon ${VERSION}: network traffic monitor for Prometheus
 Usage:
   netmon run [--config FILE] [--interface NAME]... [--listen HOST:PORT] [--capture-filter BPF]
              [--web.config.file FILE]
-      Capture live on one or more interfaces (default: the first non-loopback interface that is up)
-      and serve /metrics. Needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode), or root.
+      Capture live on one or more interfaces (default: the default route's interface, else the first
+      non-loopback interface that is up) and serve /metrics. Needs CAP_NET_RAW (promiscuous mode
+      included), or root.
   netmon replay FILE... [--config FILE] [--format prometheus|flows-json] [--speed max|original]
                 [--serve] [--listen HOST:PORT] [--web.config.file FILE]
       Process pcap/pcapng files. Without --serve print the final exposition (prometheus, default)

@@ -53,7 +53,11 @@ export class DecodedPacket {
    * a non-first fragment, an unknown protocol, or a header truncated by the snap length.
    */
   l4Offset = -1;
-  /** Source and destination ports for TCP, UDP, SCTP; 0 otherwise and for non-first fragments. */
+  /**
+   * Source and destination ports for TCP, UDP, SCTP, also when the header is cut short after them
+   * (l4Offset is then -1 and the decoder returns the transport layer's error); 0 otherwise and for
+   * non-first fragments.
+   */
   srcPort = 0;
   dstPort = 0;
   /** TCP flags byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80). */

@@ -26,6 +26,8 @@ export interface FlowRecordBatch {
   readonly lastSeen: Float64Array;
   /** END_REASON_CODE of each row. */
   readonly endReasons: Uint8Array;
+  /** OR of the TCP flags bytes of the record's packets (0 for other protocols). */
+  readonly tcpFlags: Uint8Array;
 }
 
 /**
@@ -41,6 +43,7 @@ export class FlowRecordBatchBuilder {
   readonly firstSeen: Float64Array;
   readonly lastSeen: Float64Array;
   readonly endReasons: Uint8Array;
+  readonly tcpFlags: Uint8Array;
 
   constructor(readonly capacity: number) {
     this.keys = new Int32Array(capacity * KEY_WORDS);
@@ -49,6 +52,7 @@ export class FlowRecordBatchBuilder {
     this.firstSeen = new Float64Array(capacity);
     this.lastSeen = new Float64Array(capacity);
     this.endReasons = new Uint8Array(capacity);
+    this.tcpFlags = new Uint8Array(capacity);
   }
 
   get full(): boolean {
@@ -72,6 +76,7 @@ export class FlowRecordBatchBuilder {
       firstSeen: this.firstSeen.slice(0, n),
       lastSeen: this.lastSeen.slice(0, n),
       endReasons: this.endReasons.slice(0, n),
+      tcpFlags: this.tcpFlags.slice(0, n),
     };
   }
 }
@@ -91,6 +96,7 @@ export function flowRecordAt(batch: FlowRecordBatch, i: number, proj: FlowKeyPro
     bytes: batch.bytes[i]!,
     firstSeen: batch.firstSeen[i]!,
     lastSeen: batch.lastSeen[i]!,
+    tcpFlags: batch.tcpFlags[i]!,
     endReason: END_REASONS[batch.endReasons[i]!]!,
   };
 }

@@ -22,6 +22,11 @@ export interface FlowRecord {
   /** Packet timestamps (seconds since the epoch) of the record's first and last packet. */
   firstSeen: number;
   lastSeen: number;
+  /**
+   * OR of the TCP flags bytes of the record's packets (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10
+   * URG 0x20 ECE 0x40 CWR 0x80, as NetFlow/IPFIX tcpControlBits); 0 for other protocols.
+   */
+  tcpFlags: number;
   /** Snapshots taken by FlowTable.forEachActive carry 'end': that is how they end at end of replay. */
   endReason: FlowEndReason;
 }

@@ -37,6 +37,13 @@ const PROT_BIT = 4;
 const FIFO_BIT = 8;
 /** State bit, only during rebalance(): the flow won a series. */
 const WON_BIT = 16;
+/**
+ * Bits 8..15 of the state word: the OR of the TCP flags bytes of the current record's packets
+ * (0 for other protocols: the decoder leaves tcpFlags 0). Kept in the state word, which every packet
+ * writes anyway, so it costs no memory and one OR per packet.
+ */
+const FLAGS_SHIFT = 8;
+const FLAGS_MASK = 0xff << FLAGS_SHIFT;
 
 /**
  * Per-slot Float64 record: every counter a packet updates, in the second 64-byte half of the slot's
@@ -272,7 +279,7 @@ export class FlowTable {
     r[b + 4] = d0; r[b + 5] = d1; r[b + 6] = d2; r[b + 7] = d3;
     r[b + 8] = w8; r[b + 9] = w9;
     r[b + R_HASH] = h;
-    r[b + R_STATE] = PENDING | FIFO_BIT;
+    r[b + R_STATE] = PENDING | FIFO_BIT | (pkt.tcpFlags << FLAGS_SHIFT);
     const len = pkt.wireLen;
     const f = this.f;
     const c = s * F_WORDS;
@@ -302,6 +309,7 @@ export class FlowTable {
     // Idle gap not expired yet (advance() may lag by one LRU granule), or first packet after an
     // active-timeout cut: a new record starts. Rare, so kept out of line.
     if (f[c + F_PACKETS] === 0 || ts - f[c + F_LAST]! >= this.options.idleTimeout) st = this.restartRecord(s, st, pkt);
+    st |= pkt.tcpFlags << FLAGS_SHIFT;
     f[c + F_PACKETS]++;
     f[c + F_BYTES] += len;
     f[c + F_WINDOW] += len;
@@ -345,7 +353,7 @@ export class FlowTable {
     if (f[c + F_PACKETS] === 0) {
       f[c + F_FIRST] = pkt.ts;
       this.lists.fifoAppend(s);
-      st |= FIFO_BIT;
+      st = (st & ~FLAGS_MASK) | FIFO_BIT;
     }
     return st;
   }
@@ -520,6 +528,7 @@ export class FlowTable {
     b.firstSeen[i] = f[c + F_FIRST]!;
     b.lastSeen[i] = f[c + F_LAST]!;
     b.endReasons[i] = END_REASON_CODE[reason];
+    b.tcpFlags[i] = (r[base + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {
@@ -538,6 +547,7 @@ export class FlowTable {
       bytes: this.f[c + F_BYTES]!,
       firstSeen: this.f[c + F_FIRST]!,
       lastSeen: this.f[c + F_LAST]!,
+      tcpFlags: (r[b + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT,
       endReason,
     };
   }

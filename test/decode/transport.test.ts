@@ -29,13 +29,16 @@ test('tcp: flags byte, options, data offset', () => {
     const { rc, p } = dec4(PROTO.TCP, withOpts, cap);
     assert.deepEqual([rc, p.srcPort, p.dstPort, p.tcpFlags, p.l4Offset], [DecodeLayer.TCP, 1, 2, 2, 20], `cap ${cap}`);
   }
+  // Fixed header cut short: an error; the ports are kept once both are captured (as Wireshark
+  // reads them), flags and l4Offset are not.
   for (let cap = 20; cap < 40; cap++) {
     const { rc, p } = dec4(PROTO.TCP, withOpts, cap);
-    assert.deepEqual([rc, p.srcPort, p.l4Offset, p.addrs[0]], [DecodeLayer.TCP, 0, -1, 0x0a090807], `cap ${cap}`);
+    const ports = cap >= 24 ? [1, 2] : [0, 0];
+    assert.deepEqual([rc, p.srcPort, p.dstPort, p.tcpFlags, p.l4Offset, p.addrs[0]], [DecodeLayer.TCP, ...ports, 0, -1, 0x0a090807], `cap ${cap}`);
   }
   for (let dataOffset = 0; dataOffset < 5; dataOffset++) {
     const { rc, p } = dec4(PROTO.TCP, tcp({ sport: 1, dport: 2, flags: 2, dataOffset }));
-    assert.deepEqual([rc, p.srcPort, p.l4Offset, p.tcpFlags], [DecodeLayer.TCP, 0, -1, 0], `doff ${dataOffset}`);
+    assert.deepEqual([rc, p.srcPort, p.dstPort, p.l4Offset, p.tcpFlags], [DecodeLayer.TCP, 1, 2, -1, 0], `doff ${dataOffset}`);
   }
   // Data offset 15 pointing past the capture.
   assert.equal(dec4(PROTO.TCP, tcp({ sport: 1, dport: 2, flags: 2, dataOffset: 15 })).rc, DecodeLayer.TCP);
@@ -43,12 +46,13 @@ test('tcp: flags byte, options, data offset', () => {
   assert.deepEqual([six.rc, six.p.srcPort, six.p.dstPort, six.p.tcpFlags], [DECODE_OK, 3, 4, 0x10]);
 });
 
-test('udp: ports; truncated header; length field not trusted', () => {
+test('udp: ports; header cut short after the ports keeps them; length field not trusted', () => {
   const u = udp({ sport: 123, dport: 123 }, Buffer.alloc(48));
   assert.deepEqual([dec4(PROTO.UDP, u).rc, dec4(PROTO.UDP, u).p.srcPort], [DECODE_OK, 123]);
   for (let cap = 20; cap < 28; cap++) {
     const { rc, p } = dec4(PROTO.UDP, u, cap);
-    assert.deepEqual([rc, p.srcPort, p.l4Offset], [DecodeLayer.UDP, 0, -1]);
+    const port = cap >= 24 ? 123 : 0;
+    assert.deepEqual([rc, p.srcPort, p.dstPort, p.l4Offset], [DecodeLayer.UDP, port, port, -1], `cap ${cap}`);
   }
   assert.equal(dec4(PROTO.UDP, u, 28).rc, DECODE_OK);
   assert.equal(dec4(PROTO.UDP, udp({ sport: 1, dport: 2, length: 0 })).rc, DECODE_OK);
@@ -59,7 +63,11 @@ test('sctp: common header ports; truncated', () => {
   const s = sctp({ sport: 36412, dport: 36412, vtag: 5 }, Buffer.alloc(16));
   const r = dec4(PROTO.SCTP, s);
   assert.deepEqual([r.rc, r.p.srcPort, r.p.dstPort, r.p.l4Offset], [DECODE_OK, 36412, 36412, 20]);
-  for (let cap = 20; cap < 32; cap++) assert.equal(dec4(PROTO.SCTP, s, cap).rc, DecodeLayer.SCTP);
+  // Unlike TCP and UDP, a common header cut short gives no ports: Wireshark shows none either.
+  for (let cap = 20; cap < 32; cap++) {
+    const t = dec4(PROTO.SCTP, s, cap);
+    assert.deepEqual([t.rc, t.p.srcPort, t.p.dstPort, t.p.l4Offset], [DecodeLayer.SCTP, 0, 0, -1], `cap ${cap}`);
+  }
   assert.equal(dec4(PROTO.SCTP, s, 32).rc, DECODE_OK);
   const six = dec6(PROTO.SCTP, sctp({ sport: 5, dport: 6 }));
   assert.deepEqual([six.rc, six.p.srcPort, six.p.dstPort], [DECODE_OK, 5, 6]);

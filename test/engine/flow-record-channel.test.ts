@@ -22,6 +22,7 @@ interface Fed {
   bytes: number;
   first: number;
   last: number;
+  tcpFlags: number;
 }
 
 /** Feeds `n` flows of 1..6 packets each between t0 and t0 + 1 s, returns what was fed per flow. */
@@ -41,14 +42,17 @@ function feedFlows(t: FlowTable, n: number, seed: number, t0: number): Map<strin
     let last = -Infinity;
     // A flow's packets come in time order (the record's first_seen is its first packet's time).
     const times = Array.from({ length: k }, () => t0 + rand()).sort((a, b) => a - b);
+    let flagsOr = 0;
     for (const ts of times) {
       const len = 60 + Math.floor(rand() * 1400);
-      feed(t, srcV, dst, proto, sport, 443, len, ts);
+      const flags = proto === 6 ? [0x02, 0x10, 0x18, 0x11, 0x04][Math.floor(rand() * 5)]! : 0;
+      flagsOr |= flags;
+      feed(t, srcV, dst, proto, sport, 443, len, ts, flags);
       bytes += len;
       first = Math.min(first, ts);
       last = Math.max(last, ts);
     }
-    fed.set(key, { key, packets: k, bytes, first, last });
+    fed.set(key, { key, packets: k, bytes, first, last, tcpFlags: flagsOr });
   }
   return fed;
 }
@@ -89,6 +93,7 @@ describe('flow record channel', () => {
       assert.equal(r.bytes, want.bytes, k);
       assert.equal(r.firstSeen, want.first, k);
       assert.equal(r.lastSeen, want.last, k);
+      assert.equal(r.tcpFlags, want.tcpFlags, k);
       assert.equal(r.endReason, 'idle');
     }
   });

@@ -172,3 +172,25 @@ test('a record never spans an idle gap, even when expiry lags behind (coarse LRU
     '10.0.0.2:1>10.0.0.9:1/6 2p 140B 0.6-0.6 idle',
   ]);
 });
+
+test('tcpFlags of a record is the OR of its packets\' flags bytes; every new record starts from 0', () => {
+  const { t, records } = table({ idleTimeout: 10, activeTimeout: 20, maxFlows: 2 });
+  const SYN = 0x02, ACK = 0x10, PSH = 0x08, FIN = 0x01, RST = 0x04, ECE_CWR = 0xc0;
+  const flags = (r: FlowRecord) => `${r.srcPort}>${r.dstPort}/${r.proto} ${r.packets}p ${r.tcpFlags} ${r.endReason}`;
+  feed(t, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 60, 0, SYN);
+  feed(t, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 60, 5, ACK);
+  feed(t, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 60, 12, ACK | PSH);
+  feed(t, '10.0.0.3', '10.0.0.4', 17, 53, 5353, 70, 10);
+  // t=20: the UDP flow idles out, the TCP record is cut (active timeout); the next record of the
+  // same flow has only the flags seen after the cut.
+  feed(t, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 60, 20, ACK | FIN);
+  assert.deepEqual(records.map(flags), ['53>5353/17 1p 0 idle', `1000>80/6 3p ${SYN | ACK | PSH} active`]);
+  // t=35: idle, ended; the same 5-tuple again is a new flow whose flags start from 0.
+  feed(t, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 60, 35, RST);
+  feed(t, '10.0.0.5', '10.0.0.6', 6, 2000, 443, 60, 35, SYN | ECE_CWR);
+  // A third flow evicts the oldest one-packet flow (capacity 2), which carries its own flags.
+  feed(t, '10.0.0.7', '10.0.0.8', 6, 3000, 443, 60, 36, SYN);
+  assert.deepEqual(records.map(flags).slice(2), [`1000>80/6 1p ${ACK | FIN} idle`, `1000>80/6 1p ${RST} capacity`]);
+  t.endAll();
+  assert.deepEqual(records.map(flags).slice(4).sort(), [`2000>443/6 1p ${SYN | ECE_CWR} end`, `3000>443/6 1p ${SYN} end`]);
+});

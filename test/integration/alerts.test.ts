@@ -23,7 +23,7 @@ const ROOT = [join(__dirname, '..', '..', '..'), process.cwd()].find((d) => exis
 const RULES = join(ROOT ?? '.', 'alerts', 'netmon-rules.yml');
 const RULE_TESTS = join(ROOT ?? '.', 'alerts', 'netmon-rules.test.yml');
 const ALERTMANAGER = join(ROOT ?? '.', 'alerts', 'alertmanager.yml');
-const DASHBOARD = join(ROOT ?? '.', 'grafana', 'netmon.json');
+const DASHBOARD = join(ROOT ?? '.', 'grafana', 'dashboards', 'netmon.json');
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-alerts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

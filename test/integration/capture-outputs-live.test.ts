@@ -147,6 +147,7 @@ describe('capture outputs of netmon run (flow records and tapped packets over IP
       assert.equal(got.get(k)?.packets, t.packets, k);
       assert.equal(got.get(k)?.bytes, t.bytes, k);
       assert.equal(got.get(k)?.endReason, 'idle', k);
+      assert.equal(got.get(k)?.tcpFlags, k.split(' ')[2] === '6' ? TCP_FLAGS.ACK : 0, k);
     }
     const want = tcpdumpMatch(file, FILTER);
     assert.equal(o.rows.length, want.packets);

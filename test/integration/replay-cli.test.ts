@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, PROTO, sctp, tcp, TCP_FLAGS, udp } from '../support/frames';
+import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, prng, PROTO, randomIpv4, randomIpv6, sctp, tcp, TCP_FLAGS, udp } from '../support/frames';
 import { freePort } from '../support/free-port';
 import { flowsByKey, parseExposition, runNetmon, startNetmon } from '../support/netmon-cli';
 import { writePcap, writePcapng } from '../support/pcap-writer';
@@ -91,9 +91,47 @@ test('flows-json gives the hand-computed packets and bytes for every flow', () =
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(Object.fromEntries(flowsByKey(r.stdout)), Object.fromEntries(expectedFlows(all)));
   const first = JSON.parse(r.stdout.split('\n')[0]!) as Record<string, unknown>;
-  for (const field of ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port', 'packets', 'bytes', 'first_seen', 'last_seen']) {
+  for (const field of ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port', 'packets', 'bytes', 'first_seen', 'last_seen', 'tcp_flags', 'ip_version', 'end_reason']) {
     assert.ok(field in first, `flows-json record has ${field}`);
   }
+});
+
+test('flows-json tcp_flags is the OR of each flow\'s TCP flags bytes, as tshark reads them; 0 for other protocols', () => {
+  const rand = prng(0x7cf1a6);
+  const int = (n: number) => Math.floor(rand() * n);
+  const flows = Array.from({ length: 24 }, (_, i) => {
+    const v6 = i % 3 === 0;
+    return { v6, src: v6 ? randomIpv6(rand) : randomIpv4(rand), dst: v6 ? randomIpv6(rand) : randomIpv4(rand), sport: 1024 + int(60000), dport: [80, 443, 22][i % 3]! };
+  });
+  const frames: PcapPacket[] = [];
+  for (let k = 0; k < 200; k++) {
+    const f = flows[int(flows.length)]!;
+    const l4 = tcp({ sport: f.sport, dport: f.dport, flags: rand() < 0.7 ? 1 << int(8) : int(256) }, pad(int(40)));
+    const frame = f.v6 ? eth6(ipv6({ src: f.src, dst: f.dst, nextHeader: PROTO.TCP }, l4)) : eth4(ipv4({ src: f.src, dst: f.dst, proto: PROTO.TCP }, l4));
+    frames.push({ data: frame, ts: 1_700_000_000 + k * 0.01 });
+  }
+  frames.push({ data: eth4(ipv4({ src: A, dst: C, proto: PROTO.UDP }, udp({ sport: 5000, dport: 53 }, pad(20)))), ts: 1_700_000_003 });
+  const file = join(dir, 'flags.pcap');
+  writePcap(file, frames, { linkType: 1 });
+  const out = execFileSync('tshark', ['-r', file, '-n', '-T', 'fields', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'ip.dst', '-e', 'ipv6.dst', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'tcp.flags'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const expected = new Map<string, number>();
+  for (const line of out.split('\n').filter((l) => l !== '')) {
+    const [s4, s6, d4, d6, sp, dp, fl] = line.split('\t');
+    if (sp === '') continue;
+    const key = `${s4 || s6} ${d4 || d6} ${sp} ${dp}`;
+    expected.set(key, (expected.get(key) ?? 0) | (Number(fl) & 0xff));
+  }
+  assert.equal(expected.size, flows.length);
+  const r = runNetmon(['replay', file, '--format', 'flows-json', '--log-level', 'silent']);
+  assert.equal(r.code, 0, r.stderr);
+  const got = new Map<string, number>();
+  for (const line of r.stdout.split('\n').filter((l) => l !== '')) {
+    const j = JSON.parse(line) as { src_ip: string; dst_ip: string; proto: number; src_port: number; dst_port: number; tcp_flags: number };
+    if (j.proto === 6) got.set(`${j.src_ip} ${j.dst_ip} ${j.src_port} ${j.dst_port}`, j.tcp_flags);
+    else assert.equal(j.tcp_flags, 0, line);
+  }
+  assert.deepEqual(Object.fromEntries([...got].sort()), Object.fromEntries([...expected].sort()));
 });
 
 test('the same capture as pcapng (big-endian, ns resolution, two interfaces) gives the same flows', () => {
