@@ -55,6 +55,7 @@ const DEFAULT_TOP_FLOWS = 20;
 const DEFAULT_PACKET_RATE = 100;
 /** Queries waiting for the pipeline at most (one runs at a time); more get 503. */
 const MAX_WAITING_QUERIES = 16;
+const RECENT_MS = 500;
 
 export class Api {
   readonly router: express.Router;
@@ -63,6 +64,8 @@ export class Api {
   private readonly stallTimer: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
   private waiting = 0;
+  /** Answers of /api/v1/flows by query, reused for RECENT_MS: several pages polling cost one pass. */
+  private readonly recent = new Map<string, { at: number; body: string }>();
 
   constructor(private readonly src: ApiSources, private readonly log: Logger) {
     const o = src.options;
@@ -122,10 +125,19 @@ export class Api {
     const sort = oneOfParam(q, 'sort', ['bytes', 'packets'] as const);
     const filter = stringParam(q, 'filter', '');
     if (filter !== '') compileParam(filter, (e) => compileFlowFilter(e, this.src.flowKeys));
+    const key = `${limit} ${sort} ${filter}`;
+    const hit = this.recent.get(key);
+    if (hit !== undefined && Date.now() - hit.at < RECENT_MS) {
+      res.type('application/json').send(hit.body);
+      return;
+    }
     const r = await this.runQuery<TopFlowsResult>({ kind: 'top-flows', limit, byPackets: sort === 'packets', filter });
     const rows: string[] = [];
     for (let i = 0; i < r.batch.count; i++) rows.push(flowRecordJson(flowRecordAt(r.batch, i, this.src.flowKeys), false));
-    res.type('application/json').send(`{"time":${(Date.now() / 1000).toFixed(3)},"packet_time":${r.now.toFixed(6)},"active_flows":${r.activeFlows},"matched":${r.matched},"sort":"${sort}","flows":[${rows.join(',')}]}\n`);
+    const body = `{"time":${(Date.now() / 1000).toFixed(3)},"packet_time":${r.now.toFixed(6)},"active_flows":${r.activeFlows},"matched":${r.matched},"sort":"${sort}","flows":[${rows.join(',')}]}\n`;
+    for (const [k, v] of this.recent) if (Date.now() - v.at >= RECENT_MS) this.recent.delete(k);
+    if (this.recent.size < MAX_WAITING_QUERIES) this.recent.set(key, { at: Date.now(), body });
+    res.type('application/json').send(body);
   }
 
   private async status(res: Response): Promise<void> {

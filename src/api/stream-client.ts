@@ -37,6 +37,8 @@ export interface StreamClientOptions {
 
 /** How long a client cut off has to take its last line before its connection is closed. */
 const GOODBYE_MS = 1000;
+/** Largest single write to a client's socket. */
+const WRITE_PIECE = 64 * 1024;
 
 export class StreamClient {
   private queue: Array<StreamItem | undefined> = [];
@@ -46,6 +48,9 @@ export class StreamClient {
   private closed = false;
   /** Counted out of the connected clients already. */
   private left = false;
+  /** The bytes of the item at the head of the queue, and how much of them is written. */
+  private current: Buffer | undefined;
+  private offset = 0;
   /** Bytes the client had taken at the last stall check, and since when it has taken nothing. */
   private taken = -1;
   private idleSince = Date.now();
@@ -89,10 +94,18 @@ export class StreamClient {
     const res = this.res;
     while (!this.closed && this.head < this.queue.length && res.writableLength < this.opts.bufferBytes) {
       const item = this.queue[this.head]!;
+      const b = (this.current ??= item.bytes(this.opts.format));
+      // In pieces: a write counts as taken only once all of it is, and stall detection needs progress
+      // it can see (a slow reader completes pieces; a stalled one does not).
+      const end = Math.min(b.length, this.offset + WRITE_PIECE);
+      res.write(end === b.length && this.offset === 0 ? b : b.subarray(this.offset, end));
+      this.offset = end;
+      if (end < b.length) continue;
+      this.current = undefined;
+      this.offset = 0;
       this.queue[this.head++] = undefined;
       this.pendingItems -= item.count;
       this.pendingBytes -= item.size;
-      res.write(item.bytes(this.opts.format));
       this.stats.sent[this.stream] += item.count;
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -120,7 +133,8 @@ export class StreamClient {
     if (this.closed) return;
     for (let i = this.head; i < this.queue.length; i++) {
       const item = this.queue[i]!;
-      this.res.write(item.bytes(this.opts.format));
+      const b = i === this.head && this.current !== undefined ? this.current.subarray(this.offset) : item.bytes(this.opts.format);
+      this.res.write(b);
       this.stats.sent[this.stream] += item.count;
     }
     this.closed = true;
@@ -130,11 +144,20 @@ export class StreamClient {
 
   private cutOff(reason: DropReason, alsoLost: number): void {
     if (this.closed) return;
+    // An item half written is completed first, so the client never sees a line cut in two.
+    if (this.current !== undefined) {
+      const item = this.queue[this.head]!;
+      this.res.write(this.current.subarray(this.offset));
+      this.pendingItems -= item.count;
+      this.stats.sent[this.stream] += item.count;
+    }
     const lost = this.pendingItems + alsoLost;
     this.stats.dropped[this.stream][reason]++;
     this.stats.lost[this.stream] += lost;
     this.queue = [];
     this.head = 0;
+    this.current = undefined;
+    this.offset = 0;
     this.pendingItems = 0;
     this.pendingBytes = 0;
     this.closed = true;
