@@ -26,7 +26,7 @@ import { htpasswd, makeCa, makeCert, tlsToolsMissing } from '../support/tls-mate
 declare const document: { querySelectorAll(s: string): ArrayLike<unknown> & Iterable<unknown>; getElementById(id: string): { textContent: string | null } | null };
 declare const window: unknown;
 interface HTMLElement {
-  innerText: string;
+  children: ArrayLike<{ textContent: string | null }>;
 }
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -93,8 +93,8 @@ describe('the status page in Chromium', { skip, timeout: 120_000 }, () => {
     writePcap(file, frames.map((data) => ({ data, ts: 1_700_000_000 })), { linkType: LINKTYPE_ETHERNET });
     const replay = spawn('ip', ['netns', 'exec', v.ns, 'tcpreplay', '-q', '-K', '-i', v.peer, '--pps=2000', file], { stdio: 'ignore' });
     try {
-      const rowText = async (sel: string) => (await page.$$eval(`${sel} tbody tr`, (rows) => rows.map((r) => (r as HTMLElement).innerText)));
-      await page.waitForFunction((ip) => [...document.querySelectorAll('#flows tbody tr')].some((r) => (r as HTMLElement).innerText.includes(`${ip}:44321`)), v.peerAddr, { timeout: 15_000 });
+      const rowText = async (sel: string) => (await page.$$eval(`${sel} tbody tr`, (rows) => rows.map((r) => Array.from((r as HTMLElement).children, (c) => c.textContent).join(' '))));
+      await page.waitForFunction((ip) => [...document.querySelectorAll('#flows tbody tr')].some((r) => Array.from((r as HTMLElement).children, (c) => c.textContent).join(' ').includes(`${ip}:44321`)), v.peerAddr, { timeout: 15_000 });
       // The chart's series for the interface holds a throughput near 2 000 packets/s of these sizes.
       await page.waitForFunction((name) => {
         const s = (window as unknown as { __netmon: { series: Map<string, (number | null)[]> } }).__netmon.series.get(name);
@@ -114,7 +114,7 @@ describe('the status page in Chromium', { skip, timeout: 120_000 }, () => {
       assert.match(await page.textContent('#chart .u-legend') ?? '', new RegExp(v.host));
 
       // Rates of flows come from two polls of /api/v1/flows.
-      await page.waitForFunction(() => [...document.querySelectorAll('#flows tbody tr')].some((r) => /\d[kMGT]?b\/s/.test((r as HTMLElement).innerText)), undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll('#flows tbody tr')].some((r) => /\d[kMGT]?b\/s/.test(Array.from((r as HTMLElement).children, (c) => c.textContent).join(' '))), undefined, { timeout: 10_000 });
       const artifacts = join(root, 'dist', 'test-artifacts');
       mkdirSync(artifacts, { recursive: true });
       const shot = join(artifacts, 'status-page.png');
@@ -125,7 +125,7 @@ describe('the status page in Chromium', { skip, timeout: 120_000 }, () => {
       await page.fill('#flow-filter', 'udp');
       await page.click('#flow-form button');
       await page.waitForFunction(() => {
-        const rows = [...document.querySelectorAll('#flows tbody tr')].map((r) => (r as HTMLElement).innerText);
+        const rows = [...document.querySelectorAll('#flows tbody tr')].map((r) => Array.from((r as HTMLElement).children, (c) => c.textContent).join(' '));
         return rows.length > 0 && rows.every((r) => /\budp\b/.test(r));
       }, undefined, { timeout: 10_000 });
       assert.equal((await rowText('#flows')).length, 20, 'the 20 DNS flows');
