@@ -32,12 +32,19 @@ class FlowBatchText {
 
   text(rows: readonly number[] | null, format: StreamFormat): Buffer {
     const n = rows === null ? this.batch.count : rows.length;
-    const parts = new Array<string>(n);
+    const head = format === 'sse' ? 'data: ' : '';
+    const tail = format === 'sse' ? '\n\n' : '\n';
+    let size = 0;
+    for (let j = 0; j < n; j++) size += this.line(rows === null ? j : rows[j]!).length + head.length + tail.length;
+    // The lines are ASCII (addresses, numbers, fixed words): written byte for byte, no joined string.
+    const b = Buffer.allocUnsafe(size);
+    let o = 0;
     for (let j = 0; j < n; j++) {
-      const l = this.line(rows === null ? j : rows[j]!);
-      parts[j] = format === 'sse' ? `data: ${l}\n\n` : `${l}\n`;
+      if (head !== '') o += b.write(head, o, 'latin1');
+      o += b.write(this.line(rows === null ? j : rows[j]!), o, 'latin1');
+      o += b.write(tail, o, 'latin1');
     }
-    return Buffer.from(parts.join(''));
+    return b;
   }
 
   all(format: StreamFormat): Buffer {

@@ -37,8 +37,8 @@ export interface StreamClientOptions {
 
 /** How long a client cut off has to take its last line before its connection is closed. */
 const GOODBYE_MS = 1000;
-/** Largest single write to a client's socket. */
-const WRITE_PIECE = 64 * 1024;
+/** Largest single write to a client's socket (a slow reader completes such pieces: progress the stall check sees). */
+const WRITE_PIECE = 256 * 1024;
 
 export class StreamClient {
   private queue: Array<StreamItem | undefined> = [];
