@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { ConfigError, loadConfigFile } from '../config/load';
 import { compileNamedFilters } from '../engine/build-pipeline';
 import { loadWebConfig } from '../http/web-config';
@@ -10,7 +11,7 @@ export function checkConfigCommand(file: string): number {
   if (problems.length > 0) throw new ConfigError(file, problems);
   // The web configuration it names is checked too: keys, hashes and the TLS files it points to.
   if (config.web_config_file !== '') {
-    const web = loadWebConfig(config.web_config_file);
+    const web = loadWebConfig(resolve(dirname(file), config.web_config_file));
     if (web.tls !== undefined) tlsServerOptions(web);
   }
   process.stdout.write(`${file}: configuration is valid\n`);

@@ -2,6 +2,7 @@
  * Wiring shared by `netmon run` and `replay --serve` for the live view: the web configuration
  * (--web.config.file or web_config_file) and the API with its stream metrics.
  */
+import { dirname, resolve } from 'node:path';
 import { Api } from '../api/api-router';
 import type { ApiSources } from '../api/api-router';
 import { StreamStats } from '../api/stream-stats';
@@ -14,10 +15,14 @@ import type { Logger } from '../log';
 import type { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 
-/** The web configuration of --web.config.file (which wins) or web_config_file, if any. */
-export function resolveWebConfig(flag: string | undefined, config: NetmonConfig): WebConfig | undefined {
-  const file = flag ?? (config.web_config_file === '' ? undefined : config.web_config_file);
-  return file === undefined ? undefined : loadWebConfig(file);
+/**
+ * The web configuration of --web.config.file (which wins) or web_config_file (relative to the
+ * configuration file that names it), if any.
+ */
+export function resolveWebConfig(flag: string | undefined, config: NetmonConfig, configFile: string | undefined): WebConfig | undefined {
+  if (flag !== undefined) return loadWebConfig(flag);
+  if (config.web_config_file === '') return undefined;
+  return loadWebConfig(configFile === undefined ? config.web_config_file : resolve(dirname(configFile), config.web_config_file));
 }
 
 export interface LiveViewSources {

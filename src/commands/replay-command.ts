@@ -59,7 +59,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   let server;
   if (http !== undefined) {
     const live = require('./live-view') as typeof LiveView;
-    const web = live.resolveWebConfig(opts.webConfigFile, config);
+    const web = live.resolveWebConfig(opts.webConfigFile, config, opts.configFile);
     const { EngineQueries } = require('../engine/engine-queries') as typeof EngineQueriesModule;
     const queries = new EngineQueries(pipeline, { captures: () => [], flowRecordsDropped: () => outputs.flowChannel.droppedRecords });
     const describe = () => `Replaying ${opts.files.join(', ')}.`;

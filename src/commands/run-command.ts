@@ -41,7 +41,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   for (const n of names) {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
   }
-  const web = resolveWebConfig(opts.webConfigFile, config);
+  const web = resolveWebConfig(opts.webConfigFile, config, opts.configFile);
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
 

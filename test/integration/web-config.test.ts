@@ -181,7 +181,7 @@ describe('bad web configurations stop netmon with exit 2 naming the file and key
       assert.match(r.stderr, want);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       // check-config checks the web configuration its web_config_file names, the same way.
-      writeFileSync(join(dir, 'netmon.yml'), `web_config_file: ${join(dir, 'bad.yml')}\n`);
+      writeFileSync(join(dir, 'netmon.yml'), 'web_config_file: bad.yml\n'); // relative to netmon.yml
       const c = runNetmon(['check-config', join(dir, 'netmon.yml')]);
       assert.equal(c.code, 2, c.stderr);
       assert.match(c.stderr, want);
