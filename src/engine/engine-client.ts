@@ -46,7 +46,7 @@ export class EngineClient implements CaptureOutputControl {
   /** API queries waiting for their answer, by id. */
   private readonly queries = new Map<number, { resolve(r: EngineQueryResult): void; reject(e: Error): void }>();
 
-  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[]) {
+  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[], private readonly detectorsEnabled: boolean) {
     this.up = interfaces.map(() => false);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -71,7 +71,7 @@ export class EngineClient implements CaptureOutputControl {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const client = new EngineClient(child, start.interfaces);
+    const client = new EngineClient(child, start.interfaces, start.config.detect.enabled);
     const built = new Promise<void>((resolve, reject) => {
       child.on('message', (m: EngineMessage) => {
         if (m.type === 'built') resolve();
@@ -217,6 +217,10 @@ export class EngineClient implements CaptureOutputControl {
         get stats() {
           return snap().flowStats;
         },
+      },
+      detectorsEnabled: this.detectorsEnabled,
+      get detections() {
+        return snap().detections;
       },
     };
   }

@@ -36,4 +36,11 @@ export const CATALOG = {
   filterBytes: { name: 'netmon_filter_bytes_total', help: 'Original (wire) bytes of the packets matching each named filter.', type: 'counter', labelNames: ['filter'] },
   tcpFlags: { name: 'netmon_tcp_flags_total', help: 'TCP segments by flag (synack counts SYN+ACK; syn counts SYN without ACK).', type: 'counter', labelNames: ['interface', 'flag'] },
   packetSize: { name: 'netmon_packet_size_bytes', help: 'Distribution of original (wire) frame lengths.', type: 'histogram', labelNames: ['interface'], buckets: PACKET_SIZE_BUCKETS },
+  detectWindow: { name: 'netmon_detect_window_seconds', help: 'Length of the sliding window of the detectors (detect.window): the netmon_detect_* gauges count within it.', type: 'gauge', labelNames: [] },
+  detectScanPorts: { name: 'netmon_detect_scan_ports', help: 'Distinct (destination, protocol, port) contacts the source opened (TCP without ACK or RST, UDP to a lower port, ICMP echo) within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
+  detectScanHosts: { name: 'netmon_detect_scan_hosts', help: 'Distinct destinations the source opened contacts with within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
+  detectSynUnanswered: { name: 'netmon_detect_syn_unanswered', help: 'SYNs sent to the destination minus SYN-ACKs it sent within the window; dst_port is the port with at least half of them, or "*"; the detect.top_n destinations with most.', type: 'gauge', labelNames: ['dst_ip', 'dst_port'] },
+  detectRstSent: { name: 'netmon_detect_rst_sent', help: 'TCP segments with RST the source sent within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
+  detectKeys: { name: 'netmon_detect_keys', help: 'Keys each detector tracks now: contacts (scan), destinations (syn_flood), sources (resets).', type: 'gauge', labelNames: ['detector'] },
+  detectEvictions: { name: 'netmon_detect_evictions_total', help: 'Keys a detector evicted because its table was full (detect.max_contacts, max_targets, max_sources).', type: 'counter', labelNames: ['detector'] },
 } as const satisfies Record<string, FamilyDef>;
