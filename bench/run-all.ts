@@ -10,6 +10,7 @@ import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { postgresSinkBench, sinkBenchSkipReason } from './postgres-sink';
+import { liveStreamsBench } from './live-streams';
 import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
 
@@ -58,6 +59,14 @@ async function live(): Promise<void> {
   row('live run, 60-byte frames, 10k flows, topspeed', `${a.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, ${a.counted}/${a.sent} counted, ${a.dropped} dropped`, `tcpreplay ${(a.sendPps / 1e3).toFixed(0)}k pps`, `max loss-free ${(f.maxLossFreePps / 1e3).toFixed(0)}k pps`);
   row('live run + scrape 4/s, 10k series', `${b.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, scrape p50 ${b.scrapes!.p50Ms.toFixed(0)} ms, ${b.dropped} dropped`, `without scraping ${a.cpuUsPerPacket.toFixed(2)} µs`, `${(b.cpuUsPerPacket / a.cpuUsPerPacket).toFixed(2)}x`);
   row('live run, 2 interfaces', `${(f.maxLossFreePpsTwoInterfaces / 1e3).toFixed(0)}k pps aggregate loss-free`, '-', '-');
+  for (const s of await liveStreamsBench(cli, { rounds: runs })) {
+    row(
+      `live run, ${s.clients} clients on /api/v1/flows/stream, ${s.shape.packets / 1e3}k frames over ${s.shape.flows / 1e3}k flows (idle 2s)`,
+      `${s.clientsUs.toFixed(2)} µs CPU/pkt, ${s.dropped} dropped, tcpreplay ${(s.sendPps / 1e3).toFixed(0)}k pps`,
+      `no client: ${s.noneUs.toFixed(2)} µs`,
+      `${s.ratio.toFixed(2)}x (median of ${s.rounds} paired rounds)`,
+    );
+  }
   process.stdout.write(`\n${formatLiveRuns(f)}\n`);
 }
 

@@ -12,6 +12,8 @@ import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import type * as HttpRuntime from './http-runtime';
+import type * as LiveView from './live-view';
+import type * as EngineQueriesModule from '../engine/engine-queries';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -23,6 +25,7 @@ export interface ReplayOptions {
   readonly serve: boolean;
   readonly listen: string | undefined;
   readonly logLevel: string | undefined;
+  readonly webConfigFile: string | undefined;
 }
 
 /** `netmon replay`: exit 0, or 1 when a file was damaged (its packets before the damage still count). */
@@ -65,14 +68,21 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   ];
 
   let started = false;
-  // The HTTP stack is loaded only when serving: a plain replay starts faster without it.
+  // The HTTP stack (and the API) is loaded only when serving: a plain replay starts faster without it.
   const http = opts.serve ? (require('./http-runtime') as typeof HttpRuntime) : undefined;
-  const server = http
-    ? await http.startHttp(opts.listen ?? config.listen, http.prometheusSources(families, pipeline, {
-        isReady: () => started,
-        describe: () => `Replaying ${opts.files.join(', ')}.`,
-      }), log)
-    : undefined;
+  let api: { close(): void } | undefined;
+  let server;
+  if (http !== undefined) {
+    const live = require('./live-view') as typeof LiveView;
+    const web = live.resolveWebConfig(opts.webConfigFile, config, opts.configFile);
+    const { EngineQueries } = require('../engine/engine-queries') as typeof EngineQueriesModule;
+    const queries = new EngineQueries(pipeline, { captures: () => [], flowRecordsDropped: () => outputs.flowChannel.droppedRecords });
+    const describe = () => `Replaying ${opts.files.join(', ')}.`;
+    const built = live.buildApi({ config, bus, interfaceNames: () => pipeline.interfaces.map((i) => i.name), query: async (q) => queries.run(q), describe }, log);
+    api = built.api;
+    const sources = http.prometheusSources([...families, ...built.stats.families()], pipeline, { isReady: () => started, describe });
+    server = await http.startHttp(opts.listen ?? config.listen, { ...sources, api: built.api.router, web }, log);
+  }
 
   started = true;
   // While serving, what the outputs gathered reaches their subscribers every 100 ms, as in `netmon run`.
@@ -107,6 +117,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     log.info({ signal }, 'stopping');
     clearInterval(flushTimer);
     outputs.drain();
+    api?.close();
     await sinks?.close();
     await http.closeServer(server);
     return exitCode;

@@ -12,6 +12,7 @@ import type { Sinks } from '../sinks/configured-sinks';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import { closeServer, shutdownSignal, startHttp } from './http-runtime';
+import { buildApi, resolveWebConfig } from './live-view';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -21,6 +22,7 @@ export interface RunOptions {
   readonly listen: string | undefined;
   readonly captureFilter: string | undefined;
   readonly logLevel: string | undefined;
+  readonly webConfigFile: string | undefined;
 }
 
 /** How long the capture process may take to stop before it is killed (SIGTERM must exit promptly). */
@@ -44,6 +46,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   for (const n of names) {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
   }
+  const web = resolveWebConfig(opts.webConfigFile, config, opts.configFile);
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
   checkSinks(config, name);
@@ -61,6 +64,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   // Ended flow records and tapped packets from the capture process reach the outputs through the bus.
   const bus = new RecordBus(engine);
   engine.setOutputReceiver(bus);
+  const describe = () => `Capturing on ${names.join(', ')}.`;
+  const { api, stats } = buildApi({ config, bus, interfaceNames: () => names, query: (q) => engine.query(q), describe }, log);
   let server;
   let sinks: Sinks | undefined;
   try {
@@ -69,6 +74,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const families = [
       ...netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() }),
       ...sinkFamilies(sinks?.stats ?? []),
+      ...stats.families(),
     ];
     const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
@@ -80,10 +86,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       },
       metricsContentType: exposition.contentType,
       isReady: () => engine.up.some((u) => u),
-      describe: () => `Capturing on ${names.join(', ')}.`,
+      describe,
+      api: api.router,
+      web,
     };
     server = await startHttp(opts.listen ?? config.listen, sources, log);
   } catch (err) {
+    api.close();
     engine.kill();
     await sinks?.close(0);
     throw err;
@@ -97,6 +106,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if ('exit' in ended) {
     const e: EngineExit = ended.exit;
     log.error({ code: e.code, signal: e.signal }, 'capture process exited unexpectedly: stopping');
+    api.close();
     await sinks?.close(SINK_STOP_TIMEOUT_MS);
     await closeServer(server);
     return 1;
@@ -104,6 +114,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   log.info({ signal: ended.signal }, 'stopping');
   const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
   if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
+  // The streams got the records of the flows still active (end_reason "end"): end them, then the server.
+  api.close();
   // Everything the capture process delivered (the records of the flows still active included) is queued now.
   await sinks?.close(SINK_STOP_TIMEOUT_MS);
   await closeServer(server);

@@ -82,6 +82,17 @@ const schema = object({
       max_sources: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxSources),
     }),
   ),
+  api: section(
+    object({
+      flows_stream: field(boolean, true),
+      packets: field(boolean, false),
+      max_clients: field(integer(1, 100_000), 64),
+      client_buffer_bytes: field(integer(4096, 1 << 30), 1 << 20),
+      client_stall_timeout: field(duration, 5),
+      packets_max_rate: field(integer(1, 1_000_000), 10_000),
+    }),
+  ),
+  web_config_file: field(string(), ''),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
   // Optional outputs; each is off (and its code never loaded) unless its section is given.
   sinks: section(object({ postgres: optional(postgresSink) })),

@@ -6,10 +6,11 @@ import { resolveFlowOptions } from './flow-options';
 import type { FlowTableOptions } from './flow-options';
 import type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
 import { END_REASON_CODE } from './flow-record-batch';
-import type { FlowRecordOutput } from './flow-record-batch';
+import type { FlowRecordBatchBuilder, FlowRecordOutput } from './flow-record-batch';
 import { FlowLists, PROBATION, PROTECTED, R_HASH, R_LRU_NEXT, R_STATE, REC_WORDS } from './flow-lists';
 import { FlowTableStats } from './flow-stats';
 import { selectTopK } from './top-k';
+import type { TopN } from './top-n';
 
 export type { FlowLabel, FlowTableOptions } from './flow-options';
 export type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
@@ -476,6 +477,28 @@ export class FlowTable {
     for (let s = 0; s < this.highWater; s++) {
       if (this.rec[s * REC_WORDS + R_STATE] !== FREE && this.f[s * F_WORDS + F_PACKETS]! > 0) cb(this.record(s, 'end'));
     }
+  }
+
+  /**
+   * The active flows with the most bytes (or packets) in their current record among those `match`
+   * accepts (called with the key words at keys[base..]): one pass over the slots offering each to
+   * `top` (a bounded heap, nothing allocated per flow), then the winners' records, best first, into
+   * `out` (end reason 'end': the caller shows them as active). Returns how many flows matched.
+   */
+  selectActive(top: TopN, byPackets: boolean, match: ((keys: Int32Array, base: number) => boolean) | null, out: FlowRecordBatchBuilder): number {
+    const r = this.rec;
+    const f = this.f;
+    const field = byPackets ? F_PACKETS : F_BYTES;
+    let matched = 0;
+    for (let s = 0; s < this.highWater; s++) {
+      if (r[s * REC_WORDS + R_STATE] === FREE || f[s * F_WORDS + F_PACKETS] === 0) continue;
+      if (match !== null && !match(r, s * REC_WORDS)) continue;
+      matched++;
+      top.offer(s, f[s * F_WORDS + field]!);
+    }
+    const sink: FlowRecordOutput = { builder: () => out, dropped: () => {} };
+    for (const s of top.drainDescending()) this.writeRecord(s, 'end', sink);
+    return matched;
   }
 
   /**
