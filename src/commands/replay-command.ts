@@ -4,7 +4,12 @@ import { replayAllSync, replayPaced } from '../capture/replay';
 import { buildPipeline } from '../engine/build-pipeline';
 import { CaptureOutputs } from '../engine/capture-outputs';
 import { createLogger } from '../log';
+import type { Family } from '../metrics/family';
 import { netmonFamilies } from '../metrics/netmon-families';
+import type { MetricSnapshot } from '../metrics/otel-metric-data';
+import type * as OtelPrometheus from '../metrics/otel-prometheus';
+import type * as OtlpExport from '../metrics/otlp-export';
+import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
 import { renderFamilies } from '../metrics/text-exposition';
 import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
 import { RecordBus } from '../sinks/record-bus';
@@ -27,6 +32,10 @@ export interface ReplayOptions {
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const { config, name } = loadConfigOrDefaults(opts.configFile);
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
+  // OTLP and the otel engine only serve a replay with --serve (a plain replay prints and exits).
+  const otlp = opts.serve ? resolveOtlpSettings(config, name, VERSION) : undefined;
+  const resourceAttributes = opts.serve && config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
+  const startMs = performance.timeOrigin + performance.now();
   const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
   const pipeline = buildPipeline(config, name, log, ndjson?.write);
   // Outputs (sinks, streams) subscribe on the bus; in a replay they are fed in-process, and a full
@@ -47,7 +56,21 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
-  const families = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } });
+  const families: Family[] = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } });
+  const otlpModule = otlp !== undefined || resourceAttributes !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
+  const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
+  if (otlpStats !== undefined) families.push(...otlpStats.families());
+  // The in-process pipeline has no snapshot: each collection reads it as a scrape does, the flow
+  // table's rebalance first (it settles the series and netmon_flow_series), then the families.
+  const readPipeline = (): MetricSnapshot => {
+    const x = pipeline.flows.exportFlowSeries();
+    const s = pipeline.flows.stats;
+    return { families, flows: { ...x, overflowPackets: s.overflowPackets, overflowBytes: s.overflowBytes }, timeMs: performance.timeOrigin + performance.now() };
+  };
+  const otelEngine =
+    resourceAttributes !== undefined
+      ? new (require('../metrics/otel-prometheus') as typeof OtelPrometheus).OtelPrometheusExposition(readPipeline, { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
+      : undefined;
 
   let started = false;
   // The HTTP stack is loaded only when serving: a plain replay starts faster without it.
@@ -56,8 +79,12 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     ? await http.startHttp(opts.listen ?? config.listen, http.prometheusSources(families, pipeline, {
         isReady: () => started,
         describe: () => `Replaying ${opts.files.join(', ')}.`,
-      }), log)
+      }, otelEngine), log)
     : undefined;
+  const push =
+    otlp !== undefined && server !== undefined
+      ? otlpModule!.startOtlpPush({ settings: otlp, source: readPipeline, maxSeries: config.flows.max_series, version: VERSION, startMs, stats: otlpStats!, log })
+      : undefined;
 
   started = true;
   // While serving, what the outputs gathered reaches their subscribers every 100 ms, as in `netmon run`.
@@ -90,6 +117,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   if (http !== undefined && server !== undefined) {
     const signal = await http.shutdownSignal();
     log.info({ signal }, 'stopping');
+    await push?.shutdown().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'OTLP shutdown failed'));
     clearInterval(flushTimer);
     outputs.drain();
     await http.closeServer(server);

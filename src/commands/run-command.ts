@@ -4,7 +4,12 @@ import type { EngineExit } from '../engine/engine-client';
 import { NetmonError } from '../errors';
 import type { HttpSources } from '../http/server';
 import { createLogger } from '../log';
+import type { Family } from '../metrics/family';
 import { netmonFamilies } from '../metrics/netmon-families';
+import type { MetricSnapshot } from '../metrics/otel-metric-data';
+import type * as OtelPrometheus from '../metrics/otel-prometheus';
+import type * as OtlpExport from '../metrics/otlp-export';
+import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
 import { PrometheusExposition } from '../metrics/prometheus-registry';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
@@ -39,6 +44,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   for (const n of names) {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
   }
+  const otlp = resolveOtlpSettings(config, name, VERSION);
+  const resourceAttributes = config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
+  const startMs = performance.timeOrigin + performance.now();
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
 
@@ -56,9 +64,21 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const bus = new RecordBus(engine);
   engine.setOutputReceiver(bus);
   let server;
+  let push: OtlpExport.OtlpPush | undefined;
   try {
-    const families = netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() });
-    const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
+    // The OpenTelemetry modules load only when OTLP or the otel engine is configured.
+    const otlpModule = otlp !== undefined || resourceAttributes !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
+    const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
+    const families: Family[] = [
+      ...netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() }),
+      ...(otlpStats?.families() ?? []),
+    ];
+    // The catalog families and flow series of the latest snapshot, all read synchronously.
+    const latest = (): MetricSnapshot => ({ families, flows: engine.flowSeries(), timeMs: engine.snapshotTimeMs });
+    const exposition =
+      resourceAttributes !== undefined
+        ? new (require('../metrics/otel-prometheus') as typeof OtelPrometheus).OtelPrometheusExposition(latest, { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
+        : new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,
       renderMetrics: async () => {
@@ -71,6 +91,19 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       describe: () => `Capturing on ${names.join(', ')}.`,
     };
     server = await startHttp(opts.listen ?? config.listen, sources, log);
+    if (otlp !== undefined) {
+      // One snapshot per export interval, shared with /metrics: an export uses the snapshot of the
+      // latest scrape if one came since the previous export, and asks for its own otherwise. So an
+      // export shows exactly the flow series /metrics showed, and adds no rebalance (no faster
+      // score decay) while Prometheus scrapes at least once per export interval.
+      let exportedSeq = -1;
+      const source = async (): Promise<MetricSnapshot> => {
+        if (engine.snapshotSeq === 0 || engine.snapshotSeq === exportedSeq) await engine.refresh();
+        exportedSeq = engine.snapshotSeq;
+        return latest();
+      };
+      push = otlpModule!.startOtlpPush({ settings: otlp, source, maxSeries: config.flows.max_series, version: VERSION, startMs, stats: otlpStats!, log });
+    }
   } catch (err) {
     engine.kill();
     throw err;
@@ -88,6 +121,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     return 1;
   }
   log.info({ signal: ended.signal }, 'stopping');
+  // A last export of the final counts, bounded by otlp.timeout, while the capture process still answers.
+  await push?.shutdown().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'OTLP shutdown failed'));
   const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
   if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
   await closeServer(server);

@@ -24,6 +24,26 @@ const duration: Rule<number> = (v, path, problems) => {
   return seconds;
 };
 
+/** A duration of at least `min` seconds. */
+function positiveDuration(min: number): Rule<number> {
+  return (v, path, problems) => {
+    const seconds = duration(v, path, problems);
+    if (parseDuration(v) !== undefined && seconds < min) problems.push({ path, message: `expected a duration of at least ${min * 1000} ms, got ${JSON.stringify(v)}` });
+    return seconds;
+  };
+}
+
+/** Why `s` is not an http(s) URL, or undefined. */
+export function checkHttpUrl(s: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'expected an http:// or https:// URL';
+  }
+  return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : 'expected an http:// or https:// URL';
+}
+
 const listen = string({
   check: (s) => (parseListen(s) === undefined ? 'expected HOST:PORT (for example "0.0.0.0:10847" or "[::]:10847") with a port from 1 to 65535' : undefined),
 });
@@ -40,6 +60,22 @@ const filterEntry = either(
   string({ nonEmpty: true }),
   object({ expr: required(string({ nonEmpty: true }), ''), description: optional(string()) }),
 );
+
+/** OTLP push (README "OpenTelemetry"): keys left out fall back to the OTEL_* environment, then to the defaults of src/metrics/otlp-settings.ts. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export const OTLP_TEMPORALITIES = ['cumulative', 'delta'] as const;
+export const METRICS_ENGINES = ['prometheus', 'otel'] as const;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const otlp = object({
+  endpoint: optional(string({ check: (s) => checkHttpUrl(s) })),
+  protocol: optional(oneOf(OTLP_PROTOCOLS)),
+  interval: optional(positiveDuration(0.1)),
+  timeout: optional(positiveDuration(0.001)),
+  headers: field(recordOf((k) => (HEADER_NAME.test(k) ? undefined : 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)'), string()), () => ({})),
+  resource_attributes: field(recordOf((k) => (k.trim() === '' ? 'a non-empty attribute key' : undefined), string()), () => ({})),
+  temporality: optional(oneOf(OTLP_TEMPORALITIES)),
+  compression: optional(oneOf(['none', 'gzip'] as const)),
+});
 
 const schema = object({
   listen: field(listen, DEFAULT_LISTEN),
@@ -69,6 +105,8 @@ const schema = object({
     () => ({}),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
+  metrics: section(object({ engine: field(oneOf(METRICS_ENGINES), 'prometheus') })),
+  otlp: optional(otlp),
 });
 
 export type NetmonConfig = ReturnType<typeof schema>;

@@ -7,6 +7,8 @@ import type { FamilyDef } from './family';
  */
 export const PACKET_SIZE_BUCKETS: readonly number[] = [64, 128, 256, 512, 1024, 1518, 4096, 9216, 65535];
 
+export const OTLP_EXPORT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export const TCP_FLAG_NAMES: readonly string[] = ['syn', 'synack', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'];
 
 export const CATALOG = {
@@ -32,4 +34,26 @@ export const CATALOG = {
   filterBytes: { name: 'netmon_filter_bytes_total', help: 'Original (wire) bytes of the packets matching each named filter.', type: 'counter', labelNames: ['filter'] },
   tcpFlags: { name: 'netmon_tcp_flags_total', help: 'TCP segments by flag (synack counts SYN+ACK; syn counts SYN without ACK).', type: 'counter', labelNames: ['interface', 'flag'] },
   packetSize: { name: 'netmon_packet_size_bytes', help: 'Distribution of original (wire) frame lengths.', type: 'histogram', labelNames: ['interface'], buckets: PACKET_SIZE_BUCKETS },
+  otlpExports: { name: 'netmon_otlp_exports_total', help: 'OTLP exports: result="success", "failed" (the collector refused it or could not be reached, retries with backoff included; dropped), "timeout" (not done within otlp.timeout; dropped), "skipped" (the previous export was still in flight).', type: 'counter', labelNames: ['result'], unit: '{export}' },
+  otlpExportSeconds: { name: 'netmon_otlp_export_seconds', help: 'Time one OTLP export took, snapshot, encoding and retries included, seconds.', type: 'histogram', labelNames: [], buckets: OTLP_EXPORT_BUCKETS },
 } as const satisfies Record<string, FamilyDef>;
+
+/**
+ * OpenTelemetry units (UCUM) of the families above whose name does not say it; a name ending in
+ * _bytes (or _bytes_total) is `By`, in _seconds `s`, and a family may also set `unit` itself.
+ */
+export const FAMILY_UNITS: Readonly<Record<string, string>> = {
+  netmon_packets_total: '{packet}',
+  netmon_capture_packets_received_total: '{packet}',
+  netmon_capture_dropped_packets_total: '{packet}',
+  netmon_decode_errors_total: '{packet}',
+  netmon_capture_file_errors_total: '{file}',
+  netmon_flows_active: '{flow}',
+  netmon_flow_series: '{series}',
+  netmon_flow_evictions_total: '{flow}',
+  netmon_flow_overflow_packets_total: '{packet}',
+  netmon_flow_packets_total: '{packet}',
+  netmon_flow_records_dropped_total: '{record}',
+  netmon_filter_packets_total: '{packet}',
+  netmon_tcp_flags_total: '{segment}',
+};
