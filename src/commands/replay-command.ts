@@ -9,6 +9,8 @@ import { netmonFamilies } from '../metrics/netmon-families';
 import type { MetricSnapshot } from '../metrics/otel-metric-data';
 import type * as OtelPrometheus from '../metrics/otel-prometheus';
 import type * as OtlpExport from '../metrics/otlp-export';
+import type * as ProcessFamilies from '../metrics/process-families';
+import type * as PromRegistry from '../metrics/prometheus-registry';
 import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
 import { renderFamilies } from '../metrics/text-exposition';
 import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
@@ -62,14 +64,21 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   if (otlpStats !== undefined) families.push(...otlpStats.families());
   // The in-process pipeline has no snapshot: each collection reads it as a scrape does, the flow
   // table's rebalance first (it settles the series and netmon_flow_series), then the families.
-  const readPipeline = (): MetricSnapshot => {
+  // prom-client's process metrics are read first (awaited), the pipeline then synchronously.
+  let processRegistry: import('prom-client').Registry | undefined;
+  if (otlpModule !== undefined) {
+    const { Registry } = require('prom-client') as typeof import('prom-client');
+    processRegistry = (require('../metrics/prometheus-registry') as typeof PromRegistry).addProcessMetrics(new Registry());
+  }
+  const readPipeline = async (): Promise<MetricSnapshot> => {
+    const proc = await (require('../metrics/process-families') as typeof ProcessFamilies).readProcessFamilies(processRegistry!);
     const x = pipeline.flows.exportFlowSeries();
     const s = pipeline.flows.stats;
-    return { families, flows: { ...x, overflowPackets: s.overflowPackets, overflowBytes: s.overflowBytes }, timeMs: performance.timeOrigin + performance.now() };
+    return { families: [...families, ...proc], flows: { ...x, overflowPackets: s.overflowPackets, overflowBytes: s.overflowBytes }, timeMs: performance.timeOrigin + performance.now() };
   };
   const otelEngine =
     resourceAttributes !== undefined
-      ? new (require('../metrics/otel-prometheus') as typeof OtelPrometheus).OtelPrometheusExposition(readPipeline, { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
+      ? new (otelPrometheus()).OtelPrometheusExposition(readPipeline, { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
       : undefined;
 
   let started = false;
@@ -135,4 +144,9 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   // The outputs get the records of the flows still active at the end of the capture.
   outputs.drain();
   return exitCode;
+}
+
+/** Loads the otel engine on demand. (A function: `new (require(...) as T).X()` loses its parentheses in tsc 7's output.) */
+function otelPrometheus(): { OtelPrometheusExposition: typeof OtelPrometheus.OtelPrometheusExposition } {
+  return require('../metrics/otel-prometheus') as typeof OtelPrometheus;
 }

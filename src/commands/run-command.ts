@@ -9,8 +9,11 @@ import { netmonFamilies } from '../metrics/netmon-families';
 import type { MetricSnapshot } from '../metrics/otel-metric-data';
 import type * as OtelPrometheus from '../metrics/otel-prometheus';
 import type * as OtlpExport from '../metrics/otlp-export';
+import type * as ProcessFamilies from '../metrics/process-families';
+import type * as PromRegistry from '../metrics/prometheus-registry';
 import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
 import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { Registry } from 'prom-client';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import { closeServer, shutdownSignal, startHttp } from './http-runtime';
@@ -73,11 +76,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ...netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() }),
       ...(otlpStats?.families() ?? []),
     ];
-    // The catalog families and flow series of the latest snapshot, all read synchronously.
-    const latest = (): MetricSnapshot => ({ families, flows: engine.flowSeries(), timeMs: engine.snapshotTimeMs });
+    // The OpenTelemetry data also carries prom-client's process metrics of this process, read first
+    // (awaited); then the catalog families and flow series of the latest snapshot, read synchronously.
+    const processRegistry = otlpModule !== undefined ? (require('../metrics/prometheus-registry') as typeof PromRegistry).addProcessMetrics(new Registry()) : undefined;
+    const processFamilies = async (): Promise<Family[]> => (require('../metrics/process-families') as typeof ProcessFamilies).readProcessFamilies(processRegistry!);
+    const latest = (proc: readonly Family[]): MetricSnapshot => ({ families: [...families, ...proc], flows: engine.flowSeries(), timeMs: engine.snapshotTimeMs });
     const exposition =
       resourceAttributes !== undefined
-        ? new (require('../metrics/otel-prometheus') as typeof OtelPrometheus).OtelPrometheusExposition(latest, { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
+        ? new (otelPrometheus()).OtelPrometheusExposition(async () => latest(await processFamilies()), { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
         : new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,
@@ -98,9 +104,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       // score decay) while Prometheus scrapes at least once per export interval.
       let exportedSeq = -1;
       const source = async (): Promise<MetricSnapshot> => {
+        const proc = await processFamilies();
         if (engine.snapshotSeq === 0 || engine.snapshotSeq === exportedSeq) await engine.refresh();
         exportedSeq = engine.snapshotSeq;
-        return latest();
+        return latest(proc);
       };
       push = otlpModule!.startOtlpPush({ settings: otlp, source, maxSeries: config.flows.max_series, version: VERSION, startMs, stats: otlpStats!, log });
     }
@@ -133,4 +140,9 @@ function defaultOrFail(): string {
   const name = defaultInterface();
   if (name === undefined) throw new NetmonError('NETMON_ERR_INTERFACE', 'no interface given and no non-loopback interface is up: use --interface NAME');
   return name;
+}
+
+/** Loads the otel engine on demand. (A function: `new (require(...) as T).X()` loses its parentheses in tsc 7's output.) */
+function otelPrometheus(): { OtelPrometheusExposition: typeof OtelPrometheus.OtelPrometheusExposition } {
+  return require('../metrics/otel-prometheus') as typeof OtelPrometheus;
 }
