@@ -1,11 +1,15 @@
 import { ConfigError, loadConfigFile } from '../config/load';
 import { compileNamedFilters } from '../engine/build-pipeline';
+import { resolveOtlpSettings } from '../metrics/otlp-settings';
+import { VERSION } from '../version';
 
 /** `netmon check-config FILE`: exit 0 when valid, otherwise exit 2 naming every problem by key path. */
 export function checkConfigCommand(file: string): number {
   const config = loadConfigFile(file);
   const { problems } = compileNamedFilters(config);
   if (problems.length > 0) throw new ConfigError(file, problems);
+  // What the file alone decides about OTLP (otlp.timeout within otlp.interval); the OTEL_* environment is checked at start-up.
+  resolveOtlpSettings(config, file, VERSION, {});
   process.stdout.write(`${file}: configuration is valid\n`);
   return 0;
 }
