@@ -4,11 +4,9 @@
  *  - render: the whole /metrics exposition as `netmon replay --serve` renders it (prom-client's
  *    registry with the catalog families and process metrics, the flow families as bytes), and
  *  - export: what an OTLP export computes before it sends: the producer's metric data of the same
- *    snapshot (one rebalance, as a scrape), encoded by the OTLP exporter's serializer (protobuf, and
- *    JSON). The HTTP send is left out of both (a scrape's response write is not in the render either).
+ *    snapshot (one rebalance, as a scrape), encoded as OTLP protobuf, and as OTLP/JSON. The HTTP send is left out of both (a scrape's response write is not in the render either).
  * Medians over alternating rounds, so the machine's load hits both alike.
  */
-import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { emptyResource } from '@opentelemetry/resources';
 import { validateConfig } from '../src/config/schema';
 import { DecodedPacket } from '../src/decode/packet';
@@ -16,6 +14,7 @@ import { buildPipeline } from '../src/engine/build-pipeline';
 import { netmonFamilies } from '../src/metrics/netmon-families';
 import { OtelMetricData } from '../src/metrics/otel-metric-data';
 import type { MetricSnapshot } from '../src/metrics/otel-metric-data';
+import { encodeJson, encodeProtobuf } from '../src/metrics/otlp-encoding';
 import { PrometheusExposition } from '../src/metrics/prometheus-registry';
 
 export interface OtlpExportFigures {
@@ -69,11 +68,11 @@ export async function otlpExportBench(series: number, rounds: number): Promise<O
     const tr = performance.now() - t0;
     renderBytes = chunks.reduce((n, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.length), 0);
     t0 = performance.now();
-    const body = ProtobufMetricsSerializer.serializeRequest(resourceMetrics())!;
+    const body = encodeProtobuf(resourceMetrics());
     const tp = performance.now() - t0;
     protobufBytes = body.length;
     t0 = performance.now();
-    JsonMetricsSerializer.serializeRequest(resourceMetrics());
+    encodeJson(resourceMetrics());
     const tj = performance.now() - t0;
     // The first rounds admit the series and build label text and attributes: not steady state.
     if (r < 2) continue;

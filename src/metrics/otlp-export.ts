@@ -1,7 +1,9 @@
 /**
  * The OTLP push: every `interval` one export of the snapshot the caller provides (MetricSource), built
- * by OtelMetricData and sent by OpenTelemetry's OTLP/HTTP exporter (protobuf or JSON), which retries
- * 429/502/503/504 and connection errors with backoff within the export's timeout.
+ * by OtelMetricData, encoded by otlp-encoding.ts (protobuf or JSON) and sent by OpenTelemetry's
+ * OTLP/HTTP export delegate (@opentelemetry/otlp-exporter-base, what the OTLP metric exporters are
+ * made of): headers, gzip, and retries of 429/502/503/504 and connection errors with backoff within
+ * the export's timeout.
  *
  * Bounded: one export in flight at most. An export that is not done within `timeout` is cut off (its
  * sockets destroyed) and dropped; a tick that finds the previous export still running is skipped.
@@ -13,15 +15,17 @@
 import type { Agent } from 'node:http';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
-import { OTLPMetricExporter as OtlpJsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OtlpProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { JsonMetricsSerializer, MetricsExporterMetricsHelper, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { CollectionResult, MetricProducer, PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, MetricProducer, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../log';
 import { CATALOG, OTLP_EXPORT_BUCKETS } from './catalog';
 import type { Family } from './family';
 import { OtelMetricData } from './otel-metric-data';
+import { encodeJson, encodeProtobuf } from './otlp-encoding';
 import type { MetricSnapshot } from './otel-metric-data';
 import type { OtlpSettings } from './otlp-settings';
 
@@ -187,11 +191,27 @@ export function startOtlpPush(o: OtlpPushOptions): OtlpPush {
     url: s.url,
     headers: { ...s.headers },
     timeoutMillis: s.timeoutMs,
-    compression: s.compression,
+    compression: s.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
     concurrencyLimit: 1,
     httpAgentOptions: agentFactory,
   } as const;
-  const exporter = s.protocol === 'http/json' ? new OtlpJsonExporter(common as never) : new OtlpProtoExporter(common as never);
+  const json = s.protocol === 'http/json';
+  const serializer = {
+    serializeRequest: json ? encodeJson : encodeProtobuf,
+    deserializeResponse: json ? JsonMetricsSerializer.deserializeResponse : ProtobufMetricsSerializer.deserializeResponse,
+  };
+  const delegate = createOtlpHttpExportDelegate<ResourceMetrics, unknown>(
+    convertLegacyHttpOptions(common, 'METRICS', 'v1/metrics', { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }),
+    serializer,
+    'netmon_otlp_http_metric_exporter',
+    MetricsExporterMetricsHelper,
+    undefined,
+  );
+  const exporter: PushMetricExporter = {
+    export: (rm, done) => delegate.export(rm, done),
+    forceFlush: () => delegate.forceFlush(),
+    shutdown: () => delegate.shutdown(),
+  };
   const data = new OtelMetricData({ name: 'netmon', version: o.version }, s.temporality, o.startMs);
   const producer = new NetmonMetricProducer(o.source, data);
   // netmon's producer is not subject to the SDK's per-instrument limit (2000 by default), which

@@ -120,7 +120,7 @@ export class OtlpReceiver {
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
       const type = String(req.headers['content-type'] ?? '');
       try {
-        const decoded = type.startsWith('application/json') ? fromJson(JSON.parse(body.toString('utf8'))) : fromProtobuf(body);
+        const decoded = decodeOtlp(body, type);
         for (const e of decoded) this.exports.push({ ...e, receivedAtMs: Date.now(), headers: req.headers });
       } catch (err) {
         this.decodeErrors.push(`${type}: ${(err as Error).message}`);
@@ -139,7 +139,12 @@ export class OtlpReceiver {
   }
 }
 
-type Decoded = Omit<ReceivedExport, 'receivedAtMs' | 'headers'>;
+export type Decoded = Omit<ReceivedExport, 'receivedAtMs' | 'headers'>;
+
+/** One request body, by its content type (application/json, else protobuf). */
+export function decodeOtlp(body: Uint8Array, contentType: string): Decoded[] {
+  return contentType.startsWith('application/json') ? fromJson(JSON.parse(Buffer.from(body).toString('utf8')) as Json) : fromProtobuf(Buffer.from(body));
+}
 type Json = Record<string, unknown>;
 
 function fromProtobuf(body: Buffer): Decoded[] {
