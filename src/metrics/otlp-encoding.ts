@@ -279,7 +279,7 @@ export function encodeProtobuf(rm: ResourceMetrics): Uint8Array {
     return { name, version, scopeLen, plans, len };
   });
   const rmLen = fieldSize(resource.length) + scopes.reduce((n, s) => n + fieldSize(s.len), 0);
-  const w = new Writer(Buffer.allocUnsafe(fieldSize(rmLen)));
+  const w = new Writer(output(fieldSize(rmLen)));
   w.head(1, rmLen); // ExportMetricsServiceRequest.resource_metrics
   w.head(1, resource.length); // ResourceMetrics.resource
   w.bytes(resource);
@@ -354,5 +354,20 @@ export function encodeJson(rm: ResourceMetrics): Uint8Array {
     (sm) => `{"scope":{"name":${JSON.stringify(sm.scope.name)}${sm.scope.version ? `,"version":${JSON.stringify(sm.scope.version)}` : ''}},"metrics":[${sm.metrics.map(jsonMetric).join(',')}]}`,
   );
   const text = `{"resourceMetrics":[{"resource":{"attributes":${JSON.stringify(Object.entries(rm.resource.attributes).map(([key, v]) => ({ key, value: { stringValue: String(v) } })))}},"scopeMetrics":[${scopes.join(',')}]}]}`;
-  return Buffer.from(text, 'utf8');
+  const out = output(Buffer.byteLength(text, 'utf8'));
+  out.write(text, 0, 'utf8');
+  return out;
+}
+
+/**
+ * The bytes of one request, in a buffer reused from export to export: one export is in flight at
+ * most, and the export delegate encodes a request only when the previous one is done (its
+ * concurrency limit is 1), so no request is still being sent when the next is encoded. A fresh
+ * ~MB buffer per export made the process's RSS creep up through an outage (freed buffers of that
+ * size stay in the allocator's arenas); reused, memory stays flat.
+ */
+let shared = Buffer.allocUnsafe(0);
+function output(size: number): Buffer {
+  if (shared.length < size) shared = Buffer.allocUnsafe(Math.max(size, Math.ceil(shared.length * 1.25)));
+  return shared.subarray(0, size);
 }

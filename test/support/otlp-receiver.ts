@@ -117,18 +117,19 @@ export class OtlpReceiver {
         return;
       }
       let body = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      const receivedAtMs = Date.now();
       const type = String(req.headers['content-type'] ?? '');
-      try {
-        const decoded = decodeOtlp(body, type);
-        for (const e of decoded) this.exports.push({ ...e, receivedAtMs: Date.now(), headers: req.headers });
-      } catch (err) {
-        this.decodeErrors.push(`${type}: ${(err as Error).message}`);
-        res.writeHead(400).end();
-        return;
-      }
+      // Answer first, then decode (decoding a large export takes tens of ms here, which would eat
+      // into a short export timeout); a body that does not decode is recorded in decodeErrors.
       if (type.startsWith('application/json')) res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
       else res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end(Buffer.from(ResponseType.encode(ResponseType.create({})).finish()));
+      try {
+        if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+        for (const e of decodeOtlp(body, type)) this.exports.push({ ...e, receivedAtMs, headers: req.headers });
+      } catch (err) {
+        this.decodeErrors.push(`${type}: ${(err as Error).message}`);
+        return;
+      }
       for (let i = this.waiters.length - 1; i >= 0; i--) {
         if (this.exports.length >= this.waiters[i]!.n) {
           this.waiters[i]!.resolve();
