@@ -8,6 +8,7 @@ import { filterCost } from './filter-cost';
 import { filterInstructions } from './filter-instructions';
 import { floodMemory } from './flood-memory';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
+import { otlpExportBench } from './otlp-export';
 import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
 
@@ -61,6 +62,15 @@ async function main(): Promise<void> {
   const f = floodMemory(cli, outDir);
   row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB, ${f.flowSeries} flow series`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps`);
   await scrapes();
+  for (const n of [10_000]) {
+    const o = await otlpExportBench(n, 15);
+    row(
+      `OTLP export, ${n / 1000}k flow series (metric data + encoding, in process)`,
+      `protobuf ${o.protobufMs.toFixed(1)} ms (${(o.protobufBytes / 1e6).toFixed(1)} MB), OTLP/JSON ${o.jsonMs.toFixed(1)} ms`,
+      `/metrics render of the same state: ${o.renderMs.toFixed(1)} ms (${(o.renderBytes / 1e6).toFixed(1)} MB)`,
+      `${x(o.protobufMs / o.renderMs)} / ${x(o.jsonMs / o.renderMs)}`,
+    );
+  }
   if (!process.argv.includes('--no-live')) await live();
 }
 

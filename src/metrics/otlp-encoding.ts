@@ -312,14 +312,19 @@ function jsonAttributes(attrs: Attributes): string {
   return s;
 }
 
-let lastJsonTime: HrTime | undefined;
-let lastJsonTimeText = '';
+/** A timestamp as a JSON string of nanoseconds; the last two are remembered (a point has a start and an end). */
+let jsonTimeA: HrTime | undefined;
+let jsonTimeAText = '';
+let jsonTimeB: HrTime | undefined;
+let jsonTimeBText = '';
 function jsonTime(t: HrTime): string {
-  if (t !== lastJsonTime) {
-    lastJsonTime = t;
-    lastJsonTimeText = `"${BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])}"`;
-  }
-  return lastJsonTimeText;
+  if (t === jsonTimeA) return jsonTimeAText;
+  if (t === jsonTimeB) return jsonTimeBText;
+  jsonTimeB = jsonTimeA;
+  jsonTimeBText = jsonTimeAText;
+  jsonTimeA = t;
+  jsonTimeAText = `"${BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])}"`;
+  return jsonTimeAText;
 }
 
 /** A double as OTLP/JSON (protobuf's JSON mapping) writes it: non-finite values as strings. */

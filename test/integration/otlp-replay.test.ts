@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { freePort } from '../support/free-port';
 import { ETH, PROTO, TCP_FLAGS, ethIpv4Tcp, ethIpv4Udp, ethIpv6Tcp, ethernet, icmp, ipv4 } from '../support/frames';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
-import { startNetmon } from '../support/netmon-cli';
+import { spawnSync } from 'node:child_process';
+import { CLI, startNetmon } from '../support/netmon-cli';
 import { OtlpReceiver, parsePrometheusText, sampleKey, translateToPrometheus } from '../support/otlp-receiver';
 import type { ReceivedExport } from '../support/otlp-receiver';
 
@@ -169,6 +170,29 @@ describe('OTLP from netmon replay --serve', { timeout: 90_000 }, () => {
       assert.equal(r.decodeErrors.length, 0);
     });
   }
+
+  it('a bad OTEL_* variable or otlp key stops netmon with exit 2 naming it, before any work', async () => {
+    const config = join(dir, 'env.yaml');
+    writeFileSync(config, 'otlp: {interval: 1s}\n');
+    const port = await freePort();
+    const run = (env: Record<string, string>, cfg = config) =>
+      spawnSync(process.execPath, [CLI, 'replay', file, '--serve', '--config', cfg, '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+    let r = run({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /environment variable OTEL_EXPORTER_OTLP_PROTOCOL: expected "http\/protobuf" or "http\/json"/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    r = run({ OTEL_RESOURCE_ATTRIBUTES: 'k8s.node.name' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /OTEL_RESOURCE_ATTRIBUTES: expected resource attributes as key=value/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'otlp:\n  interval: 2s\n  timeout: 5s\n');
+    r = run({}, bad);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /bad\.yaml: otlp\.timeout: 5000 ms is longer than the export interval \(2000 ms\)/);
+    const check = spawnSync(process.execPath, [CLI, 'check-config', bad], { encoding: 'utf8' });
+    assert.equal(check.status, 2);
+    assert.match(check.stderr, /otlp\.timeout/);
+  });
 
   it('metrics.engine otel: /metrics through OpenTelemetry carries the default engine\'s samples, plus target_info and scope labels', async () => {
     const plain = await serve('engine-prometheus', '');
