@@ -126,10 +126,11 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   if (http !== undefined && server !== undefined) {
     const signal = await http.shutdownSignal();
     log.info({ signal }, 'stopping');
-    await push?.shutdown().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'OTLP shutdown failed'));
+    const cutShort = (await push?.shutdown()) === true;
     clearInterval(flushTimer);
     outputs.drain();
     await http.closeServer(server);
+    if (cutShort) otlpModule!.exitWhenDone();
     return exitCode;
   }
   if (ndjson !== undefined) {

@@ -129,11 +129,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   log.info({ signal: ended.signal }, 'stopping');
   // A last export of the final counts, bounded by otlp.timeout, while the capture process still answers.
-  await push?.shutdown().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'OTLP shutdown failed'));
+  const cutShort = (await push?.shutdown()) === true;
   const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
   if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
   await closeServer(server);
+  if (cutShort) otlpModuleLoaded().exitWhenDone();
   return 0;
+}
+
+function otlpModuleLoaded(): typeof OtlpExport {
+  return require('../metrics/otlp-export') as typeof OtlpExport;
 }
 
 function defaultOrFail(): string {

@@ -34,6 +34,8 @@ export type MetricSource = () => Promise<MetricSnapshot> | MetricSnapshot;
 
 /** Once an export's deadline has passed and its sockets are destroyed, how long the exporter has to report back. */
 const ABORT_GRACE_MS = 1000;
+/** The last export on SIGTERM gets at most this long. */
+const SHUTDOWN_EXPORT_MS = 2000;
 
 export type ExportOutcome = 'success' | 'failed' | 'timeout' | 'skipped';
 const OUTCOMES: readonly ExportOutcome[] = ['success', 'failed', 'timeout', 'skipped'];
@@ -86,6 +88,9 @@ export class NetmonMetricProducer implements MetricProducer {
 class OtlpPushReader extends MetricReader {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  private failing = false;
+  private lastWarnMs = 0;
+  private droppedSinceLog = 0;
 
   constructor(
     private readonly exporter: PushMetricExporter,
@@ -108,7 +113,7 @@ class OtlpPushReader extends MetricReader {
   tick(): void {
     if (this.inFlight !== undefined) {
       this.stats.observe('skipped');
-      this.log.warn({ url: this.settings.url }, 'OTLP export skipped: the previous export is still in flight');
+      this.warn({ url: this.settings.url }, 'OTLP export skipped: the previous export is still in flight');
       return;
     }
     this.inFlight = this.exportOnce().finally(() => (this.inFlight = undefined));
@@ -121,20 +126,20 @@ class OtlpPushReader extends MetricReader {
     let abortTimer: NodeJS.Timeout | undefined;
     const work = (async (): Promise<ExportOutcome> => {
       const { resourceMetrics, errors } = await this.collect();
-      if (errors.length > 0) this.log.warn({ errors: errors.map(String) }, 'OTLP collection reported errors');
+      if (errors.length > 0) this.warn({ errors: errors.map(String) }, 'OTLP collection reported errors');
       if (timedOut) return 'timeout';
       const result = await new Promise<ExportResult>((resolve) => this.exporter.export(resourceMetrics, resolve));
       if (result.code === ExportResultCode.SUCCESS) return timedOut ? 'timeout' : 'success';
-      if (!timedOut) this.log.warn({ err: result.error?.message, url: this.settings.url }, 'OTLP export failed: dropped');
+      if (!timedOut) this.warn({ err: result.error?.message, url: this.settings.url }, 'OTLP export failed: dropped');
       return timedOut ? 'timeout' : 'failed';
     })().catch((err: unknown): ExportOutcome => {
-      this.log.warn({ err: (err as Error).message }, 'OTLP export failed: dropped');
+      this.warn({ err: (err as Error).message }, 'OTLP export failed: dropped');
       return timedOut ? 'timeout' : 'failed';
     });
     const deadline = new Promise<ExportOutcome>((resolve) => {
       abortTimer = setTimeout(() => {
         timedOut = true;
-        this.log.warn({ timeout_ms: deadlineMs, url: this.settings.url }, 'OTLP export timed out: cut off and dropped');
+        this.warn({ timeout_ms: deadlineMs, url: this.settings.url }, 'OTLP export timed out: cut off and dropped');
         this.abort();
         abortTimer = setTimeout(() => resolve('timeout'), ABORT_GRACE_MS);
       }, deadlineMs);
@@ -142,6 +147,24 @@ class OtlpPushReader extends MetricReader {
     const outcome = await Promise.race([work, deadline]);
     clearTimeout(abortTimer);
     this.stats.observe(outcome, (performance.now() - started) / 1000);
+    if (outcome === 'success' && this.failing) {
+      this.failing = false;
+      this.log.info({ url: this.settings.url, dropped_since: this.droppedSinceLog }, 'OTLP exports succeed again');
+    }
+  }
+
+  /**
+   * Logs a failure, at most once a minute while failures go on (an outage at 100 ms intervals would
+   * otherwise log ten lines a second); every one is counted in netmon_otlp_exports_total.
+   */
+  private warn(obj: object, msg: string): void {
+    this.droppedSinceLog++;
+    const now = performance.now();
+    if (this.failing && now - this.lastWarnMs < 60_000) return;
+    this.failing = true;
+    this.lastWarnMs = now;
+    this.log.warn({ ...obj, dropped_since_last_log: this.droppedSinceLog }, msg);
+    this.droppedSinceLog = 0;
   }
 
   protected override async onForceFlush(): Promise<void> {
@@ -161,8 +184,11 @@ export interface OtlpPush {
   readonly stats: OtlpExportStats;
   /** Exports now (tests, shutdown); resolves when that export is done or dropped. */
   flush(): Promise<void>;
-  /** Stops the schedule after a last export, bounded by the timeout. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops the schedule after a last export, bounded by min(timeout, 2 s). True when that export was
+   * cut short: the exporter's retry timer may then still be pending (exitWhenDone()).
+   */
+  shutdown(): Promise<boolean>;
 }
 
 export interface OtlpPushOptions {
@@ -224,6 +250,26 @@ export function startOtlpPush(o: OtlpPushOptions): OtlpPush {
   return {
     stats: o.stats,
     flush: () => reader.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    // A last export of the final counts, cut short after 2 s (or the timeout) so that a dead
+    // collector cannot hold up a SIGTERM beyond what container runtimes wait (10 s for docker stop).
+    shutdown: async () => {
+      try {
+        await provider.shutdown({ timeoutMillis: Math.min(s.timeoutMs, SHUTDOWN_EXPORT_MS) });
+        return false;
+      } catch (err) {
+        o.log.warn({ err: (err as Error).message }, 'OTLP: the last export did not finish in time: dropped');
+        agent?.destroy();
+        return true;
+      }
+    },
   };
+}
+
+/**
+ * After an export was cut short at shutdown, the OTLP exporter's retry loop (a plain timer, which it
+ * does not let anyone cancel) would keep the process alive until that export's deadline: exit as
+ * soon as everything else is done (an unref'd timer fires only if something else keeps the loop).
+ */
+export function exitWhenDone(): void {
+  setTimeout(() => process.exit(), 0).unref();
 }

@@ -194,6 +194,22 @@ describe('OTLP from netmon replay --serve', { timeout: 90_000 }, () => {
     assert.match(check.stderr, /otlp\.timeout/);
   });
 
+  it('SIGTERM with the collector down: the last export is cut short, netmon exits 0 within seconds', async () => {
+    const r = new OtlpReceiver();
+    receivers.push(r);
+    await r.start();
+    await r.stop(); // a port that refuses connections
+    const { netmon } = await serve('term', `otlp:\n  endpoint: ${r.url}\n  interval: 15s\n  timeout: 10s\n`);
+    const t0 = Date.now();
+    netmon.kill('SIGTERM');
+    const timer = setTimeout(() => netmon.kill('SIGKILL'), 8000);
+    const [code, signal] = (await once(netmon, 'exit')) as [number | null, string | null];
+    clearTimeout(timer);
+    assert.equal(signal, null, 'killed: did not exit within 8 s');
+    assert.equal(code, 0, netmon.output.stderr);
+    assert.ok(Date.now() - t0 < 4000, `exit took ${Date.now() - t0} ms`);
+  });
+
   it('metrics.engine otel: /metrics through OpenTelemetry carries the default engine\'s samples, plus target_info and scope labels', async () => {
     const plain = await serve('engine-prometheus', '');
     const otel = await serve('engine-otel', 'metrics:\n  engine: otel\n');
