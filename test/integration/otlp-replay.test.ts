@@ -121,9 +121,12 @@ describe('OTLP from netmon replay --serve', { timeout: 90_000 }, () => {
       const r = new OtlpReceiver();
       receivers.push(r);
       await r.start();
-      const { base } = await serve(protocol.replace('/', '-'), `otlp:\n  endpoint: ${r.url}\n  protocol: ${protocol}\n  interval: 300ms\n  timeout: 250ms\n  headers: {x-test: "yes"}\n  resource_attributes: {deployment.environment: test}\n`);
+      // protobuf also gzip-compressed, JSON plain.
+      const gzip = protocol === 'http/protobuf';
+      const { base } = await serve(protocol.replace('/', '-'), `otlp:\n  endpoint: ${r.url}\n  protocol: ${protocol}\n  interval: 300ms\n  timeout: 250ms\n  headers: {x-test: "yes"}\n  resource_attributes: {deployment.environment: test}\n${gzip ? '  compression: gzip\n' : ''}`);
       const { metrics, exp } = await scrapeAndExport(base, r);
       assert.equal(exp.encoding, protocol === 'http/json' ? 'json' : 'protobuf');
+      assert.equal(exp.headers['content-encoding'], gzip ? 'gzip' : undefined);
       assert.equal(exp.headers['x-test'], 'yes');
       assert.equal(exp.resource['service.name'], 'netmon');
       assert.equal(exp.resource['deployment.environment'], 'test');
