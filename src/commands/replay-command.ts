@@ -36,7 +36,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
   // OTLP and the otel engine only serve a replay with --serve (a plain replay prints and exits).
   const otlp = opts.serve ? resolveOtlpSettings(config, name, VERSION) : undefined;
-  const resourceAttributes = opts.serve && config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
+  const otelEngineResource = opts.serve && config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
   const startMs = performance.timeOrigin + performance.now();
   const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
   const pipeline = buildPipeline(config, name, log, ndjson?.write);
@@ -59,7 +59,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
   const families: Family[] = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } });
-  const otlpModule = otlp !== undefined || resourceAttributes !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
+  const otlpModule = otlp !== undefined || otelEngineResource !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
   const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
   if (otlpStats !== undefined) families.push(...otlpStats.families());
   // The in-process pipeline has no snapshot: each collection reads it as a scrape does, the flow
@@ -77,8 +77,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     return { families: [...families, ...proc], flows: { ...x, overflowPackets: s.overflowPackets, overflowBytes: s.overflowBytes }, timeMs: performance.timeOrigin + performance.now() };
   };
   const otelEngine =
-    resourceAttributes !== undefined
-      ? new (otelPrometheus()).OtelPrometheusExposition(readPipeline, { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
+    otelEngineResource !== undefined
+      ? new (otelPrometheus()).OtelPrometheusExposition(readPipeline, { resourceAttributes: otelEngineResource, version: VERSION, startMs, maxSeries: config.flows.max_series })
       : undefined;
 
   let started = false;

@@ -48,7 +48,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
   }
   const otlp = resolveOtlpSettings(config, name, VERSION);
-  const resourceAttributes = config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
+  const otelEngineResource = config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
   const startMs = performance.timeOrigin + performance.now();
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
@@ -70,7 +70,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   let push: OtlpExport.OtlpPush | undefined;
   try {
     // The OpenTelemetry modules load only when OTLP or the otel engine is configured.
-    const otlpModule = otlp !== undefined || resourceAttributes !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
+    const otlpModule = otlp !== undefined || otelEngineResource !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
     const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
     const families: Family[] = [
       ...netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() }),
@@ -82,8 +82,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const processFamilies = async (): Promise<Family[]> => (require('../metrics/process-families') as typeof ProcessFamilies).readProcessFamilies(processRegistry!);
     const latest = (proc: readonly Family[]): MetricSnapshot => ({ families: [...families, ...proc], flows: engine.flowSeries(), timeMs: engine.snapshotTimeMs });
     const exposition =
-      resourceAttributes !== undefined
-        ? new (otelPrometheus()).OtelPrometheusExposition(async () => latest(await processFamilies()), { resourceAttributes, version: VERSION, startMs, maxSeries: config.flows.max_series })
+      otelEngineResource !== undefined
+        ? new (otelPrometheus()).OtelPrometheusExposition(async () => latest(await processFamilies()), { resourceAttributes: otelEngineResource, version: VERSION, startMs, maxSeries: config.flows.max_series })
         : new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,
