@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { filterCost } from './filter-cost';
 import { filterInstructions } from './filter-instructions';
+import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { otlpExportBench } from './otlp-export';
@@ -31,6 +32,10 @@ const x = (ratio: number) => `${ratio.toFixed(2)}x`;
 row('replay 1M packets, 800 flows', pps(r.netmonSeconds), `tcpdump -r -w /dev/null: ${pps(r.tcpdumpSeconds)}`, `${x(r.ratios.netmonToTcpdump)} tcpdump's time`);
 row('replay, 20 named filters', pps(r.netmonFiltersSeconds), `no config: ${r.netmonSeconds.toFixed(3)} s; same config without filters: ${r.netmonNoFiltersConfigSeconds.toFixed(3)} s`, `${x(r.ratios.filtersToNone)} / ${x(r.ratios.filtersToNoFilters)}`);
 row('replay loop only, 20 named filters', `${r.loopFiltersSeconds.toFixed(3)} s`, `without filters: ${r.loopSeconds.toFixed(3)} s`, x(r.ratios.loopFiltersToLoop));
+
+const dc = detectorCost(root, outDir, cli, replayRounds);
+row('replay 1M packets, detectors on (default) vs off', `${dc.seconds.on.toFixed(3)} s; loop alone ${dc.seconds.loopOn.toFixed(3)} s`, `detect.enabled: false: ${dc.seconds.off.toFixed(3)} s; loop ${dc.seconds.loopOff.toFixed(3)} s`, `${x(dc.detectors)} / loop ${x(dc.detectorsLoop)}`);
+row(`replay 1M packets, shipped config.yaml (${dc.filterNames.length} named filters: ${dc.filterNames.join(', ')})`, `${dc.seconds.shipped.toFixed(3)} s; loop alone ${dc.seconds.loopShipped.toFixed(3)} s`, `the same without its filters: ${dc.seconds.shippedNoFilters.toFixed(3)} s; loop ${dc.seconds.loopShippedNoFilters.toFixed(3)} s`, `${x(dc.shippedFilters)} / loop ${x(dc.shippedFiltersLoop)}`);
 
 const ins = filterInstructions(join(outDir, 'mixed-1m.pcap'));
 if (ins === undefined) row('20 named filters, instructions per packet', 'skipped: valgrind is not installed', '-', '-');
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
   const fc = filterCost();
   row('20 named filters fused (as run), decoded packets', `${fc.setNs.toFixed(1)} ns per packet; compile ${fc.compileMs.toFixed(1)} ms`, `20 single predicates: ${fc.singleNs.toFixed(1)} ns`, x(fc.setNs / fc.singleNs));
   const f = floodMemory(cli, outDir);
-  row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB, ${f.flowSeries} flow series`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps`);
+  row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB (detectors off: ${(f.peakRssBytesNoDetectors / 1048576).toFixed(0)} MiB), ${f.flowSeries} flow series; detectors' top target: ${f.topSynTarget ?? 'none'}`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps (detectors off: ${(f.packets / f.secondsNoDetectors / 1e6).toFixed(2)})`);
   await scrapes();
   for (const n of [10_000]) {
     const o = await otlpExportBench(n, 15);

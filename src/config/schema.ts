@@ -1,3 +1,4 @@
+import { DEFAULT_DETECT_OPTIONS } from '../analysis/detect-options';
 import { DEFAULT_MAX_FLOWS } from '../flow/flow-options';
 import { parseDuration } from './duration';
 import { arrayOf, boolean, either, field, integer, object, oneOf, optional, recordOf, required, section, string } from './validate';
@@ -43,6 +44,17 @@ export function checkHttpUrl(s: string): string | undefined {
   }
   return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : 'expected an http:// or https:// URL';
 }
+
+/** A duration within [min, max] seconds. */
+const durationIn =
+  (min: number, max: number): Rule<number> =>
+  (v, path, problems) => {
+    const seconds = duration(v, path, problems);
+    if (parseDuration(v) !== undefined && (seconds < min || seconds > max)) {
+      problems.push({ path, message: `expected a duration from ${min} s to ${max} s, got ${JSON.stringify(v)}` });
+    }
+    return seconds;
+  };
 
 const listen = string({
   check: (s) => (parseListen(s) === undefined ? 'expected HOST:PORT (for example "0.0.0.0:10847" or "[::]:10847") with a port from 1 to 65535' : undefined),
@@ -103,6 +115,16 @@ const schema = object({
   filters: field<Record<string, string | { expr: string; description: string | undefined }>>(
     recordOf((k) => (FILTER_NAME.test(k) ? undefined : 'filter names are letters, digits, "_", "." and "-", starting with a letter or "_"'), filterEntry),
     () => ({}),
+  ),
+  detect: section(
+    object({
+      enabled: field(boolean, true),
+      window: field(durationIn(1, 3600), DEFAULT_DETECT_OPTIONS.window),
+      top_n: field(integer(1, 1000), DEFAULT_DETECT_OPTIONS.topN),
+      max_contacts: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxContacts),
+      max_targets: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxTargets),
+      max_sources: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxSources),
+    }),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
   metrics: section(object({ engine: field(oneOf(METRICS_ENGINES), 'prometheus') })),

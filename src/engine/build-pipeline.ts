@@ -1,3 +1,4 @@
+import { Detectors } from '../analysis/detectors';
 import { NetmonError } from '../errors';
 import type { NetmonConfig } from '../config/schema';
 import type * as CompileFilter from '../filter/compile-filter';
@@ -61,5 +62,9 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
     },
     onRecord,
   );
-  return new PacketPipeline(flows, filters, log);
+  const d = config.detect;
+  const detectors = d.enabled
+    ? new Detectors({ window: d.window, topN: d.top_n, maxContacts: d.max_contacts, maxTargets: d.max_targets, maxSources: d.max_sources })
+    : null;
+  return new PacketPipeline(flows, filters, log, detectors);
 }

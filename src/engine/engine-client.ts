@@ -47,7 +47,7 @@ export class EngineClient implements CaptureOutputControl {
   private receiver: OutputBatchReceiver | undefined;
   private readonly disconnected: Promise<void>;
 
-  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[]) {
+  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[], private readonly detectorsEnabled: boolean) {
     this.up = interfaces.map(() => false);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -70,7 +70,7 @@ export class EngineClient implements CaptureOutputControl {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const client = new EngineClient(child, start.interfaces);
+    const client = new EngineClient(child, start.interfaces, start.config.detect.enabled);
     const built = new Promise<void>((resolve, reject) => {
       child.on('message', (m: EngineMessage) => {
         if (m.type === 'built') resolve();
@@ -204,6 +204,10 @@ export class EngineClient implements CaptureOutputControl {
         get stats() {
           return snap().flowStats;
         },
+      },
+      detectorsEnabled: this.detectorsEnabled,
+      get detections() {
+        return snap().detections;
       },
     };
   }

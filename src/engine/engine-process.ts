@@ -122,6 +122,7 @@ class Engine {
       },
       flows,
       captures: this.captures.map((c) => ({ name: c.name, up: c.up, ...c.stats() })),
+      detections: p.detections,
       residentBytes: process.memoryUsage.rss(),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       flowRecordsDropped: this.outputs.flowChannel.droppedRecords,

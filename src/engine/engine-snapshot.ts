@@ -7,6 +7,7 @@
  * exported flow series as ids + values, plus the label text of series new since the previous
  * snapshot (FlowSeriesDelta). Rendering and its garbage stay in the HTTP process.
  */
+import type { DetectorReport } from '../analysis/detectors';
 import type { NetmonConfig } from '../config/schema';
 import type { LiveCaptureOptions } from '../capture/live-capture';
 import type { FlowRecordBatch } from '../flow/flow-record-batch';
@@ -90,6 +91,8 @@ export interface EngineSnapshot {
   readonly flowStats: FlowStatsSnapshot;
   readonly flows: FlowSeriesDelta;
   readonly captures: readonly CaptureSnapshot[];
+  /** The detectors' top-N lists (typed arrays + label values); absent when detect.enabled is false. */
+  readonly detections?: DetectorReport;
   /** The capture process itself: resident memory (bytes) and user + system CPU (seconds). */
   readonly residentBytes: number;
   readonly cpuSeconds: number;

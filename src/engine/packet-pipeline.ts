@@ -1,3 +1,4 @@
+import type { DetectorReport, Detectors } from '../analysis/detectors';
 import type { PacketCallback } from '../capture/packet-callback';
 import { decodeLink, linkTypeName } from '../decode/decode-frame';
 import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../decode/decode-layer';
@@ -25,12 +26,14 @@ const WARM_TICKS = 64;
 const DECODE_LOG_INTERVAL_MS = 60_000;
 
 /**
- * The per-packet path: decode → interface counters → flow table → named filters. Everything here is
+ * The per-packet path: decode → interface counters → flow table and detectors → named filters. Everything here is
  * synchronous, allocation-free and touches no metrics library; metrics are read from these counters at
  * scrape time.
  */
 export class PacketPipeline {
   readonly flows: FlowTable;
+  /** Scan, SYN flood and RST detectors; null when `detect.enabled` is false. */
+  readonly detectors: Detectors | null;
   readonly interfaces: InterfaceCounters[] = [];
   readonly filterNames: readonly string[];
   readonly decodeErrors = new Float64Array(DECODE_LAYER_NAMES.length);
@@ -52,8 +55,9 @@ export class PacketPipeline {
   private readonly lastDecodeLog = new Float64Array(DECODE_LAYER_NAMES.length);
   private readonly decodeErrorsAtLastLog = new Float64Array(DECODE_LAYER_NAMES.length);
 
-  constructor(flows: FlowTable, filters: NamedFilters, log: Logger) {
+  constructor(flows: FlowTable, filters: NamedFilters, log: Logger, detectors: Detectors | null = null) {
     this.flows = flows;
+    this.detectors = detectors;
     this.filterNames = filters.names;
     this.filterSet = filters.set;
     this.countFilters = this.filterSet?.count ?? null;
@@ -72,6 +76,15 @@ export class PacketPipeline {
   get filterBytes(): Float64Array {
     this.filterSet?.flush();
     return this.filterByteCounts;
+  }
+
+  get detectorsEnabled(): boolean {
+    return this.detectors !== null;
+  }
+
+  /** The detectors' exported values now (undefined when they do not run). */
+  get detections(): DetectorReport | undefined {
+    return this.detectors?.report();
   }
 
   /** Sets (or, with null, removes) the packet tap every decoded packet goes through. */
@@ -113,6 +126,7 @@ export class PacketPipeline {
       this.nextTick = Math.floor(this.lastTs) + 1;
     }
     this.flows.advance(this.lastTs);
+    this.detectors?.advance(this.lastTs);
   }
 
   /** One packet; its timestamp is already in this.pkt.ts (see addInterface). */
@@ -125,7 +139,11 @@ export class PacketPipeline {
     if (err !== DECODE_OK) this.decodeError(err, linkType);
     if (pkt.ipProto === 6 && pkt.l4Offset >= 0) ic.countTcpFlags(pkt.tcpFlags);
     if (ts >= this.nextTick) this.tick(ts);
-    if (pkt.ipVersion !== 0) this.flows.observe(pkt);
+    if (pkt.ipVersion !== 0) {
+      this.flows.observe(pkt);
+      const detectors = this.detectors;
+      if (detectors !== null) detectors.observe(pkt, buf);
+    }
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
     if (countFilters !== null) countFilters(buf, pkt, wireLen);

@@ -1,3 +1,5 @@
+import { DETECTOR_NAMES } from '../analysis/detectors';
+import type { DetectorReport, TopList } from '../analysis/detectors';
 import { DECODE_LAYER_NAMES } from '../decode/decode-layer';
 import type { FlowTableStats } from '../flow/flow-stats';
 import { CATALOG, TCP_FLAG_NAMES } from './catalog';
@@ -35,6 +37,10 @@ export interface PipelineCounters {
   readonly flows: {
     readonly stats: Pick<FlowTableStats, 'activeFlows' | 'seriesExported' | 'evictionsIdle' | 'evictionsActive' | 'evictionsCapacity' | 'overflowPackets' | 'overflowBytes'>;
   };
+  /** Whether the detectors run (detect.enabled): their families are served only then. */
+  readonly detectorsEnabled: boolean;
+  /** The detectors' values now (read when scraped; undefined when they do not run). */
+  readonly detections: DetectorReport | undefined;
 }
 
 /** Resources of the capture process of `netmon run` (prom-client's process metrics describe the HTTP process). */
@@ -115,6 +121,7 @@ export function netmonFamilies(src: FamilySources): Family[] {
         p.interfaces.map((i) => ({ labels: { interface: i.name }, bucketCounts: i.sizeBuckets, sum: i.sizeSum, count: i.packets })),
     },
   ];
+  if (p.detectorsEnabled) families.push(...detectorFamilies(p));
   if (src.captures.length > 0) {
     families.push(
       { def: CATALOG.captureUp, collect: () => src.captures.map((c) => ({ labels: { interface: c.name }, value: c.up ? 1 : 0 })) },
@@ -149,4 +156,28 @@ export function netmonFamilies(src: FamilySources): Family[] {
     });
   }
   return families;
+}
+
+/** The detector families (src/analysis/): top-N gauges and the detectors' own state. */
+function detectorFamilies(p: PipelineCounters): Family[] {
+  const top = (read: (r: DetectorReport) => TopList, labelNames: readonly string[]) => (): Sample[] => {
+    const r = p.detections;
+    if (r === undefined) return [];
+    const t = read(r);
+    const n = labelNames.length;
+    return Array.from(t.values, (value, i) => ({ labels: Object.fromEntries(labelNames.map((l, j) => [l, t.labels[i * n + j]!])), value }));
+  };
+  const perDetector = (read: (r: DetectorReport) => Float64Array) => (): Sample[] => {
+    const r = p.detections;
+    return r === undefined ? [] : DETECTOR_NAMES.map((detector, i) => ({ labels: { detector }, value: read(r)[i]! }));
+  };
+  return [
+    { def: CATALOG.detectWindow, collect: () => (p.detections === undefined ? [] : [{ labels: {}, value: p.detections.windowSeconds }]) },
+    { def: CATALOG.detectScanPorts, collect: top((r) => r.scanPorts, CATALOG.detectScanPorts.labelNames) },
+    { def: CATALOG.detectScanHosts, collect: top((r) => r.scanHosts, CATALOG.detectScanHosts.labelNames) },
+    { def: CATALOG.detectSynUnanswered, collect: top((r) => r.synUnanswered, CATALOG.detectSynUnanswered.labelNames) },
+    { def: CATALOG.detectRstSent, collect: top((r) => r.rstSent, CATALOG.detectRstSent.labelNames) },
+    { def: CATALOG.detectKeys, collect: perDetector((r) => r.keys) },
+    { def: CATALOG.detectEvictions, collect: perDetector((r) => r.evictions) },
+  ];
 }
