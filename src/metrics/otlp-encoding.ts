@@ -359,9 +359,10 @@ export function encodeJson(rm: ResourceMetrics): Uint8Array {
     (sm) => `{"scope":{"name":${JSON.stringify(sm.scope.name)}${sm.scope.version ? `,"version":${JSON.stringify(sm.scope.version)}` : ''}},"metrics":[${sm.metrics.map(jsonMetric).join(',')}]}`,
   );
   const text = `{"resourceMetrics":[{"resource":{"attributes":${JSON.stringify(Object.entries(rm.resource.attributes).map(([key, v]) => ({ key, value: { stringValue: String(v) } })))}},"scopeMetrics":[${scopes.join(',')}]}]}`;
-  const out = output(Buffer.byteLength(text, 'utf8'));
-  out.write(text, 0, 'utf8');
-  return out;
+  // At most 3 bytes per UTF-16 unit: room for any text without measuring it first (the pages of the
+  // buffer that are never written cost no memory).
+  const room = output(text.length * 3);
+  return room.subarray(0, room.write(text, 0, 'utf8'));
 }
 
 /**
