@@ -18,7 +18,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
-COPY scripts/build-code-cache.js ./scripts/
+COPY scripts/build-code-cache.js scripts/build-web.js ./scripts/
+# The status page's assets (bundled into dist/bundle/web by the build).
+COPY web ./web
 # The code cache is made here by the same Node.js as the final stage's (same base image), so it is
 # valid at run time and nothing is written then. Then: production dependencies only, and of the
 # cap addon only its JavaScript and the built cap.node (no C++ sources, build tree or tests).

@@ -10,6 +10,8 @@ import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { otlpExportBench } from './otlp-export';
+import { postgresSinkBench, sinkBenchSkipReason } from './postgres-sink';
+import { liveStreamsBench } from './live-streams';
 import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
 
@@ -58,7 +60,29 @@ async function live(): Promise<void> {
   row('live run, 60-byte frames, 10k flows, topspeed', `${a.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, ${a.counted}/${a.sent} counted, ${a.dropped} dropped`, `tcpreplay ${(a.sendPps / 1e3).toFixed(0)}k pps`, `max loss-free ${(f.maxLossFreePps / 1e3).toFixed(0)}k pps`);
   row('live run + scrape 4/s, 10k series', `${b.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, scrape p50 ${b.scrapes!.p50Ms.toFixed(0)} ms, ${b.dropped} dropped`, `without scraping ${a.cpuUsPerPacket.toFixed(2)} µs`, `${(b.cpuUsPerPacket / a.cpuUsPerPacket).toFixed(2)}x`);
   row('live run, 2 interfaces', `${(f.maxLossFreePpsTwoInterfaces / 1e3).toFixed(0)}k pps aggregate loss-free`, '-', '-');
+  for (const s of await liveStreamsBench(cli, { rounds: runs })) {
+    row(
+      `live run, ${s.clients} clients on /api/v1/flows/stream, ${s.shape.packets / 1e3}k frames over ${s.shape.flows / 1e3}k flows (idle 2s)`,
+      `${s.clientsUs.toFixed(2)} µs CPU/pkt, ${s.dropped} dropped, tcpreplay ${(s.sendPps / 1e3).toFixed(0)}k pps`,
+      `no client: ${s.noneUs.toFixed(2)} µs`,
+      `${s.ratio.toFixed(2)}x (median of ${s.rounds} paired rounds)`,
+    );
+  }
   process.stdout.write(`\n${formatLiveRuns(f)}\n`);
+}
+
+async function postgresSink(): Promise<void> {
+  const skip = sinkBenchSkipReason();
+  if (skip !== undefined) return row('PostgreSQL sink', `skipped: ${skip}`, '-', '-');
+  const s = await postgresSinkBench(outDir, cli, Math.max(runs, 5), join(outDir, 'mixed-1m.pcap'));
+  row(
+    `PostgreSQL sink: replay writing ${s.records / 1000}k flow records (${s.packets / 1000}k packets), fsync ${s.fsync ? 'on' : 'off'}`,
+    `sink adds ${(s.withSink - s.without).toFixed(2)} s (replay ${s.withSink.toFixed(2)} s with it, ${s.without.toFixed(2)} s without)`,
+    `psql \\copy of the same rows, same table shape: ${s.copy.toFixed(2)} s`,
+    `${x(s.sinkToCopy)} \\copy's time`,
+  );
+  row('capture side of the sink in replay, 0.5 records per packet', `${s.captureNsOn.toFixed(0)} ns per packet with the record output`, `without: ${s.captureNsOff.toFixed(0)} ns`, x(s.captureRatio));
+  if (s.mixed !== undefined) row('capture side of the sink in replay, 1M packets, 800 flows', `${s.mixed.nsOn.toFixed(0)} ns per packet`, `without: ${s.mixed.nsOff.toFixed(0)} ns`, x(s.mixed.ratio));
 }
 
 async function main(): Promise<void> {
@@ -76,6 +100,7 @@ async function main(): Promise<void> {
       `${x(o.protobufMs / o.renderMs)} / ${x(o.jsonMs / o.renderMs)}`,
     );
   }
+  await postgresSink();
   if (!process.argv.includes('--no-live')) await live();
 }
 

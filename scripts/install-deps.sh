@@ -12,6 +12,14 @@ if [ "$mode" = test ] || [ "$mode" = bench ]; then
   packages+=(tcpdump tcpreplay tshark prometheus prometheus-alertmanager curl)
   # setpriv, unshare, findmnt: test/deploy/capabilities.test.ts runs netmon with the DaemonSet's privileges.
   packages+=(util-linux mount)
+  # The live view's tests: TLS material (openssl), $2y$ bcrypt hashes (htpasswd), netmon tail in a
+  # pseudo-terminal (tmux), the status page in a headless browser (chromium, driven by playwright-core).
+  packages+=(openssl apache2-utils tmux chromium)
+fi
+# The PostgreSQL sink's tests and benchmark start throw-away servers with this package's initdb and
+# pg_ctl (in temp dirs on free loopback ports; the system service is not used).
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
+  packages+=(postgresql)
 fi
 # The benchmarks also count instructions (bench/filter-instructions.ts), which a shared machine's load does not skew.
 if [ "$mode" = bench ]; then

@@ -77,6 +77,44 @@ export const captureHealth: DashboardSpec = {
       ],
     },
     {
+      title: 'Sinks',
+      panels: [
+        timeseries({
+          title: 'Sink up',
+          description: '1 while a sink (sinks.postgres: sink="postgres" for flow records, "postgres_packets" for packet metadata) is connected to its database (NetmonSinkDown after 5 minutes at 0). Empty where no sink is configured.',
+          min: 0,
+          queries: [{ expr: `min by (instance, sink) (netmon_sink_up{${INSTANCE}})`, legend: '{{instance}} {{sink}}' }],
+        }),
+        timeseries({
+          title: 'Sink rows per second',
+          description: 'Rows committed (written), dropped (queue full, shutdown deadline, refused by the database: NetmonSinkDropping) and packets above packets.max_rate (rate_limited).',
+          unit: 'rps',
+          queries: [{ expr: `sum by (instance, sink, result) (rate(netmon_sink_records_total{${INSTANCE}}[$__rate_interval]))`, legend: '{{instance}} {{sink}} {{result}}' }],
+        }),
+        timeseries({
+          title: 'Sink queue',
+          description: 'Rows waiting for the database (bounded by max_queue).',
+          unit: 'short',
+          queries: [{ expr: `max by (instance, sink) (netmon_sink_queue_records{${INSTANCE}})`, legend: '{{instance}} {{sink}}' }],
+        }),
+        timeseries({
+          title: 'Sink batch write time',
+          description: 'Median and 99th percentile of the time to write one batch (one transaction), and failed or duplicate batch attempts per second.',
+          unit: 's',
+          queries: [
+            { expr: `histogram_quantile(0.5, sum by (le, instance, sink) (rate(netmon_sink_write_seconds_bucket{${INSTANCE}}[$__rate_interval])))`, legend: '{{instance}} {{sink}} p50' },
+            { expr: `histogram_quantile(0.99, sum by (le, instance, sink) (rate(netmon_sink_write_seconds_bucket{${INSTANCE}}[$__rate_interval])))`, legend: '{{instance}} {{sink}} p99' },
+          ],
+        }),
+        timeseries({
+          title: 'Sink failed and duplicate batches',
+          description: 'Batch attempts per second that failed (retried with backoff) or found their batch already committed (duplicate: not written twice).',
+          unit: 'ops',
+          queries: [{ expr: `sum by (instance, sink, result) (rate(netmon_sink_batches_total{${INSTANCE}, result!="committed"}[$__rate_interval]))`, legend: '{{instance}} {{sink}} {{result}}' }],
+        }),
+      ],
+    },
+    {
       title: 'Scrapes and processes',
       panels: [
         timeseries({

@@ -12,11 +12,15 @@ import type * as OtlpExport from '../metrics/otlp-export';
 import type * as ProcessFamilies from '../metrics/process-families';
 import type * as PromRegistry from '../metrics/prometheus-registry';
 import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
+import { sinkFamilies } from '../metrics/sink-families';
 import { renderFamilies } from '../metrics/text-exposition';
+import { checkSinks, startSinks } from '../sinks/configured-sinks';
 import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import type * as HttpRuntime from './http-runtime';
+import type * as LiveView from './live-view';
+import type * as EngineQueriesModule from '../engine/engine-queries';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -28,12 +32,14 @@ export interface ReplayOptions {
   readonly serve: boolean;
   readonly listen: string | undefined;
   readonly logLevel: string | undefined;
+  readonly webConfigFile: string | undefined;
 }
 
 /** `netmon replay`: exit 0, or 1 when a file was damaged (its packets before the damage still count). */
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const { config, name } = loadConfigOrDefaults(opts.configFile);
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
+  checkSinks(config, name);
   // OTLP and the otel engine only serve a replay with --serve (a plain replay prints and exits).
   const otlp = opts.serve ? resolveOtlpSettings(config, name, VERSION) : undefined;
   const otelEngineResource = opts.serve && config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
@@ -55,10 +61,22 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     { synchronous: true },
   );
   const bus = new RecordBus(outputs);
+  // Sinks write every record of the replay: the replay waits for their queues rather than dropping.
+  const sinks = startSinks(config, name, { bus, interfaceName: (i) => pipeline.interfaces[i]?.name ?? String(i), log, replay: true });
+  const sinkBackpressure =
+    sinks === undefined
+      ? undefined
+      : async (): Promise<void> => {
+          outputs.flush();
+          await sinks.whenBelowMark();
+        };
   // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
-  const families: Family[] = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } });
+  const families: Family[] = [
+    ...netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } }),
+    ...sinkFamilies(sinks?.stats ?? []),
+  ];
   const otlpModule = otlp !== undefined || otelEngineResource !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
   const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
   if (otlpStats !== undefined) families.push(...otlpStats.families());
@@ -82,14 +100,23 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       : undefined;
 
   let started = false;
-  // The HTTP stack is loaded only when serving: a plain replay starts faster without it.
+  // The HTTP stack (and the API) is loaded only when serving: a plain replay starts faster without it.
   const http = opts.serve ? (require('./http-runtime') as typeof HttpRuntime) : undefined;
-  const server = http
-    ? await http.startHttp(opts.listen ?? config.listen, http.prometheusSources(families, pipeline, {
-        isReady: () => started,
-        describe: () => `Replaying ${opts.files.join(', ')}.`,
-      }, otelEngine), log)
-    : undefined;
+  let api: { close(): void } | undefined;
+  let server;
+  if (http !== undefined) {
+    const live = require('./live-view') as typeof LiveView;
+    const web = live.resolveWebConfig(opts.webConfigFile, config, opts.configFile);
+    const { EngineQueries } = require('../engine/engine-queries') as typeof EngineQueriesModule;
+    const queries = new EngineQueries(pipeline, { captures: () => [], flowRecordsDropped: () => outputs.flowChannel.droppedRecords });
+    const describe = () => `Replaying ${opts.files.join(', ')}.`;
+    const built = live.buildApi({ config, bus, interfaceNames: () => pipeline.interfaces.map((i) => i.name), query: async (q) => queries.run(q), describe }, log);
+    api = built.api;
+    // Into `families` itself, so that the OpenTelemetry data carries them too.
+    families.push(...built.stats.families());
+    const sources = http.prometheusSources(families, pipeline, { isReady: () => started, describe }, otelEngine);
+    server = await http.startHttp(opts.listen ?? config.listen, { ...sources, api: built.api.router, web }, log);
+  }
   const push =
     otlp !== undefined && server !== undefined
       ? otlpModule!.startOtlpPush({ settings: otlp, source: readPipeline, maxSeries: config.flows.max_series, version: VERSION, startMs, stats: otlpStats!, log })
@@ -103,8 +130,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   for (const reader of readers) {
     const onPacket = pipeline.addInterface(basename(reader.path));
     try {
-      if (server === undefined && opts.speed === 'max') replayAllSync(reader, onPacket);
-      else await replayPaced(reader, onPacket, { originalSpeed: opts.speed === 'original', batch: 65536 });
+      if (server === undefined && opts.speed === 'max' && sinks === undefined) replayAllSync(reader, onPacket);
+      else await replayPaced(reader, onPacket, { originalSpeed: opts.speed === 'original', batch: 65536, between: sinkBackpressure });
     } catch (err) {
       if (!(err instanceof CaptureFileError)) throw err;
       damagedFiles.set(reader.path, 1);
@@ -129,6 +156,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     const cutShort = (await push?.shutdown()) === true;
     clearInterval(flushTimer);
     outputs.drain();
+    api?.close();
+    await sinks?.close();
     await http.closeServer(server);
     if (cutShort) otlpModule!.exitWhenDone();
     return exitCode;
@@ -144,6 +173,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   }
   // The outputs get the records of the flows still active at the end of the capture.
   outputs.drain();
+  // The replay exits once the sinks have committed its last batch.
+  await sinks?.close();
   return exitCode;
 }
 

@@ -12,11 +12,15 @@ import type * as OtlpExport from '../metrics/otlp-export';
 import type * as ProcessFamilies from '../metrics/process-families';
 import type * as PromRegistry from '../metrics/prometheus-registry';
 import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
+import { sinkFamilies } from '../metrics/sink-families';
 import { PrometheusExposition } from '../metrics/prometheus-registry';
 import { Registry } from 'prom-client';
+import { checkSinks, startSinks } from '../sinks/configured-sinks';
+import type { Sinks } from '../sinks/configured-sinks';
 import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import { closeServer, shutdownSignal, startHttp } from './http-runtime';
+import { buildApi, resolveWebConfig } from './live-view';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -26,10 +30,13 @@ export interface RunOptions {
   readonly listen: string | undefined;
   readonly captureFilter: string | undefined;
   readonly logLevel: string | undefined;
+  readonly webConfigFile: string | undefined;
 }
 
 /** How long the capture process may take to stop before it is killed (SIGTERM must exit promptly). */
 const ENGINE_STOP_TIMEOUT_MS = 2000;
+/** How long the sinks may take to write what is queued at SIGTERM; what is left then is dropped and counted. */
+const SINK_STOP_TIMEOUT_MS = 10_000;
 
 /**
  * `netmon run`: live capture until SIGTERM/SIGINT, then a clean exit 0.
@@ -47,11 +54,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   for (const n of names) {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
   }
+  const web = resolveWebConfig(opts.webConfigFile, config, opts.configFile);
   const otlp = resolveOtlpSettings(config, name, VERSION);
   const otelEngineResource = config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
   const startMs = performance.timeOrigin + performance.now();
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
+  checkSinks(config, name);
 
   const captureOptions = {
     snaplen: config.capture.snaplen,
@@ -66,14 +75,21 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   // Ended flow records and tapped packets from the capture process reach the outputs through the bus.
   const bus = new RecordBus(engine);
   engine.setOutputReceiver(bus);
+  const describe = () => `Capturing on ${names.join(', ')}.`;
+  const { api, stats } = buildApi({ config, bus, interfaceNames: () => names, query: (q) => engine.query(q), describe }, log);
   let server;
   let push: OtlpExport.OtlpPush | undefined;
+  let sinks: Sinks | undefined;
   try {
+    // Sinks run here, never in the capture process: they subscribe to the bus before capture starts.
+    sinks = startSinks(config, name, { bus, interfaceName: (i) => names[i] ?? String(i), log, replay: false });
     // The OpenTelemetry modules load only when OTLP or the otel engine is configured.
     const otlpModule = otlp !== undefined || otelEngineResource !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
     const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
     const families: Family[] = [
       ...netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() }),
+      ...sinkFamilies(sinks?.stats ?? []),
+      ...stats.families(),
       ...(otlpStats?.families() ?? []),
     ];
     // The OpenTelemetry data also carries prom-client's process metrics of this process, read first
@@ -94,7 +110,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       },
       metricsContentType: exposition.contentType,
       isReady: () => engine.up.some((u) => u),
-      describe: () => `Capturing on ${names.join(', ')}.`,
+      describe,
+      api: api.router,
+      web,
     };
     server = await startHttp(opts.listen ?? config.listen, sources, log);
     if (otlp !== undefined) {
@@ -112,7 +130,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       push = otlpModule!.startOtlpPush({ settings: otlp, source, maxSeries: config.flows.max_series, version: VERSION, startMs, stats: otlpStats!, log });
     }
   } catch (err) {
+    api.close();
     engine.kill();
+    await sinks?.close(0);
     throw err;
   }
   engine.capture();
@@ -124,6 +144,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if ('exit' in ended) {
     const e: EngineExit = ended.exit;
     log.error({ code: e.code, signal: e.signal }, 'capture process exited unexpectedly: stopping');
+    api.close();
+    await sinks?.close(SINK_STOP_TIMEOUT_MS);
     await closeServer(server);
     return 1;
   }
@@ -132,6 +154,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const cutShort = (await push?.shutdown()) === true;
   const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
   if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
+  // The streams got the records of the flows still active (end_reason "end"): end them, then the server.
+  api.close();
+  // Everything the capture process delivered (the records of the flows still active included) is queued now.
+  await sinks?.close(SINK_STOP_TIMEOUT_MS);
   await closeServer(server);
   if (cutShort) otlpModuleLoaded().exitWhenDone();
   return 0;

@@ -1,6 +1,7 @@
 import { DEFAULT_DETECT_OPTIONS } from '../analysis/detect-options';
 import { DEFAULT_MAX_FLOWS } from '../flow/flow-options';
-import { parseDuration } from './duration';
+import { duration, parseDuration } from './duration';
+import { postgresSink } from './postgres-schema';
 import { arrayOf, boolean, either, field, integer, object, oneOf, optional, recordOf, required, section, string } from './validate';
 import type { Problem, Rule } from './validate';
 
@@ -15,15 +16,6 @@ export const DEFAULT_LISTEN = `0.0.0.0:${DEFAULT_PORT}`;
 
 export const FLOW_LABELS = ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-const duration: Rule<number> = (v, path, problems) => {
-  const seconds = parseDuration(v);
-  if (seconds === undefined) {
-    problems.push({ path, message: `expected a duration such as 60, "90s", "5m" or "1h", got ${JSON.stringify(v)}` });
-    return 0;
-  }
-  return seconds;
-};
 
 /** A duration of at least `min` seconds. */
 function positiveDuration(min: number): Rule<number> {
@@ -126,7 +118,20 @@ const schema = object({
       max_sources: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxSources),
     }),
   ),
+  api: section(
+    object({
+      flows_stream: field(boolean, true),
+      packets: field(boolean, false),
+      max_clients: field(integer(1, 100_000), 64),
+      client_buffer_bytes: field(integer(4096, 1 << 30), 1 << 20),
+      client_stall_timeout: field(duration, 5),
+      packets_max_rate: field(integer(1, 1_000_000), 10_000),
+    }),
+  ),
+  web_config_file: field(string(), ''),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
+  // Optional outputs; each is off (and its code never loaded) unless its section is given.
+  sinks: section(object({ postgres: optional(postgresSink) })),
   metrics: section(object({ engine: field(oneOf(METRICS_ENGINES), 'prometheus') })),
   otlp: optional(otlp),
 });

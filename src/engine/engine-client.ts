@@ -14,6 +14,7 @@ import type { FlowSeriesView } from '../metrics/otel-metric-data';
 import type { FlowRecordBatch } from '../flow/flow-record-batch';
 import type { CaptureOutputControl } from '../sinks/record-bus';
 import type { ControlMessage, EngineMessage, EngineSnapshot, StartMessage } from './engine-snapshot';
+import type { EngineQuery, EngineQueryResult } from './engine-queries';
 import type { PacketMetaBatch } from './packet-tap';
 import { FlowSeriesMirror } from './flow-series-delta';
 
@@ -46,6 +47,8 @@ export class EngineClient implements CaptureOutputControl {
   private hasExited = false;
   private receiver: OutputBatchReceiver | undefined;
   private readonly disconnected: Promise<void>;
+  /** API queries waiting for their answer, by id. */
+  private readonly queries = new Map<number, { resolve(r: EngineQueryResult): void; reject(e: Error): void }>();
 
   private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[], private readonly detectorsEnabled: boolean) {
     this.up = interfaces.map(() => false);
@@ -54,6 +57,8 @@ export class EngineClient implements CaptureOutputControl {
         this.hasExited = true;
         this.inFlight?.reject(new Error(`capture process exited (${signal ?? `code ${code}`})`));
         this.inFlight = undefined;
+        for (const q of this.queries.values()) q.reject(new Error('capture process exited'));
+        this.queries.clear();
         resolve({ code, signal });
       });
     });
@@ -151,6 +156,23 @@ export class EngineClient implements CaptureOutputControl {
     return this.mirror.view();
   }
 
+  /** Answers an API query in the capture process (engine-queries.ts); rejects after SNAPSHOT_TIMEOUT_MS. */
+  query(q: EngineQuery): Promise<EngineQueryResult> {
+    if (this.hasExited) return Promise.reject(new Error('capture process is not running'));
+    const id = this.nextId++;
+    return new Promise<EngineQueryResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.queries.delete(id)) reject(new Error(`capture process did not answer within ${SNAPSHOT_TIMEOUT_MS} ms`));
+      }, SNAPSHOT_TIMEOUT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.queries.delete(id);
+      };
+      this.queries.set(id, { resolve: (r) => (done(), resolve(r)), reject: (e) => (done(), reject(e)) });
+      this.control({ type: 'query', id, query: q });
+    });
+  }
+
   /** The flow families of the latest snapshot, as exposition bytes. */
   renderFlowFamilies(): Buffer {
     return this.mirror.render();
@@ -243,6 +265,10 @@ export class EngineClient implements CaptureOutputControl {
       this.receiver?.publishFlows(m.batch);
     } else if (m.type === 'packets') {
       this.receiver?.publishPackets(m.batch);
+    } else if (m.type === 'query-result' || m.type === 'query-error') {
+      const q = this.queries.get(m.id);
+      if (m.type === 'query-result') q?.resolve(m.result);
+      else q?.reject(new Error(m.message));
     } else if (m.type === 'status') {
       this.up = m.up;
     } else if (m.type === 'snapshot') {

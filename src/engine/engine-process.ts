@@ -13,6 +13,7 @@
 import { InterfaceSupervisor } from '../capture/interface-supervisor';
 import { buildPipeline } from './build-pipeline';
 import { CaptureOutputs } from './capture-outputs';
+import { EngineQueries } from './engine-queries';
 import type { PacketPipeline } from './packet-pipeline';
 import { NetmonError } from '../errors';
 import { createLogger } from '../log';
@@ -39,6 +40,7 @@ class Engine {
   private readonly timers: NodeJS.Timeout[] = [];
   private lastUp: boolean[];
   readonly outputs: CaptureOutputs;
+  readonly queries: EngineQueries;
   private pendingBatches = 0;
   private stopping = false;
   private stopped = false;
@@ -55,6 +57,10 @@ class Engine {
     );
     this.captures = start.interfaces.map((n) => new InterfaceSupervisor(n, start.capture, this.pipeline.addInterface(n), log));
     this.lastUp = this.captures.map(() => false);
+    this.queries = new EngineQueries(this.pipeline, {
+      captures: () => this.captures.map((c) => ({ name: c.name, up: c.up, ...c.stats() })),
+      flowRecordsDropped: () => this.outputs.flowChannel.droppedRecords,
+    });
   }
 
   capture(): void {
@@ -179,6 +185,15 @@ function main(): void {
         return;
       case 'packets-unsubscribe':
         engine?.outputs.unsubscribePackets(m.id);
+        return;
+      case 'query':
+        if (engine === undefined) return;
+        try {
+          send({ type: 'query-result', id: m.id, result: engine.queries.run(m.query) });
+        } catch (err) {
+          // A bad filter was refused by the HTTP process already; anything else is reported, not fatal.
+          send({ type: 'query-error', id: m.id, message: (err as Error).message });
+        }
         return;
       case 'stop':
         if (engine === undefined) exit(0);

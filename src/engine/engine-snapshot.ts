@@ -12,6 +12,7 @@ import type { NetmonConfig } from '../config/schema';
 import type { LiveCaptureOptions } from '../capture/live-capture';
 import type { FlowRecordBatch } from '../flow/flow-record-batch';
 import type { PacketMetaBatch } from './packet-tap';
+import type { EngineQuery, EngineQueryResult } from './engine-queries';
 
 /** Parent → child: build the pipeline (the child answers 'built' or 'fatal'). */
 export interface StartMessage {
@@ -35,6 +36,8 @@ export type ControlMessage =
   | { readonly type: 'flow-records-wanted'; readonly on: boolean }
   | { readonly type: 'packets-subscribe'; readonly id: number; readonly filter: string; readonly rate: number }
   | { readonly type: 'packets-unsubscribe'; readonly id: number }
+  /** An API query (engine-queries.ts): answered with 'query-result' or 'query-error' of the same id. */
+  | { readonly type: 'query'; readonly id: number; readonly query: EngineQuery }
   | { readonly type: 'stop' };
 
 /** Per-interface packet counters (InterfaceCounters). */
@@ -108,4 +111,6 @@ export type EngineMessage =
   | { readonly type: 'snapshot'; readonly id: number; readonly snapshot: EngineSnapshot }
   | { readonly type: 'flow-records'; readonly batch: FlowRecordBatch }
   | { readonly type: 'packets'; readonly batch: PacketMetaBatch }
+  | { readonly type: 'query-result'; readonly id: number; readonly result: EngineQueryResult }
+  | { readonly type: 'query-error'; readonly id: number; readonly message: string }
   | { readonly type: 'stopped' };

@@ -107,6 +107,7 @@ export class PacketPipeline {
     // a call that is not inlined is boxed: a heap allocation per packet.
     return (buf, offset, capLen, wireLen, ts, linkType) => {
       pkt.ts = ts;
+      pkt.ifIndex = index;
       this.handle(ic, index, buf, offset, capLen, wireLen, linkType);
     };
   }

@@ -28,6 +28,8 @@ export interface FlowRecordBatch {
   readonly endReasons: Uint8Array;
   /** OR of the TCP flags bytes of the record's packets (0 for other protocols). */
   readonly tcpFlags: Uint8Array;
+  /** Interface index of the record's first packet (capture order; in a replay, the file order). */
+  readonly interfaces: Uint8Array;
 }
 
 /**
@@ -44,6 +46,7 @@ export class FlowRecordBatchBuilder {
   readonly lastSeen: Float64Array;
   readonly endReasons: Uint8Array;
   readonly tcpFlags: Uint8Array;
+  readonly interfaces: Uint8Array;
 
   constructor(readonly capacity: number) {
     this.keys = new Int32Array(capacity * KEY_WORDS);
@@ -53,6 +56,7 @@ export class FlowRecordBatchBuilder {
     this.lastSeen = new Float64Array(capacity);
     this.endReasons = new Uint8Array(capacity);
     this.tcpFlags = new Uint8Array(capacity);
+    this.interfaces = new Uint8Array(capacity);
   }
 
   get full(): boolean {
@@ -77,6 +81,7 @@ export class FlowRecordBatchBuilder {
       lastSeen: this.lastSeen.slice(0, n),
       endReasons: this.endReasons.slice(0, n),
       tcpFlags: this.tcpFlags.slice(0, n),
+      interfaces: this.interfaces.slice(0, n),
     };
   }
 }

@@ -6,10 +6,11 @@ import { resolveFlowOptions } from './flow-options';
 import type { FlowTableOptions } from './flow-options';
 import type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
 import { END_REASON_CODE } from './flow-record-batch';
-import type { FlowRecordOutput } from './flow-record-batch';
+import type { FlowRecordBatchBuilder, FlowRecordOutput } from './flow-record-batch';
 import { FlowLists, PROBATION, PROTECTED, R_HASH, R_LRU_NEXT, R_STATE, REC_WORDS } from './flow-lists';
 import { FlowTableStats } from './flow-stats';
 import { selectTopK } from './top-k';
+import type { TopN } from './top-n';
 
 export type { FlowLabel, FlowTableOptions } from './flow-options';
 export type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
@@ -125,6 +126,12 @@ export class FlowTable {
   /** Admission score per slot (decayed bytes of past windows); read only by rebalance(). */
   private score: Float64Array;
   /**
+   * Interface index (DecodedPacket.ifIndex) of the first packet of each slot's current record, for
+   * the record outputs (the key has no interface). Apart from the 128-byte slot blocks, whose words
+   * are all in use; written only when a record starts.
+   */
+  private ifaces: Uint8Array;
+  /**
    * Slots the per-slot arrays hold now. They grow by doubling up to maxFlows as slots are first used
    * (growSlots), rather than being allocated for maxFlows up front: ~85 MB of typed arrays at once
    * make V8 run a full GC for "external memory pressure" at start-up, which costs more than the
@@ -186,6 +193,7 @@ export class FlowTable {
     this.rec = new Int32Array(slots);
     this.f = new Float64Array(slots);
     this.score = new Float64Array(cap);
+    this.ifaces = new Uint8Array(cap);
     this.granule = Math.min(LRU_GRANULE, o.idleTimeout / 16);
     this.lists = new FlowLists(this.rec);
     this.candScores = new Float64Array(cap);
@@ -291,6 +299,7 @@ export class FlowTable {
     f[c + F_FIRST] = ts;
     f[c + F_MOVED] = ts;
     this.score[s] = 0;
+    this.ifaces[s] = pkt.ifIndex;
     this.lists.lruAppend(s, PROBATION);
     this.lists.fifoAppend(s);
     this.stats.activeFlows++;
@@ -351,6 +360,7 @@ export class FlowTable {
     }
     if (f[c + F_PACKETS] === 0) {
       f[c + F_FIRST] = pkt.ts;
+      this.ifaces[s] = pkt.ifIndex;
       this.lists.fifoAppend(s);
       st = (st & ~FLAGS_MASK) | FIFO_BIT;
     }
@@ -397,6 +407,9 @@ export class FlowTable {
     const score = new Float64Array(cap);
     score.set(this.score);
     this.score = score;
+    const ifaces = new Uint8Array(cap);
+    ifaces.set(this.ifaces);
+    this.ifaces = ifaces;
     // Scratch of rebalance(), rewritten by every call: nothing to copy.
     this.candScores = new Float64Array(cap);
     this.candIds = new Int32Array(cap);
@@ -467,6 +480,28 @@ export class FlowTable {
   }
 
   /**
+   * The active flows with the most bytes (or packets) in their current record among those `match`
+   * accepts (called with the key words at keys[base..]): one pass over the slots offering each to
+   * `top` (a bounded heap, nothing allocated per flow), then the winners' records, best first, into
+   * `out` (end reason 'end': the caller shows them as active). Returns how many flows matched.
+   */
+  selectActive(top: TopN, byPackets: boolean, match: ((keys: Int32Array, base: number) => boolean) | null, out: FlowRecordBatchBuilder): number {
+    const r = this.rec;
+    const f = this.f;
+    const field = byPackets ? F_PACKETS : F_BYTES;
+    let matched = 0;
+    for (let s = 0; s < this.highWater; s++) {
+      if (r[s * REC_WORDS + R_STATE] === FREE || f[s * F_WORDS + F_PACKETS] === 0) continue;
+      if (match !== null && !match(r, s * REC_WORDS)) continue;
+      matched++;
+      top.offer(s, f[s * F_WORDS + field]!);
+    }
+    const sink: FlowRecordOutput = { builder: () => out, dropped: () => {} };
+    for (const s of top.drainDescending()) this.writeRecord(s, 'end', sink);
+    return matched;
+  }
+
+  /**
    * Sends every record that ends from now on to `out` as well (columns, no allocation), or stops
    * doing so (null). Records of flows still active are not sent: see forEachActive / endAll.
    */
@@ -497,7 +532,9 @@ export class FlowTable {
     const base = s * REC_WORDS;
     const k = b.keys;
     const kb = i * KEY_WORDS;
-    for (let w = 0; w < KEY_WORDS; w++) k[kb + w] = r[base + w]!;
+    // Unrolled (KEY_WORDS = 10): a third cheaper than the loop, measured per record ending.
+    k[kb] = r[base]!; k[kb + 1] = r[base + 1]!; k[kb + 2] = r[base + 2]!; k[kb + 3] = r[base + 3]!; k[kb + 4] = r[base + 4]!;
+    k[kb + 5] = r[base + 5]!; k[kb + 6] = r[base + 6]!; k[kb + 7] = r[base + 7]!; k[kb + 8] = r[base + 8]!; k[kb + 9] = r[base + 9]!;
     const f = this.f;
     const c = s * F_WORDS;
     b.packets[i] = f[c + F_PACKETS]!;
@@ -506,6 +543,7 @@ export class FlowTable {
     b.lastSeen[i] = f[c + F_LAST]!;
     b.endReasons[i] = END_REASON_CODE[reason];
     b.tcpFlags[i] = (r[base + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT;
+    b.interfaces[i] = this.ifaces[s]!;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {

@@ -1,3 +1,4 @@
+import { SINK_WRITE_BUCKETS } from '../sinks/sink-stats';
 import type { FamilyDef } from './family';
 
 /**
@@ -30,6 +31,10 @@ export const CATALOG = {
   flowPackets: { name: 'netmon_flow_packets_total', help: 'Packets per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
   flowBytes: { name: 'netmon_flow_bytes_total', help: 'Original (wire) bytes per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
   flowRecordsDropped: { name: 'netmon_flow_records_dropped_total', help: 'Ended flow records the capture process could not hand to the outputs (sinks, streams) because its batch pool or IPC backlog was full.', type: 'counter', labelNames: [] },
+  streamClients: { name: 'netmon_stream_clients', help: 'Clients connected now to a stream of the API: stream="flows" (/api/v1/flows/stream) or "packets" (/api/v1/packets/stream).', type: 'gauge', labelNames: ['stream'] },
+  streamClientsDropped: { name: 'netmon_stream_clients_dropped_total', help: 'Stream clients refused or cut off: reason="buffer_full" (fell further behind than its buffer), "stalled" (took nothing while data waited), "max_clients" (refused: api.max_clients reached).', type: 'counter', labelNames: ['stream', 'reason'] },
+  streamSent: { name: 'netmon_stream_sent_total', help: 'Flow records (stream="flows") or packets (stream="packets") written to stream clients.', type: 'counter', labelNames: ['stream'] },
+  streamLost: { name: 'netmon_stream_lost_total', help: 'Flow records or packets a stream client was owed and did not get: its buffer overflowed or it was cut off, or (packets) its rate cap or the capture side had no room for them.', type: 'counter', labelNames: ['stream'] },
   filterPackets: { name: 'netmon_filter_packets_total', help: 'Packets matching each named filter (tcpdump syntax, config key filters).', type: 'counter', labelNames: ['filter'] },
   filterBytes: { name: 'netmon_filter_bytes_total', help: 'Original (wire) bytes of the packets matching each named filter.', type: 'counter', labelNames: ['filter'] },
   tcpFlags: { name: 'netmon_tcp_flags_total', help: 'TCP segments by flag (synack counts SYN+ACK; syn counts SYN without ACK).', type: 'counter', labelNames: ['interface', 'flag'] },
@@ -41,6 +46,11 @@ export const CATALOG = {
   detectRstSent: { name: 'netmon_detect_rst_sent', help: 'TCP segments with RST the source sent within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
   detectKeys: { name: 'netmon_detect_keys', help: 'Keys each detector tracks now: contacts (scan), destinations (syn_flood), sources (resets).', type: 'gauge', labelNames: ['detector'] },
   detectEvictions: { name: 'netmon_detect_evictions_total', help: 'Keys a detector evicted because its table was full (detect.max_contacts, max_targets, max_sources).', type: 'counter', labelNames: ['detector'] },
+  sinkRecords: { name: 'netmon_sink_records_total', help: 'Rows of a sink (sink="postgres": flow records, "postgres_packets": packet metadata): result="written" (committed once), "dropped" (queue full, shutdown deadline, or refused by the database), "rate_limited" (packets above max_rate, not handed to the sink).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkBatches: { name: 'netmon_sink_batches_total', help: 'Batch write attempts of a sink: result="committed", "failed" (retried with backoff), "duplicate" (a retry found its batch already committed: not written twice).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkQueue: { name: 'netmon_sink_queue_records', help: 'Rows waiting in the sink queue (bounded by max_queue), the batch being written included.', type: 'gauge', labelNames: ['sink'] },
+  sinkWriteSeconds: { name: 'netmon_sink_write_seconds', help: 'Time to write one batch (one transaction) that committed, seconds.', type: 'histogram', labelNames: ['sink'], buckets: SINK_WRITE_BUCKETS },
+  sinkUp: { name: 'netmon_sink_up', help: '1 while the sink is connected to its database, 0 while it is down and being retried.', type: 'gauge', labelNames: ['sink'] },
   otlpExports: { name: 'netmon_otlp_exports_total', help: 'OTLP exports: result="success", "failed" (the collector refused it or could not be reached, retries with backoff included; dropped), "timeout" (not done within otlp.timeout; dropped), "skipped" (the previous export was still in flight).', type: 'counter', labelNames: ['result'], unit: '{export}' },
   otlpExportSeconds: { name: 'netmon_otlp_export_seconds', help: 'Time one OTLP export took, snapshot, encoding and retries included, seconds.', type: 'histogram', labelNames: [], buckets: OTLP_EXPORT_BUCKETS },
 } as const satisfies Record<string, FamilyDef>;
@@ -69,4 +79,11 @@ export const FAMILY_UNITS: Readonly<Record<string, string>> = {
   netmon_detect_rst_sent: '{segment}',
   netmon_detect_keys: '{key}',
   netmon_detect_evictions_total: '{key}',
+  netmon_stream_clients: '{client}',
+  netmon_stream_clients_dropped_total: '{client}',
+  netmon_stream_sent_total: '{record}',
+  netmon_stream_lost_total: '{record}',
+  netmon_sink_records_total: '{record}',
+  netmon_sink_batches_total: '{batch}',
+  netmon_sink_queue_records: '{record}',
 };

@@ -66,7 +66,7 @@ test('three or more dashboards, valid JSON, unique uids and titles, each consist
   const rows = (f: string) => all.get(f)!.panels.filter((p) => p.type === 'row').map((p) => p.title);
   assert.deepEqual(rows('netmon-overview.json'), ['Traffic', 'Protocols', 'Named filters', 'Top talkers']);
   assert.ok(rows('netmon-flows-threats.json').some((r) => r!.startsWith('Threats')) && rows('netmon-flows-threats.json').includes('Flows'));
-  assert.deepEqual(rows('netmon-capture-health.json'), ['Capture', 'Budgets', 'Scrapes and processes']);
+  assert.deepEqual(rows('netmon-capture-health.json'), ['Capture', 'Budgets', 'Sinks', 'Scrapes and processes']);
   const vars = (f: string) => all.get(f)!.templating.list.map((v) => v.name);
   assert.deepEqual(vars('netmon-overview.json'), ['datasource', 'instance', 'interface', 'filter']);
   // Every detector gauge has a panel.
