@@ -74,8 +74,9 @@ test('a port scan: every distinct (destination, port) counted once, one host; re
   assert.deepEqual(asMap(r.scanHosts, 1), new Map([[scanner, 1]]));
   // Victim: 150 RST-ACKs sent.
   assert.deepEqual(asMap(r.rstSent, 1), new Map([[victim, 150]]));
-  // 300 SYNs + 30 retransmissions to the victim, 150 SYN-ACKs from it; spread over ports: "*".
-  assert.deepEqual(asMap(r.synUnanswered, 2), new Map([[`${victim} *`, 180]]));
+  // 300 SYNs + 30 retransmissions to the victim, 150 SYN-ACKs from it: 180 unanswered, spread over
+  // ports and all from one source. That is the scan above, not a flood: the victim is not reported.
+  assert.deepEqual(asMap(r.synUnanswered, 2), new Map());
   assert.equal(r.keys[0], 302);
 });
 
@@ -129,6 +130,30 @@ test('a SYN flood from random sources names its target and port, and SYN-ACKs an
   assert.deepEqual(asMap(r.synUnanswered, 2), new Map([[`${target} 80`, 380]]));
 });
 
+test('a SYN flood is told from a port scan: one port or many sources is a flood, one source over many ports is a scan', () => {
+  const d = new Detectors({ window: 60 });
+  const rand = prng(9);
+  const randomSource = () => `100.${64 + Math.floor(rand() * 64)}.${Math.floor(rand() * 256)}.${1 + Math.floor(rand() * 254)}`;
+  // One source flooding one port (no spoofing): a flood, named by its port.
+  for (let i = 0; i < 200; i++) feed(d, { ts: T0, src: '203.0.113.1', dst: '198.51.100.1', proto: 6, sport: 1024 + i, dport: 443, flags: SYN });
+  // Spoofed sources over random ports: a flood over ports, "*".
+  for (let i = 0; i < 200; i++) feed(d, { ts: T0, src: randomSource(), dst: '198.51.100.2', proto: 6, sport: 1024 + i, dport: 1 + Math.floor(rand() * 65535), flags: SYN });
+  // One source over 200 ports (a scan), with a few other clients' SYNs to the same host mixed in.
+  for (let i = 0; i < 200; i++) {
+    feed(d, { ts: T0, src: '203.0.113.3', dst: '198.51.100.3', proto: 6, sport: 40000, dport: 1 + i, flags: SYN });
+    if (i % 10 === 0) feed(d, { ts: T0, src: randomSource(), dst: '198.51.100.3', proto: 6, sport: 50000 + i, dport: 22, flags: SYN });
+  }
+  // The same over IPv6: the scanned host is not reported, the flooded one is.
+  for (let i = 0; i < 150; i++) {
+    feed(d, { ts: T0, src: '2001:db8::bad', dst: '2001:db8::3', proto: 6, sport: 40000, dport: 1 + i, flags: SYN });
+    feed(d, { ts: T0, src: `2001:db8:1::${(i + 1).toString(16)}`, dst: '2001:db8::4', proto: 6, sport: 40000, dport: 1 + i, flags: SYN });
+  }
+  const r = d.report();
+  assert.deepEqual(asMap(r.synUnanswered, 2), new Map([['198.51.100.1 443', 200], ['198.51.100.2 *', 200], ['2001:db8::4 *', 150]]));
+  assert.deepEqual(asMap(r.scanPorts, 1).get('203.0.113.3'), 200);
+  assert.deepEqual(asMap(r.scanPorts, 1).get('2001:db8::bad'), 150);
+});
+
 test('values leave the window step by step, and the keys go with them', () => {
   const window = 60;
   const step = window / WINDOW_STEPS;
@@ -136,20 +161,24 @@ test('values leave the window step by step, and the keys go with them', () => {
   // Align on a step boundary so that the arithmetic below is exact.
   const t0 = Math.ceil(T0 / step) * step;
   for (let i = 0; i < 10; i++) feed(d, { ts: t0, src: '10.0.0.1', dst: '10.0.0.2', proto: 6, sport: 999, dport: 1000 + i, flags: SYN });
+  // Floods to one port (one contact each): 4 SYNs to 10.0.0.4 in the first step, 3 to 10.0.0.5 in the second.
+  for (let i = 0; i < 4; i++) feed(d, { ts: t0, src: '10.0.0.1', dst: '10.0.0.4', proto: 6, sport: 5000 + i, dport: 80, flags: SYN });
   for (let i = 0; i < 5; i++) feed(d, { ts: t0 + step, src: '10.0.0.1', dst: '10.0.0.3', proto: 6, sport: 999, dport: 2000 + i, flags: SYN });
   for (let i = 0; i < 7; i++) feed(d, { ts: t0 + step, src: '10.0.0.9', dst: '10.0.0.1', proto: 6, sport: 999, dport: 3000 + i, flags: RST });
+  for (let i = 0; i < 3; i++) feed(d, { ts: t0 + step, src: '10.0.0.1', dst: '10.0.0.5', proto: 6, sport: 5000 + i, dport: 80, flags: SYN });
   d.advance(t0 + (WINDOW_STEPS - 1) * step);
   let r = d.report();
-  assert.deepEqual(asMap(r.scanPorts, 1), new Map([['10.0.0.1', 15]]));
-  assert.deepEqual(asMap(r.synUnanswered, 2), new Map([['10.0.0.2 *', 10], ['10.0.0.3 *', 5]]));
-  // One step later the first step's contacts have left the window.
+  assert.deepEqual(asMap(r.scanPorts, 1), new Map([['10.0.0.1', 17]]));
+  // 10.0.0.2 and 10.0.0.3 got one source's SYNs over many ports: scans, not floods.
+  assert.deepEqual(asMap(r.synUnanswered, 2), new Map([['10.0.0.4 80', 4], ['10.0.0.5 80', 3]]));
+  // One step later the first step's contacts and SYNs have left the window.
   d.advance(t0 + WINDOW_STEPS * step);
   r = d.report();
-  assert.deepEqual(asMap(r.scanPorts, 1), new Map([['10.0.0.1', 5]]));
-  assert.deepEqual(asMap(r.scanHosts, 1), new Map([['10.0.0.1', 1]]));
-  assert.deepEqual(asMap(r.synUnanswered, 2), new Map([['10.0.0.3 *', 5]]));
+  assert.deepEqual(asMap(r.scanPorts, 1), new Map([['10.0.0.1', 6]]));
+  assert.deepEqual(asMap(r.scanHosts, 1), new Map([['10.0.0.1', 2]]));
+  assert.deepEqual(asMap(r.synUnanswered, 2), new Map([['10.0.0.5 80', 3]]));
   assert.deepEqual(asMap(r.rstSent, 1), new Map([['10.0.0.9', 7]]));
-  assert.deepEqual([...r.keys], [5, 1, 1]);
+  assert.deepEqual([...r.keys], [6, 2, 1]);
   d.advance(t0 + (WINDOW_STEPS + 1) * step);
   r = d.report();
   assert.equal(r.scanPorts.values.length + r.scanHosts.values.length + r.synUnanswered.values.length + r.rstSent.values.length, 0);
@@ -192,10 +221,10 @@ test('bounded: a flood of one-contact sources through a small table leaves a sca
 
 /** The brute-force model: every event kept, windows recomputed from scratch at report time. */
 class Model {
-  private readonly events: { step: number; kind: 'contact' | 'syn' | 'synack' | 'rst'; src: string; dst: string; key: string; epoch: number; own: boolean }[] = [];
+  private readonly events: { step: number; kind: 'contact' | 'syn' | 'synack' | 'rst'; src: string; dst: string; key: string; epoch: number; own: boolean; srcEpoch: number; srcOwn: boolean }[] = [];
   private readonly lastWrite = new Map<string, number>();
-  /** Per destination: the majority vote over its SYN ports, restarted when the destination is new again. */
-  private readonly vote = new Map<string, { port: number; votes: number; epoch: number }>();
+  /** Per destination: the majority votes over its SYN ports and sources, restarted when the destination is new again. */
+  private readonly vote = new Map<string, { port: number; votes: number; epoch: number; src: string; srcVotes: number; srcEpoch: number }>();
   step = -Infinity;
 
   constructor(private readonly stepSeconds: number) {}
@@ -223,12 +252,12 @@ class Model {
     if (!contact && !synack && !rst) return;
     this.advance(p.ts);
     const s = this.step;
-    const base = { step: s, src: p.src, dst: p.dst, epoch: 0, own: false };
+    const base = { step: s, src: p.src, dst: p.dst, epoch: 0, own: false, srcEpoch: 0, srcOwn: false };
     if (unreach) this.events.push({ ...base, src: p.dst, dst: p.src, kind: 'contact', key: `${p.dst} ${p.src} 17 ${p.dport}` });
     else if (contact) this.events.push({ ...base, kind: 'contact', key: `${p.src} ${p.dst} ${p.proto} ${ports ? p.dport : 0}` });
     if (p.proto === 6 && contact && (f & SYN) !== 0) {
       let v = this.vote.get(p.dst);
-      if (v === undefined || !this.tracked(p.dst)) this.vote.set(p.dst, (v = { port: -1, votes: 0, epoch: v?.epoch ?? 0 }));
+      if (v === undefined || !this.tracked(p.dst)) this.vote.set(p.dst, (v = { port: -1, votes: 0, epoch: v?.epoch ?? 0, src: '', srcVotes: 0, srcEpoch: v?.srcEpoch ?? 0 }));
       if (v.votes === 0) {
         v.port = p.dport!;
         v.votes = 1;
@@ -238,14 +267,23 @@ class Model {
       } else {
         v.votes--;
       }
-      this.events.push({ ...base, kind: 'syn', key: p.dst, epoch: v.epoch, own: v.port === p.dport });
+      if (v.srcVotes === 0) {
+        v.src = p.src;
+        v.srcVotes = 1;
+        v.srcEpoch++;
+      } else if (v.src === p.src) {
+        v.srcVotes++;
+      } else {
+        v.srcVotes--;
+      }
+      this.events.push({ ...base, kind: 'syn', key: p.dst, epoch: v.epoch, own: v.port === p.dport, srcEpoch: v.srcEpoch, srcOwn: v.src === p.src });
       this.lastWrite.set(p.dst, s);
     }
     // Counted only while the destination is tracked: written within the window.
     if (synack && this.tracked(p.src)) {
       this.lastWrite.set(p.src, s);
       const v = this.vote.get(p.src)!;
-      this.events.push({ ...base, kind: 'synack', key: p.src, epoch: v.epoch, own: v.port === p.sport });
+      this.events.push({ ...base, kind: 'synack', key: p.src, epoch: v.epoch, own: v.port === p.sport, srcEpoch: v.srcEpoch, srcOwn: v.src === p.dst });
     }
     if (rst) this.events.push({ ...base, kind: 'rst', key: p.src });
   }
@@ -263,16 +301,21 @@ class Model {
     const hosts = new Map([...hostSets].map(([k, v]) => [k, v.size]));
     const net = new Map<string, number>();
     const own = new Map<string, number>();
+    const srcOwn = new Map<string, number>();
     for (const e of inWindow) {
       if (e.kind !== 'syn' && e.kind !== 'synack') continue;
       const n = e.kind === 'syn' ? 1 : -1;
       net.set(e.key, (net.get(e.key) ?? 0) + n);
       if (e.own && e.epoch === this.vote.get(e.key)!.epoch) own.set(e.key, (own.get(e.key) ?? 0) + n);
+      if (e.srcOwn && e.srcEpoch === this.vote.get(e.key)!.srcEpoch) srcOwn.set(e.key, (srcOwn.get(e.key) ?? 0) + n);
     }
     const syn = new Map<string, { value: number; label: string }>();
     for (const [dst, v] of net) {
       if (v <= 0) continue;
-      syn.set(dst, { value: v, label: 2 * (own.get(dst) ?? 0) >= v ? String(this.vote.get(dst)!.port) : '*' });
+      const portHeld = 2 * (own.get(dst) ?? 0) >= v;
+      // One source's SYNs over many ports of a host: a port scan, not a flood.
+      if (!portHeld && 2 * (srcOwn.get(dst) ?? 0) >= v) continue;
+      syn.set(dst, { value: v, label: portHeld ? String(this.vote.get(dst)!.port) : '*' });
     }
     const rst = new Map<string, number>();
     for (const e of inWindow) if (e.kind === 'rst') rst.set(e.key, (rst.get(e.key) ?? 0) + 1);
