@@ -62,6 +62,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   }
   // Expire what the capture's last timestamp ends, so the output shows the flows active at that moment.
   pipeline.flows.advance(pipeline.lastTs);
+  pipeline.dns?.advance(pipeline.lastTs);
+  pipeline.tcp?.advance(pipeline.lastTs);
   const seconds = (performance.now() - startedAt) / 1000;
   const packets = pipeline.interfaces.reduce((n, i) => n + i.packets, 0);
   // debug, not info: a plain replay then never loads the logger (measurably faster start to finish).

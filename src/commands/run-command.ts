@@ -53,7 +53,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const engine = await EngineClient.start({ config, configName: name, interfaces: names, capture: captureOptions, logLevel });
   let server;
   try {
-    const families = netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage() });
+    const families = netmonFamilies({
+      version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(),
+      analysis: { dns: config.dns.enabled, tcp: config.tcp.enabled },
+    });
     const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,

@@ -1,6 +1,8 @@
 import { NetmonError } from '../errors';
 import type { NetmonConfig } from '../config/schema';
 import type * as CompileFilter from '../filter/compile-filter';
+import { DnsAnalyzer } from '../analysis/dns-analyzer';
+import { TcpAnalyzer } from '../analysis/tcp-analyzer';
 import { FlowTable } from '../flow/flow-table';
 import type { FlowRecordHook } from '../flow/flow-table';
 import type { Logger } from '../log';
@@ -61,5 +63,12 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
     },
     onRecord,
   );
-  return new PacketPipeline(flows, filters, log);
+  const d = config.dns;
+  const t = config.tcp;
+  const tcp = t.enabled ? new TcpAnalyzer({ maxConnections: t.max_connections, idleTimeout: t.idle_timeout, synTimeout: t.syn_timeout }) : null;
+  if (tcp !== null && flows.exactKeys) tcp.attachFlows(flows);
+  return new PacketPipeline(flows, filters, log, {
+    dns: d.enabled ? new DnsAnalyzer({ ports: d.ports, timeout: d.timeout, maxPending: d.max_pending, maxTcpStreams: d.max_tcp_streams }) : null,
+    tcp,
+  });
 }

@@ -149,6 +149,12 @@ export class EngineClient {
       get filterBytes() {
         return snap().filterBytes;
       },
+      get dns() {
+        return snap().dns;
+      },
+      get tcp() {
+        return snap().tcp;
+      },
       flows: {
         get stats() {
           return snap().flowStats;

@@ -7,6 +7,8 @@
  * exported flow series as ids + values, plus the label text of series new since the previous
  * snapshot (FlowSeriesDelta). Rendering and its garbage stay in the HTTP process.
  */
+import type { DnsCounters } from '../analysis/dns-counters';
+import type { TcpCounters } from '../analysis/tcp-counters';
 import type { NetmonConfig } from '../config/schema';
 import type { LiveCaptureOptions } from '../capture/live-capture';
 
@@ -76,6 +78,9 @@ export interface EngineSnapshot {
   readonly filterBytes: Float64Array;
   readonly flowStats: FlowStatsSnapshot;
   readonly flows: FlowSeriesDelta;
+  /** DNS and TCP analysis counters (absent: disabled). */
+  readonly dns?: DnsCounters;
+  readonly tcp?: TcpCounters;
   readonly captures: readonly CaptureSnapshot[];
   /** The capture process itself: resident memory (bytes) and user + system CPU (seconds). */
   readonly residentBytes: number;

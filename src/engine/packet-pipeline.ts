@@ -1,3 +1,5 @@
+import type { DnsAnalyzer } from '../analysis/dns-analyzer';
+import type { TcpAnalyzer } from '../analysis/tcp-analyzer';
 import type { PacketCallback } from '../capture/packet-callback';
 import { decodeLink, linkTypeName } from '../decode/decode-frame';
 import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../decode/decode-layer';
@@ -17,6 +19,12 @@ export interface NamedFilters {
   readonly bytes: Float64Array;
 }
 
+/** Protocol analysers fed by the pipeline (null: disabled in the configuration). */
+export interface PacketAnalyzers {
+  readonly dns: DnsAnalyzer | null;
+  readonly tcp: TcpAnalyzer | null;
+}
+
 /** Number of first packets that each run tick(): see there. */
 const WARM_TICKS = 64;
 
@@ -33,6 +41,9 @@ export class PacketPipeline {
   readonly interfaces: InterfaceCounters[] = [];
   readonly filterNames: readonly string[];
   readonly decodeErrors = new Float64Array(DECODE_LAYER_NAMES.length);
+  /** DNS and TCP analysis (src/analysis), or null when disabled. */
+  readonly dns: DnsAnalyzer | null;
+  readonly tcp: TcpAnalyzer | null;
   /** Latest packet timestamp seen (the replay clock). */
   lastTs = 0;
 
@@ -49,8 +60,10 @@ export class PacketPipeline {
   private readonly lastDecodeLog = new Float64Array(DECODE_LAYER_NAMES.length);
   private readonly decodeErrorsAtLastLog = new Float64Array(DECODE_LAYER_NAMES.length);
 
-  constructor(flows: FlowTable, filters: NamedFilters, log: Logger) {
+  constructor(flows: FlowTable, filters: NamedFilters, log: Logger, analyzers: PacketAnalyzers = { dns: null, tcp: null }) {
     this.flows = flows;
+    this.dns = analyzers.dns;
+    this.tcp = analyzers.tcp;
     this.filterNames = filters.names;
     this.filterSet = filters.set;
     this.countFilters = this.filterSet?.count ?? null;
@@ -75,8 +88,10 @@ export class PacketPipeline {
   addInterface(name: string): PacketCallback {
     let counters = this.interfaces.find((c) => c.name === name);
     if (counters === undefined) {
-      counters = new InterfaceCounters(name);
+      counters = new InterfaceCounters(name, this.interfaces.length);
       this.interfaces.push(counters);
+      this.dns?.addInterface();
+      this.tcp?.addInterface();
     }
     const ic = counters;
     const pkt = this.pkt;
@@ -104,6 +119,8 @@ export class PacketPipeline {
       this.nextTick = Math.floor(this.lastTs) + 1;
     }
     this.flows.advance(this.lastTs);
+    this.dns?.advance(this.lastTs);
+    this.tcp?.advance(this.lastTs);
   }
 
   /** One packet; its timestamp is already in this.pkt.ts (see addInterface). */
@@ -116,7 +133,18 @@ export class PacketPipeline {
     if (err !== DECODE_OK) this.decodeError(err, linkType);
     if (pkt.ipProto === 6 && pkt.l4Offset >= 0) ic.countTcpFlags(pkt.tcpFlags);
     if (ts >= this.nextTick) this.tick(ts);
-    if (pkt.ipVersion !== 0) this.flows.observe(pkt);
+    if (pkt.ipVersion !== 0) {
+      const slot = this.flows.observe(pkt);
+      // TCP analysis: one call per TCP segment; its events (retransmission, handshake RTT) go to the flow's record.
+      const tcp = this.tcp;
+      if (tcp !== null && pkt.ipProto === 6 && pkt.l4Offset >= 0) {
+        const events = tcp.observe(ic.index, buf, pkt, slot);
+        if (events !== 0) this.flows.noteTcp(slot, events, tcp);
+      }
+    }
+    // DNS analysis: only packets to or from a DNS port get past this check.
+    const dns = this.dns;
+    if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0 && pkt.l4Offset >= 0) dns.observe(ic.index, buf, pkt);
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
     if (countFilters !== null) countFilters(buf, pkt, wireLen);
