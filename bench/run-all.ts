@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { filterCost } from './filter-cost';
 import { filterInstructions } from './filter-instructions';
 import { floodMemory } from './flood-memory';
+import { insightReplay } from './insight-replay';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
@@ -30,6 +31,13 @@ const x = (ratio: number) => `${ratio.toFixed(2)}x`;
 row('replay 1M packets, 800 flows', pps(r.netmonSeconds), `tcpdump -r -w /dev/null: ${pps(r.tcpdumpSeconds)}`, `${x(r.ratios.netmonToTcpdump)} tcpdump's time`);
 row('replay, 20 named filters', pps(r.netmonFiltersSeconds), `no config: ${r.netmonSeconds.toFixed(3)} s; same config without filters: ${r.netmonNoFiltersConfigSeconds.toFixed(3)} s`, `${x(r.ratios.filtersToNone)} / ${x(r.ratios.filtersToNoFilters)}`);
 row('replay loop only, 20 named filters', `${r.loopFiltersSeconds.toFixed(3)} s`, `without filters: ${r.loopSeconds.toFixed(3)} s`, x(r.ratios.loopFiltersToLoop));
+
+const ia = insightReplay(outDir, cli, replayRounds);
+row('replay 1M packets (TCP handshakes, 4% DNS), DNS+TCP analysis on', `${(ia.packets / ia.onSeconds / 1e6).toFixed(2)} Mpps (${ia.onSeconds.toFixed(3)} s); loop ${ia.loopOnSeconds.toFixed(3)} s`,
+  `analysis off: ${ia.offSeconds.toFixed(3)} s; loop ${ia.loopOffSeconds.toFixed(3)} s`, `${x(ia.ratios.wall)} / loop ${x(ia.ratios.loop)}`);
+if (ia.instructions !== undefined) {
+  row('DNS+TCP analysis, instructions per packet (cachegrind, steady state)', `${ia.instructions.on.toFixed(0)} per packet`, `analysis off: ${ia.instructions.off.toFixed(0)}`, x(ia.instructions.on / ia.instructions.off));
+}
 
 const ins = filterInstructions(join(outDir, 'mixed-1m.pcap'));
 if (ins === undefined) row('20 named filters, instructions per packet', 'skipped: valgrind is not installed', '-', '-');
