@@ -6,9 +6,12 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { filterCost } from './filter-cost';
 import { filterInstructions } from './filter-instructions';
+import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
 import { insightReplay } from './insight-replay';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
+import { postgresSinkBench, sinkBenchSkipReason } from './postgres-sink';
+import { liveStreamsBench } from './live-streams';
 import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
 
@@ -32,6 +35,9 @@ row('replay 1M packets, 800 flows', pps(r.netmonSeconds), `tcpdump -r -w /dev/nu
 row('replay, 20 named filters', pps(r.netmonFiltersSeconds), `no config: ${r.netmonSeconds.toFixed(3)} s; same config without filters: ${r.netmonNoFiltersConfigSeconds.toFixed(3)} s`, `${x(r.ratios.filtersToNone)} / ${x(r.ratios.filtersToNoFilters)}`);
 row('replay loop only, 20 named filters', `${r.loopFiltersSeconds.toFixed(3)} s`, `without filters: ${r.loopSeconds.toFixed(3)} s`, x(r.ratios.loopFiltersToLoop));
 
+const dc = detectorCost(root, outDir, cli, replayRounds);
+row('replay 1M packets, detectors on (default) vs off', `${dc.seconds.on.toFixed(3)} s; loop alone ${dc.seconds.loopOn.toFixed(3)} s`, `detect.enabled: false: ${dc.seconds.off.toFixed(3)} s; loop ${dc.seconds.loopOff.toFixed(3)} s`, `${x(dc.detectors)} / loop ${x(dc.detectorsLoop)}`);
+row(`replay 1M packets, shipped config.yaml (${dc.filterNames.length} named filters: ${dc.filterNames.join(', ')})`, `${dc.seconds.shipped.toFixed(3)} s; loop alone ${dc.seconds.loopShipped.toFixed(3)} s`, `the same without its filters: ${dc.seconds.shippedNoFilters.toFixed(3)} s; loop ${dc.seconds.loopShippedNoFilters.toFixed(3)} s`, `${x(dc.shippedFilters)} / loop ${x(dc.shippedFiltersLoop)}`);
 const ia = insightReplay(outDir, cli, replayRounds);
 row('replay 1M packets (TCP handshakes, 4% DNS), DNS+TCP analysis on', `${(ia.packets / ia.onSeconds / 1e6).toFixed(2)} Mpps (${ia.onSeconds.toFixed(3)} s); loop ${ia.loopOnSeconds.toFixed(3)} s`,
   `analysis off: ${ia.offSeconds.toFixed(3)} s; loop ${ia.loopOffSeconds.toFixed(3)} s`, `${x(ia.ratios.wall)} / loop ${x(ia.ratios.loop)}`);
@@ -60,15 +66,38 @@ async function live(): Promise<void> {
   row('live run, 60-byte frames, 10k flows, topspeed', `${a.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, ${a.counted}/${a.sent} counted, ${a.dropped} dropped`, `tcpreplay ${(a.sendPps / 1e3).toFixed(0)}k pps`, `max loss-free ${(f.maxLossFreePps / 1e3).toFixed(0)}k pps`);
   row('live run + scrape 4/s, 10k series', `${b.cpuUsPerPacket.toFixed(2)} µs CPU/pkt, scrape p50 ${b.scrapes!.p50Ms.toFixed(0)} ms, ${b.dropped} dropped`, `without scraping ${a.cpuUsPerPacket.toFixed(2)} µs`, `${(b.cpuUsPerPacket / a.cpuUsPerPacket).toFixed(2)}x`);
   row('live run, 2 interfaces', `${(f.maxLossFreePpsTwoInterfaces / 1e3).toFixed(0)}k pps aggregate loss-free`, '-', '-');
+  for (const s of await liveStreamsBench(cli, { rounds: runs })) {
+    row(
+      `live run, ${s.clients} clients on /api/v1/flows/stream, ${s.shape.packets / 1e3}k frames over ${s.shape.flows / 1e3}k flows (idle 2s)`,
+      `${s.clientsUs.toFixed(2)} µs CPU/pkt, ${s.dropped} dropped, tcpreplay ${(s.sendPps / 1e3).toFixed(0)}k pps`,
+      `no client: ${s.noneUs.toFixed(2)} µs`,
+      `${s.ratio.toFixed(2)}x (median of ${s.rounds} paired rounds)`,
+    );
+  }
   process.stdout.write(`\n${formatLiveRuns(f)}\n`);
+}
+
+async function postgresSink(): Promise<void> {
+  const skip = sinkBenchSkipReason();
+  if (skip !== undefined) return row('PostgreSQL sink', `skipped: ${skip}`, '-', '-');
+  const s = await postgresSinkBench(outDir, cli, Math.max(runs, 5), join(outDir, 'mixed-1m.pcap'));
+  row(
+    `PostgreSQL sink: replay writing ${s.records / 1000}k flow records (${s.packets / 1000}k packets), fsync ${s.fsync ? 'on' : 'off'}`,
+    `sink adds ${(s.withSink - s.without).toFixed(2)} s (replay ${s.withSink.toFixed(2)} s with it, ${s.without.toFixed(2)} s without)`,
+    `psql \\copy of the same rows, same table shape: ${s.copy.toFixed(2)} s`,
+    `${x(s.sinkToCopy)} \\copy's time`,
+  );
+  row('capture side of the sink in replay, 0.5 records per packet', `${s.captureNsOn.toFixed(0)} ns per packet with the record output`, `without: ${s.captureNsOff.toFixed(0)} ns`, x(s.captureRatio));
+  if (s.mixed !== undefined) row('capture side of the sink in replay, 1M packets, 800 flows', `${s.mixed.nsOn.toFixed(0)} ns per packet`, `without: ${s.mixed.nsOff.toFixed(0)} ns`, x(s.mixed.ratio));
 }
 
 async function main(): Promise<void> {
   const fc = filterCost();
   row('20 named filters fused (as run), decoded packets', `${fc.setNs.toFixed(1)} ns per packet; compile ${fc.compileMs.toFixed(1)} ms`, `20 single predicates: ${fc.singleNs.toFixed(1)} ns`, x(fc.setNs / fc.singleNs));
   const f = floodMemory(cli, outDir);
-  row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB, ${f.flowSeries} flow series`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps`);
+  row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB (detectors off: ${(f.peakRssBytesNoDetectors / 1048576).toFixed(0)} MiB), ${f.flowSeries} flow series; detectors' top target: ${f.topSynTarget ?? 'none'}`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps (detectors off: ${(f.packets / f.secondsNoDetectors / 1e6).toFixed(2)})`);
   await scrapes();
+  await postgresSink();
   if (!process.argv.includes('--no-live')) await live();
 }
 

@@ -4,6 +4,7 @@ import { NetmonError, usageError } from './errors';
 import type * as CheckConfigCommand from './commands/check-config-command';
 import type * as ReplayCommand from './commands/replay-command';
 import type * as RunCommand from './commands/run-command';
+import type * as TailCommand from './commands/tail-command';
 import { VERSION } from './version';
 
 /** Argument parsing and dispatch only; each command wires the modules it needs. */
@@ -12,15 +13,22 @@ const HELP = `netmon ${VERSION}: network traffic monitor for Prometheus
 
 Usage:
   netmon run [--config FILE] [--interface NAME]... [--listen HOST:PORT] [--capture-filter BPF]
-      Capture live on one or more interfaces (default: the first non-loopback interface that is up)
-      and serve /metrics. Needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode), or root.
+             [--web.config.file FILE]
+      Capture live on one or more interfaces (default: the default route's interface, else the first
+      non-loopback interface that is up) and serve /metrics. Needs CAP_NET_RAW (promiscuous mode
+      included), or root.
   netmon replay FILE... [--config FILE] [--format prometheus|flows-json] [--speed max|original]
-                [--serve] [--listen HOST:PORT]
+                [--serve] [--listen HOST:PORT] [--web.config.file FILE]
       Process pcap/pcapng files. Without --serve print the final exposition (prometheus, default)
       or every flow record as NDJSON (flows-json) to stdout. With --serve keep serving /metrics
       after the replay until SIGTERM.
   netmon check-config FILE
       Validate a configuration file: exit 0, or exit 2 naming every problem.
+  netmon tail [--packets] [--filter EXPR] [--url URL] [--user U --password-file F] [--cacert F]
+              [--rate N] [--json]
+      Watch a running netmon: on a terminal a live table of the top flows by rate (or, with
+      --packets, the newest packets); piped, one line per ended flow record (or packet).
+      Default URL http://127.0.0.1:10847. Reconnects by itself; Ctrl-C exits.
 
 Options:
   --config FILE          YAML configuration (every key is documented in config.yaml); default: built-in defaults
@@ -28,9 +36,14 @@ Options:
   --listen HOST:PORT     HTTP address for /metrics, /healthz, /readyz (default 0.0.0.0:10847)
   --capture-filter BPF   kernel capture filter, tcpdump syntax (overrides config "capture.filter")
   --log-level LEVEL      trace|debug|info|warn|error|fatal|silent (overrides config "log.level")
+  --web.config.file FILE TLS and basic auth for every endpoint, exporter-toolkit format (overrides config "web_config_file")
   --format FORMAT        replay output: prometheus (default) or flows-json
   --speed SPEED          replay pacing: max (default) or original (packet timestamps)
   --serve                replay: keep serving /metrics after the files are done
+  --packets, --filter EXPR, --url URL, --user U, --password-file F, --cacert F, --rate N, --json
+                         tail: what to watch (tcpdump filter), where, with which credentials (basic
+                         auth; the password is read from F), the CA of an https URL, packets per
+                         second asked for with --packets, and NDJSON output when piped
   -h, --help             show this help
   -V, --version          show the version
 
@@ -42,12 +55,23 @@ const COMMON = {
   config: { type: 'string' },
   listen: { type: 'string' },
   'log-level': { type: 'string' },
+  'web.config.file': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const COMMANDS = {
   run: { ...COMMON, interface: { type: 'string', multiple: true }, 'capture-filter': { type: 'string' } },
   replay: { ...COMMON, format: { type: 'string' }, speed: { type: 'string' }, serve: { type: 'boolean' } },
   'check-config': {},
+  tail: {
+    url: { type: 'string' },
+    packets: { type: 'boolean' },
+    filter: { type: 'string' },
+    user: { type: 'string' },
+    'password-file': { type: 'string' },
+    cacert: { type: 'string' },
+    rate: { type: 'string' },
+    json: { type: 'boolean' },
+  },
 } as const satisfies Record<string, ParseArgsConfig['options']>;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, options: T, args: string[]) {
@@ -86,6 +110,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         listen: values.listen,
         captureFilter: values['capture-filter'],
         logLevel: values['log-level'],
+        webConfigFile: values['web.config.file'],
       });
     }
     case 'replay': {
@@ -104,6 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         serve: values.serve ?? false,
         listen: values.listen,
         logLevel: values['log-level'],
+        webConfigFile: values['web.config.file'],
       });
     }
     case 'check-config': {
@@ -112,8 +138,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { checkConfigCommand } = require('./commands/check-config-command') as typeof CheckConfigCommand;
       return checkConfigCommand(positionals[0]!);
     }
+    case 'tail': {
+      const { values, positionals } = parse('tail', COMMANDS.tail, rest);
+      if (positionals.length > 0) throw usageError(`tail: unexpected argument "${positionals[0]}" (the server is given with --url URL)`);
+      const { tailCommand } = require('./commands/tail-command') as typeof TailCommand;
+      return tailCommand({
+        url: values.url,
+        packets: values.packets ?? false,
+        filter: values.filter,
+        user: values.user,
+        passwordFile: values['password-file'],
+        cacert: values.cacert,
+        rate: values.rate,
+        json: values.json ?? false,
+      });
+    }
     default:
-      throw usageError(`unknown command "${first}": expected run, replay or check-config (see netmon --help)`);
+      throw usageError(`unknown command "${first}": expected run, replay, check-config or tail (see netmon --help)`);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { NetmonError } from '../errors';
+import { readDefaultRouteInterfaces } from './default-route';
 import { capBinding } from './live-capture';
 import type { CapDevice } from './live-capture';
 
@@ -36,9 +37,15 @@ export function listInterfaces(): InterfaceInfo[] {
   return capBinding().deviceList().map(toInfo);
 }
 
-/** The first non-loopback network interface that is up, or undefined if there is none. */
+/**
+ * The interface netmon captures on when none is given: the interface of the default route if it is
+ * up (IPv4 first, then IPv6: the host's uplink), else the first non-loopback network interface
+ * that is up, or undefined if there is none.
+ */
 export function defaultInterface(): string | undefined {
-  return listInterfaces().find((i) => i.up && !i.loopback && !NOT_NETWORK.test(i.name))?.name;
+  const up = listInterfaces().filter((i) => i.up && !i.loopback && !NOT_NETWORK.test(i.name));
+  for (const name of readDefaultRouteInterfaces()) if (up.some((i) => i.name === name)) return name;
+  return up[0]?.name;
 }
 
 /**

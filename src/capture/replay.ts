@@ -13,6 +13,11 @@ export interface PacedReplayOptions {
   readonly originalSpeed: boolean;
   /** Packets processed between yields to the event loop, so /metrics stays responsive during a replay. */
   readonly batch: number;
+  /**
+   * Awaited between batches instead of a plain yield: the outputs' backpressure (a sink that must
+   * not drop records in a replay makes the replay wait for its queue).
+   */
+  readonly between?: () => Promise<void>;
 }
 
 /**
@@ -21,8 +26,9 @@ export interface PacedReplayOptions {
  * way, so results do not depend on the pacing.
  */
 export async function replayPaced(reader: CaptureFileReader, onPacket: PacketCallback, opts: PacedReplayOptions): Promise<void> {
+  const between = opts.between ?? (() => yieldToEventLoop());
   if (!opts.originalSpeed) {
-    while (reader.readPackets(onPacket, opts.batch) === opts.batch) await yieldToEventLoop();
+    while (reader.readPackets(onPacket, opts.batch) === opts.batch) await between();
     return;
   }
   let firstTs = NaN;
@@ -39,6 +45,6 @@ export async function replayPaced(reader: CaptureFileReader, onPacket: PacketCal
       if (waitMs > 1) await sleep(waitMs);
       onPacket(reader.buf, reader.offset, reader.capLen, reader.wireLen, reader.ts, reader.linkType);
     }
-    await yieldToEventLoop();
+    await between();
   }
 }

@@ -1,11 +1,20 @@
+import { dirname, resolve } from 'node:path';
 import { ConfigError, loadConfigFile } from '../config/load';
 import { compileNamedFilters } from '../engine/build-pipeline';
+import { sinkProblems } from '../sinks/sink-config-check';
+import { loadWebConfig } from '../http/web-config';
+import { tlsServerOptions } from '../http/web-config-tls';
 
 /** `netmon check-config FILE`: exit 0 when valid, otherwise exit 2 naming every problem by key path. */
 export function checkConfigCommand(file: string): number {
   const config = loadConfigFile(file);
-  const { problems } = compileNamedFilters(config);
+  const problems = [...compileNamedFilters(config).problems, ...sinkProblems(config)];
   if (problems.length > 0) throw new ConfigError(file, problems);
+  // The web configuration it names is checked too: keys, hashes and the TLS files it points to.
+  if (config.web_config_file !== '') {
+    const web = loadWebConfig(resolve(dirname(file), config.web_config_file));
+    if (web.tls !== undefined) tlsServerOptions(web);
+  }
   process.stdout.write(`${file}: configuration is valid\n`);
   return 0;
 }

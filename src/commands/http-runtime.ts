@@ -31,8 +31,8 @@ export function prometheusSources(
 export async function startHttp(address: string, sources: HttpSources, log: Logger): Promise<Server> {
   const parsed = parseListen(address);
   if (parsed === undefined) throw usageError(`--listen: expected HOST:PORT with a port from 1 to 65535, got "${address}"`);
-  const server = await listen(createApp(sources, log), parsed.host, parsed.port);
-  log.info({ listen: address }, 'serving /metrics');
+  const server = await listen(createApp(sources, log), parsed.host, parsed.port, sources.web, log);
+  log.info({ listen: address, tls: sources.web?.tls !== undefined, basic_auth: (sources.web?.users.size ?? 0) > 0 }, 'serving /metrics');
   return server;
 }
 

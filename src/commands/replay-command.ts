@@ -2,12 +2,18 @@ import { basename } from 'node:path';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file';
 import { replayAllSync, replayPaced } from '../capture/replay';
 import { buildPipeline } from '../engine/build-pipeline';
+import { CaptureOutputs } from '../engine/capture-outputs';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
+import { sinkFamilies } from '../metrics/sink-families';
 import { renderFamilies } from '../metrics/text-exposition';
+import { checkSinks, startSinks } from '../sinks/configured-sinks';
 import { FlowNdjsonWriter } from '../sinks/flow-ndjson-writer';
+import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import type * as HttpRuntime from './http-runtime';
+import type * as LiveView from './live-view';
+import type * as EngineQueriesModule from '../engine/engine-queries';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -19,37 +25,75 @@ export interface ReplayOptions {
   readonly serve: boolean;
   readonly listen: string | undefined;
   readonly logLevel: string | undefined;
+  readonly webConfigFile: string | undefined;
 }
 
 /** `netmon replay`: exit 0, or 1 when a file was damaged (its packets before the damage still count). */
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const { config, name } = loadConfigOrDefaults(opts.configFile);
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
+  checkSinks(config, name);
   const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
   const pipeline = buildPipeline(config, name, log, ndjson?.write);
+  // Outputs (sinks, streams) subscribe on the bus; in a replay they are fed in-process, and a full
+  // buffer is delivered on the spot (synchronous): nothing is dropped for lack of room.
+  const outputs: CaptureOutputs = new CaptureOutputs(
+    pipeline,
+    (batch) => {
+      bus.publishFlows(batch);
+      return true;
+    },
+    (batch) => {
+      bus.publishPackets(batch);
+      return true;
+    },
+    { synchronous: true },
+  );
+  const bus = new RecordBus(outputs);
+  // Sinks write every record of the replay: the replay waits for their queues rather than dropping.
+  const sinks = startSinks(config, name, { bus, interfaceName: (i) => pipeline.interfaces[i]?.name ?? String(i), log, replay: true });
+  const sinkBackpressure =
+    sinks === undefined
+      ? undefined
+      : async (): Promise<void> => {
+          outputs.flush();
+          await sinks.whenBelowMark();
+        };
   // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
-  const families = netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles } });
+  const families = [
+    ...netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } }),
+    ...sinkFamilies(sinks?.stats ?? []),
+  ];
 
   let started = false;
-  // The HTTP stack is loaded only when serving: a plain replay starts faster without it.
+  // The HTTP stack (and the API) is loaded only when serving: a plain replay starts faster without it.
   const http = opts.serve ? (require('./http-runtime') as typeof HttpRuntime) : undefined;
-  const server = http
-    ? await http.startHttp(opts.listen ?? config.listen, http.prometheusSources(families, pipeline, {
-        isReady: () => started,
-        describe: () => `Replaying ${opts.files.join(', ')}.`,
-      }), log)
-    : undefined;
+  let api: { close(): void } | undefined;
+  let server;
+  if (http !== undefined) {
+    const live = require('./live-view') as typeof LiveView;
+    const web = live.resolveWebConfig(opts.webConfigFile, config, opts.configFile);
+    const { EngineQueries } = require('../engine/engine-queries') as typeof EngineQueriesModule;
+    const queries = new EngineQueries(pipeline, { captures: () => [], flowRecordsDropped: () => outputs.flowChannel.droppedRecords });
+    const describe = () => `Replaying ${opts.files.join(', ')}.`;
+    const built = live.buildApi({ config, bus, interfaceNames: () => pipeline.interfaces.map((i) => i.name), query: async (q) => queries.run(q), describe }, log);
+    api = built.api;
+    const sources = http.prometheusSources([...families, ...built.stats.families()], pipeline, { isReady: () => started, describe });
+    server = await http.startHttp(opts.listen ?? config.listen, { ...sources, api: built.api.router, web }, log);
+  }
 
   started = true;
+  // While serving, what the outputs gathered reaches their subscribers every 100 ms, as in `netmon run`.
+  const flushTimer = server !== undefined ? setInterval(() => outputs.flush(), 100) : undefined;
   let exitCode = 0;
   const startedAt = performance.now();
   for (const reader of readers) {
     const onPacket = pipeline.addInterface(basename(reader.path));
     try {
-      if (server === undefined && opts.speed === 'max') replayAllSync(reader, onPacket);
-      else await replayPaced(reader, onPacket, { originalSpeed: opts.speed === 'original', batch: 65536 });
+      if (server === undefined && opts.speed === 'max' && sinks === undefined) replayAllSync(reader, onPacket);
+      else await replayPaced(reader, onPacket, { originalSpeed: opts.speed === 'original', batch: 65536, between: sinkBackpressure });
     } catch (err) {
       if (!(err instanceof CaptureFileError)) throw err;
       damagedFiles.set(reader.path, 1);
@@ -64,6 +108,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   pipeline.flows.advance(pipeline.lastTs);
   pipeline.dns?.advance(pipeline.lastTs);
   pipeline.tcp?.advance(pipeline.lastTs);
+  outputs.flush();
   const seconds = (performance.now() - startedAt) / 1000;
   const packets = pipeline.interfaces.reduce((n, i) => n + i.packets, 0);
   // debug, not info: a plain replay then never loads the logger (measurably faster start to finish).
@@ -72,6 +117,10 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   if (http !== undefined && server !== undefined) {
     const signal = await http.shutdownSignal();
     log.info({ signal }, 'stopping');
+    clearInterval(flushTimer);
+    outputs.drain();
+    api?.close();
+    await sinks?.close();
     await http.closeServer(server);
     return exitCode;
   }
@@ -84,5 +133,9 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     process.stdout.write(renderFamilies(families));
     process.stdout.write(flowText);
   }
+  // The outputs get the records of the flows still active at the end of the capture.
+  outputs.drain();
+  // The replay exits once the sinks have committed its last batch.
+  await sinks?.close();
   return exitCode;
 }

@@ -5,9 +5,14 @@ import { NetmonError } from '../errors';
 import type { HttpSources } from '../http/server';
 import { createLogger } from '../log';
 import { netmonFamilies } from '../metrics/netmon-families';
+import { sinkFamilies } from '../metrics/sink-families';
 import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { checkSinks, startSinks } from '../sinks/configured-sinks';
+import type { Sinks } from '../sinks/configured-sinks';
+import { RecordBus } from '../sinks/record-bus';
 import { VERSION } from '../version';
 import { closeServer, shutdownSignal, startHttp } from './http-runtime';
+import { buildApi, resolveWebConfig } from './live-view';
 import { loadConfigOrDefaults } from './load-config';
 import { resolveLogLevel } from './log-level';
 
@@ -17,10 +22,13 @@ export interface RunOptions {
   readonly listen: string | undefined;
   readonly captureFilter: string | undefined;
   readonly logLevel: string | undefined;
+  readonly webConfigFile: string | undefined;
 }
 
 /** How long the capture process may take to stop before it is killed (SIGTERM must exit promptly). */
 const ENGINE_STOP_TIMEOUT_MS = 2000;
+/** How long the sinks may take to write what is queued at SIGTERM; what is left then is dropped and counted. */
+const SINK_STOP_TIMEOUT_MS = 10_000;
 
 /**
  * `netmon run`: live capture until SIGTERM/SIGINT, then a clean exit 0.
@@ -38,8 +46,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   for (const n of names) {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
   }
+  const web = resolveWebConfig(opts.webConfigFile, config, opts.configFile);
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
+  checkSinks(config, name);
 
   const captureOptions = {
     snaplen: config.capture.snaplen,
@@ -51,12 +61,24 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   };
   // A bad named filter is reported by the child's buildPipeline as the same NetmonError (exit 2).
   const engine = await EngineClient.start({ config, configName: name, interfaces: names, capture: captureOptions, logLevel });
+  // Ended flow records and tapped packets from the capture process reach the outputs through the bus.
+  const bus = new RecordBus(engine);
+  engine.setOutputReceiver(bus);
+  const describe = () => `Capturing on ${names.join(', ')}.`;
+  const { api, stats } = buildApi({ config, bus, interfaceNames: () => names, query: (q) => engine.query(q), describe }, log);
   let server;
+  let sinks: Sinks | undefined;
   try {
-    const families = netmonFamilies({
-      version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(),
-      analysis: { dns: config.dns.enabled, tcp: config.tcp.enabled },
-    });
+    // Sinks run here, never in the capture process: they subscribe to the bus before capture starts.
+    sinks = startSinks(config, name, { bus, interfaceName: (i) => names[i] ?? String(i), log, replay: false });
+    const families = [
+      ...netmonFamilies({
+        version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus(),
+        analysis: { dns: config.dns.enabled, tcp: config.tcp.enabled },
+      }),
+      ...sinkFamilies(sinks?.stats ?? []),
+      ...stats.families(),
+    ];
     const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,
@@ -67,11 +89,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       },
       metricsContentType: exposition.contentType,
       isReady: () => engine.up.some((u) => u),
-      describe: () => `Capturing on ${names.join(', ')}.`,
+      describe,
+      api: api.router,
+      web,
     };
     server = await startHttp(opts.listen ?? config.listen, sources, log);
   } catch (err) {
+    api.close();
     engine.kill();
+    await sinks?.close(0);
     throw err;
   }
   engine.capture();
@@ -83,12 +109,18 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if ('exit' in ended) {
     const e: EngineExit = ended.exit;
     log.error({ code: e.code, signal: e.signal }, 'capture process exited unexpectedly: stopping');
+    api.close();
+    await sinks?.close(SINK_STOP_TIMEOUT_MS);
     await closeServer(server);
     return 1;
   }
   log.info({ signal: ended.signal }, 'stopping');
   const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
   if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
+  // The streams got the records of the flows still active (end_reason "end"): end them, then the server.
+  api.close();
+  // Everything the capture process delivered (the records of the flows still active included) is queued now.
+  await sinks?.close(SINK_STOP_TIMEOUT_MS);
   await closeServer(server);
   return 0;
 }

@@ -53,6 +53,14 @@ export function loadConfigFile(file: string): NetmonConfig {
 
 /** Parses and validates YAML configuration text; `file` is only used in messages. */
 export function parseConfigText(text: string, file: string): NetmonConfig {
+  return parseValidatedYaml(text, file, validateConfig);
+}
+
+/**
+ * Parses YAML text and validates it with `validate`; throws ConfigError naming every problem with
+ * its key path and line (the web configuration file is read the same way).
+ */
+export function parseValidatedYaml<T>(text: string, file: string, validate: (raw: unknown) => { config: T; problems: Problem[] }): T {
   // Loaded only when a file is given: netmon without a config file starts faster.
   const yaml = require('yaml') as typeof Yaml;
   const lineCounter = new yaml.LineCounter();
@@ -71,7 +79,7 @@ export function parseConfigText(text: string, file: string): NetmonConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [{ path: '', line: 1, message: 'expected a mapping of keys (see config.yaml for every key)' }]);
   }
-  const { config, problems } = validateConfig(raw);
+  const { config, problems } = validate(raw);
   if (problems.length > 0) {
     const located = problems.map((p) => locate(p, doc, lineCounter, yaml));
     located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));

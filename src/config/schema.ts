@@ -1,5 +1,7 @@
+import { DEFAULT_DETECT_OPTIONS } from '../analysis/detect-options';
 import { DEFAULT_MAX_FLOWS } from '../flow/flow-options';
-import { parseDuration } from './duration';
+import { duration, parseDuration } from './duration';
+import { postgresSink } from './postgres-schema';
 import { arrayOf, boolean, either, field, integer, object, oneOf, optional, recordOf, required, section, string } from './validate';
 import type { Problem, Rule } from './validate';
 
@@ -15,14 +17,16 @@ export const DEFAULT_LISTEN = `0.0.0.0:${DEFAULT_PORT}`;
 export const FLOW_LABELS = ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-const duration: Rule<number> = (v, path, problems) => {
-  const seconds = parseDuration(v);
-  if (seconds === undefined) {
-    problems.push({ path, message: `expected a duration such as 60, "90s", "5m" or "1h", got ${JSON.stringify(v)}` });
-    return 0;
-  }
-  return seconds;
-};
+/** A duration within [min, max] seconds. */
+const durationIn =
+  (min: number, max: number): Rule<number> =>
+  (v, path, problems) => {
+    const seconds = duration(v, path, problems);
+    if (parseDuration(v) !== undefined && (seconds < min || seconds > max)) {
+      problems.push({ path, message: `expected a duration from ${min} s to ${max} s, got ${JSON.stringify(v)}` });
+    }
+    return seconds;
+  };
 
 /** A duration above zero (a timeout of 0 would end everything at once). */
 const positiveDuration: Rule<number> = (v, path, problems) => {
@@ -76,6 +80,27 @@ const schema = object({
     recordOf((k) => (FILTER_NAME.test(k) ? undefined : 'filter names are letters, digits, "_", "." and "-", starting with a letter or "_"'), filterEntry),
     () => ({}),
   ),
+  detect: section(
+    object({
+      enabled: field(boolean, true),
+      window: field(durationIn(1, 3600), DEFAULT_DETECT_OPTIONS.window),
+      top_n: field(integer(1, 1000), DEFAULT_DETECT_OPTIONS.topN),
+      max_contacts: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxContacts),
+      max_targets: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxTargets),
+      max_sources: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxSources),
+    }),
+  ),
+  api: section(
+    object({
+      flows_stream: field(boolean, true),
+      packets: field(boolean, false),
+      max_clients: field(integer(1, 100_000), 64),
+      client_buffer_bytes: field(integer(4096, 1 << 30), 1 << 20),
+      client_stall_timeout: field(duration, 5),
+      packets_max_rate: field(integer(1, 1_000_000), 10_000),
+    }),
+  ),
+  web_config_file: field(string(), ''),
   dns: section(
     object({
       enabled: field(boolean, true),
@@ -94,6 +119,8 @@ const schema = object({
     }),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
+  // Optional outputs; each is off (and its code never loaded) unless its section is given.
+  sinks: section(object({ postgres: optional(postgresSink) })),
 });
 
 export type NetmonConfig = ReturnType<typeof schema>;

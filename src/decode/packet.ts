@@ -16,6 +16,11 @@ export class DecodedPacket {
   wireLen = 0;
   /** Packet timestamp in seconds since the epoch (microsecond precision). */
   ts = 0;
+  /**
+   * Index of the interface the frame was captured on (capture order; in a replay, the file order),
+   * set by the pipeline with the timestamp, not by the decoders.
+   */
+  ifIndex = 0;
 
   /** Number of 802.1Q / 802.1ad tags that were stripped. */
   vlanDepth = 0;

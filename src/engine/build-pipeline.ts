@@ -1,3 +1,4 @@
+import { Detectors } from '../analysis/detectors';
 import { NetmonError } from '../errors';
 import type { NetmonConfig } from '../config/schema';
 import type * as CompileFilter from '../filter/compile-filter';
@@ -63,12 +64,16 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
     },
     onRecord,
   );
-  const d = config.dns;
+  const d = config.detect;
+  const detectors = d.enabled
+    ? new Detectors({ window: d.window, topN: d.top_n, maxContacts: d.max_contacts, maxTargets: d.max_targets, maxSources: d.max_sources })
+    : null;
+  const n = config.dns;
   const t = config.tcp;
   const tcp = t.enabled ? new TcpAnalyzer({ maxConnections: t.max_connections, idleTimeout: t.idle_timeout, synTimeout: t.syn_timeout }) : null;
   if (tcp !== null && flows.exactKeys) tcp.attachFlows(flows);
-  return new PacketPipeline(flows, filters, log, {
-    dns: d.enabled ? new DnsAnalyzer({ ports: d.ports, timeout: d.timeout, maxPending: d.max_pending, maxTcpStreams: d.max_tcp_streams }) : null,
+  return new PacketPipeline(flows, filters, log, detectors, {
+    dns: n.enabled ? new DnsAnalyzer({ ports: n.ports, timeout: n.timeout, maxPending: n.max_pending, maxTcpStreams: n.max_tcp_streams }) : null,
     tcp,
   });
 }

@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { NetmonError } from '../errors';
 import type { NetmonErrorCode } from '../errors';
 import type { CaptureStatus, PipelineCounters } from '../metrics/netmon-families';
-import type { EngineMessage, EngineSnapshot, StartMessage } from './engine-snapshot';
+import type { FlowRecordBatch } from '../flow/flow-record-batch';
+import type { CaptureOutputControl } from '../sinks/record-bus';
+import type { ControlMessage, EngineMessage, EngineSnapshot, StartMessage } from './engine-snapshot';
+import type { EngineQuery, EngineQueryResult } from './engine-queries';
+import type { PacketMetaBatch } from './packet-tap';
 import { FlowSeriesMirror } from './flow-series-delta';
 
 /** A scrape fails (HTTP 500) rather than waiting longer than this for the capture process. */
@@ -21,7 +25,13 @@ export interface EngineExit {
   readonly signal: NodeJS.Signals | null;
 }
 
-export class EngineClient {
+/** Where the output batches of the capture process go (a RecordBus). */
+export interface OutputBatchReceiver {
+  publishFlows(batch: FlowRecordBatch): void;
+  publishPackets(batch: PacketMetaBatch): void;
+}
+
+export class EngineClient implements CaptureOutputControl {
   /** Capture up per interface (start order), from status pushes and snapshots, whichever came last. */
   up: readonly boolean[];
   /** Resolves when the capture process exits, for whatever reason. */
@@ -31,18 +41,28 @@ export class EngineClient {
   private inFlight: { id: number; promise: Promise<EngineSnapshot>; resolve(s: EngineSnapshot): void; reject(e: Error): void } | undefined;
   private nextId = 1;
   private hasExited = false;
+  private receiver: OutputBatchReceiver | undefined;
+  private readonly disconnected: Promise<void>;
+  /** API queries waiting for their answer, by id. */
+  private readonly queries = new Map<number, { resolve(r: EngineQueryResult): void; reject(e: Error): void }>();
 
-  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[]) {
+  private constructor(private readonly child: ChildProcess, readonly interfaces: readonly string[], private readonly detectorsEnabled: boolean) {
     this.up = interfaces.map(() => false);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.hasExited = true;
         this.inFlight?.reject(new Error(`capture process exited (${signal ?? `code ${code}`})`));
         this.inFlight = undefined;
+        for (const q of this.queries.values()) q.reject(new Error('capture process exited'));
+        this.queries.clear();
         resolve({ code, signal });
       });
     });
     child.on('message', (m: EngineMessage) => this.onMessage(m));
+    this.disconnected = new Promise((resolve) => {
+      if (!child.connected) resolve();
+      else child.once('disconnect', () => resolve());
+    });
   }
 
   /** Forks the capture process and builds its pipeline; throws the child's start-up NetmonError as is. */
@@ -51,7 +71,7 @@ export class EngineClient {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const client = new EngineClient(child, start.interfaces);
+    const client = new EngineClient(child, start.interfaces, start.config.detect.enabled);
     const built = new Promise<void>((resolve, reject) => {
       child.on('message', (m: EngineMessage) => {
         if (m.type === 'built') resolve();
@@ -71,7 +91,28 @@ export class EngineClient {
 
   /** Opens the captures. */
   capture(): void {
-    this.child.send({ type: 'capture' });
+    this.control({ type: 'capture' });
+  }
+
+  /** Output batches (flow records, tapped packets) go to `receiver` from now on. */
+  setOutputReceiver(receiver: OutputBatchReceiver): void {
+    this.receiver = receiver;
+  }
+
+  setFlowRecordsWanted(on: boolean): void {
+    this.control({ type: 'flow-records-wanted', on });
+  }
+
+  subscribePackets(id: number, filter: string, rate: number): void {
+    this.control({ type: 'packets-subscribe', id, filter, rate });
+  }
+
+  unsubscribePackets(id: number): void {
+    this.control({ type: 'packets-unsubscribe', id });
+  }
+
+  private control(m: ControlMessage): void {
+    if (!this.hasExited) this.child.send(m, () => {});
   }
 
   /** A fresh snapshot (one request in flight at a time; callers arriving meanwhile share it). */
@@ -106,17 +147,40 @@ export class EngineClient {
     return promise;
   }
 
+  /** Answers an API query in the capture process (engine-queries.ts); rejects after SNAPSHOT_TIMEOUT_MS. */
+  query(q: EngineQuery): Promise<EngineQueryResult> {
+    if (this.hasExited) return Promise.reject(new Error('capture process is not running'));
+    const id = this.nextId++;
+    return new Promise<EngineQueryResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.queries.delete(id)) reject(new Error(`capture process did not answer within ${SNAPSHOT_TIMEOUT_MS} ms`));
+      }, SNAPSHOT_TIMEOUT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.queries.delete(id);
+      };
+      this.queries.set(id, { resolve: (r) => (done(), resolve(r)), reject: (e) => (done(), reject(e)) });
+      this.control({ type: 'query', id, query: q });
+    });
+  }
+
   /** The flow families of the latest snapshot, as exposition bytes. */
   renderFlowFamilies(): Buffer {
     return this.mirror.render();
   }
 
-  /** Asks the capture process to stop; SIGKILL if it has not exited after timeoutMs. */
+  /**
+   * Asks the capture process to stop; it delivers what the outputs are owed (every batch arrives
+   * before it exits) and exits 0. SIGKILL if it has not exited after timeoutMs.
+   */
   async stop(timeoutMs: number): Promise<EngineExit> {
     if (!this.hasExited) {
       this.child.send({ type: 'stop' }, () => {});
       const timer = setTimeout(() => this.kill(), timeoutMs);
       const e = await this.exited;
+      // 'exit' may be seen before the last IPC messages are: wait for the channel to close too, so
+      // every batch the child sent before exiting has been handed to the receiver.
+      await this.disconnected;
       clearTimeout(timer);
       return e;
     }
@@ -160,6 +224,10 @@ export class EngineClient {
           return snap().flowStats;
         },
       },
+      detectorsEnabled: this.detectorsEnabled,
+      get detections() {
+        return snap().detections;
+      },
     };
   }
 
@@ -184,8 +252,21 @@ export class EngineClient {
     return { residentBytes: () => this.latest?.residentBytes ?? 0, cpuSeconds: () => this.latest?.cpuSeconds ?? 0 };
   }
 
+  /** What the capture side of the outputs could not hand over, from the latest snapshot. */
+  outputsStatus(): { flowRecordsDropped(): number } {
+    return { flowRecordsDropped: () => this.latest?.flowRecordsDropped ?? 0 };
+  }
+
   private onMessage(m: EngineMessage): void {
-    if (m.type === 'status') {
+    if (m.type === 'flow-records') {
+      this.receiver?.publishFlows(m.batch);
+    } else if (m.type === 'packets') {
+      this.receiver?.publishPackets(m.batch);
+    } else if (m.type === 'query-result' || m.type === 'query-error') {
+      const q = this.queries.get(m.id);
+      if (m.type === 'query-result') q?.resolve(m.result);
+      else q?.reject(new Error(m.message));
+    } else if (m.type === 'status') {
       this.up = m.up;
     } else if (m.type === 'snapshot') {
       // Every delta is applied, in order, whoever asked for it (each is relative to the previous).

@@ -7,10 +7,14 @@
  * exported flow series as ids + values, plus the label text of series new since the previous
  * snapshot (FlowSeriesDelta). Rendering and its garbage stay in the HTTP process.
  */
+import type { DetectorReport } from '../analysis/detectors';
 import type { DnsCounters } from '../analysis/dns-counters';
 import type { TcpCounters } from '../analysis/tcp-counters';
 import type { NetmonConfig } from '../config/schema';
 import type { LiveCaptureOptions } from '../capture/live-capture';
+import type { FlowRecordBatch } from '../flow/flow-record-batch';
+import type { PacketMetaBatch } from './packet-tap';
+import type { EngineQuery, EngineQueryResult } from './engine-queries';
 
 /** Parent → child: build the pipeline (the child answers 'built' or 'fatal'). */
 export interface StartMessage {
@@ -22,8 +26,21 @@ export interface StartMessage {
   readonly logLevel: string;
 }
 
-/** Parent → child: open the captures (sent once HTTP listens), take a snapshot, or stop and exit 0. */
-export type ControlMessage = StartMessage | { readonly type: 'capture' } | { readonly type: 'scrape'; readonly id: number } | { readonly type: 'stop' };
+/**
+ * Parent → child: open the captures (sent once HTTP listens), take a snapshot, switch the outputs
+ * (flow records, packet subscriptions: see sinks/record-bus.ts), or stop: end and deliver what the
+ * outputs want (drain), answer 'stopped', exit 0.
+ */
+export type ControlMessage =
+  | StartMessage
+  | { readonly type: 'capture' }
+  | { readonly type: 'scrape'; readonly id: number }
+  | { readonly type: 'flow-records-wanted'; readonly on: boolean }
+  | { readonly type: 'packets-subscribe'; readonly id: number; readonly filter: string; readonly rate: number }
+  | { readonly type: 'packets-unsubscribe'; readonly id: number }
+  /** An API query (engine-queries.ts): answered with 'query-result' or 'query-error' of the same id. */
+  | { readonly type: 'query'; readonly id: number; readonly query: EngineQuery }
+  | { readonly type: 'stop' };
 
 /** Per-interface packet counters (InterfaceCounters). */
 export interface InterfaceSnapshot {
@@ -82,9 +99,13 @@ export interface EngineSnapshot {
   readonly dns?: DnsCounters;
   readonly tcp?: TcpCounters;
   readonly captures: readonly CaptureSnapshot[];
+  /** The detectors' top-N lists (typed arrays + label values); absent when detect.enabled is false. */
+  readonly detections?: DetectorReport;
   /** The capture process itself: resident memory (bytes) and user + system CPU (seconds). */
   readonly residentBytes: number;
   readonly cpuSeconds: number;
+  /** Ended flow records the outputs could not take (pool or IPC backlog full). */
+  readonly flowRecordsDropped: number;
 }
 
 /** Child → parent. */
@@ -92,4 +113,9 @@ export type EngineMessage =
   | { readonly type: 'built' }
   | { readonly type: 'fatal'; readonly code: string; readonly message: string; readonly exitCode: number }
   | { readonly type: 'status'; readonly up: readonly boolean[] }
-  | { readonly type: 'snapshot'; readonly id: number; readonly snapshot: EngineSnapshot };
+  | { readonly type: 'snapshot'; readonly id: number; readonly snapshot: EngineSnapshot }
+  | { readonly type: 'flow-records'; readonly batch: FlowRecordBatch }
+  | { readonly type: 'packets'; readonly batch: PacketMetaBatch }
+  | { readonly type: 'query-result'; readonly id: number; readonly result: EngineQueryResult }
+  | { readonly type: 'query-error'; readonly id: number; readonly message: string }
+  | { readonly type: 'stopped' };

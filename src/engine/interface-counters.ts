@@ -24,8 +24,6 @@ const SYN = 0, SYNACK = 1, FIN = 2, RST = 3, PSH = 4, ACK = 5, URG = 6, ECE = 7,
  */
 export class InterfaceCounters {
   readonly name: string;
-  /** Position in the pipeline's interface list (the analysers' per-interface counters use it). */
-  readonly index: number;
   packets = 0;
   bytes = 0;
   /** Non-cumulative counts per PACKET_SIZE_BUCKETS bound, the last one +Inf. */
@@ -37,9 +35,8 @@ export class InterfaceCounters {
   private readonly flagBytes = new Float64Array(256);
   private readonly flagTotals = new Float64Array(9);
 
-  constructor(name: string, index = 0) {
+  constructor(name: string) {
     this.name = name;
-    this.index = index;
   }
 
   /** Sum of the wire lengths counted (the size histogram's _sum): the byte count itself. */

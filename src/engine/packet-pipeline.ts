@@ -1,3 +1,4 @@
+import type { DetectorReport, Detectors } from '../analysis/detectors';
 import type { DnsAnalyzer } from '../analysis/dns-analyzer';
 import type { TcpAnalyzer } from '../analysis/tcp-analyzer';
 import type { PacketCallback } from '../capture/packet-callback';
@@ -8,6 +9,7 @@ import type { FilterSetCounter } from '../filter/compile-filter';
 import type { FlowTable } from '../flow/flow-table';
 import type { Logger } from '../log';
 import { InterfaceCounters } from './interface-counters';
+import type { PacketTap } from './packet-tap';
 
 /** The named filters, compiled at start-up into one counting function (filter i counts into index i). */
 export interface NamedFilters {
@@ -19,7 +21,7 @@ export interface NamedFilters {
   readonly bytes: Float64Array;
 }
 
-/** Protocol analysers fed by the pipeline (null: disabled in the configuration). */
+/** DNS and TCP analysers fed by the pipeline (null: disabled in the configuration). */
 export interface PacketAnalyzers {
   readonly dns: DnsAnalyzer | null;
   readonly tcp: TcpAnalyzer | null;
@@ -32,20 +34,24 @@ const WARM_TICKS = 64;
 const DECODE_LOG_INTERVAL_MS = 60_000;
 
 /**
- * The per-packet path: decode → interface counters → flow table → named filters. Everything here is
+ * The per-packet path: decode → interface counters → flow table, detectors, DNS and TCP analysis → named filters. Everything here is
  * synchronous, allocation-free and touches no metrics library; metrics are read from these counters at
  * scrape time.
  */
 export class PacketPipeline {
   readonly flows: FlowTable;
+  /** Scan, SYN flood and RST detectors; null when `detect.enabled` is false. */
+  readonly detectors: Detectors | null;
   readonly interfaces: InterfaceCounters[] = [];
   readonly filterNames: readonly string[];
   readonly decodeErrors = new Float64Array(DECODE_LAYER_NAMES.length);
-  /** DNS and TCP analysis (src/analysis), or null when disabled. */
+  /** DNS and TCP analysis (src/analysis/dns-*, tcp-*), or null when disabled. */
   readonly dns: DnsAnalyzer | null;
   readonly tcp: TcpAnalyzer | null;
   /** Latest packet timestamp seen (the replay clock). */
   lastTs = 0;
+  /** Header metadata of the packets some output subscribed to (capture-outputs.ts); null: none. */
+  private tap: PacketTap | null = null;
 
   private readonly pkt = new DecodedPacket();
   private readonly filterSet: FilterSetCounter | null;
@@ -60,8 +66,9 @@ export class PacketPipeline {
   private readonly lastDecodeLog = new Float64Array(DECODE_LAYER_NAMES.length);
   private readonly decodeErrorsAtLastLog = new Float64Array(DECODE_LAYER_NAMES.length);
 
-  constructor(flows: FlowTable, filters: NamedFilters, log: Logger, analyzers: PacketAnalyzers = { dns: null, tcp: null }) {
+  constructor(flows: FlowTable, filters: NamedFilters, log: Logger, detectors: Detectors | null = null, analyzers: PacketAnalyzers = { dns: null, tcp: null }) {
     this.flows = flows;
+    this.detectors = detectors;
     this.dns = analyzers.dns;
     this.tcp = analyzers.tcp;
     this.filterNames = filters.names;
@@ -84,23 +91,39 @@ export class PacketPipeline {
     return this.filterByteCounts;
   }
 
+  get detectorsEnabled(): boolean {
+    return this.detectors !== null;
+  }
+
+  /** The detectors' exported values now (undefined when they do not run). */
+  get detections(): DetectorReport | undefined {
+    return this.detectors?.report();
+  }
+
+  /** Sets (or, with null, removes) the packet tap every decoded packet goes through. */
+  setTap(tap: PacketTap | null): void {
+    this.tap = tap;
+  }
+
   /** Registers an interface (or replayed file) and returns the callback its capture feeds. */
   addInterface(name: string): PacketCallback {
-    let counters = this.interfaces.find((c) => c.name === name);
-    if (counters === undefined) {
-      counters = new InterfaceCounters(name, this.interfaces.length);
-      this.interfaces.push(counters);
+    let ifIndex = this.interfaces.findIndex((c) => c.name === name);
+    if (ifIndex < 0) {
+      ifIndex = this.interfaces.length;
+      this.interfaces.push(new InterfaceCounters(name));
       this.dns?.addInterface();
       this.tcp?.addInterface();
     }
-    const ic = counters;
+    const ic = this.interfaces[ifIndex]!;
+    const index = ifIndex;
     const pkt = this.pkt;
     // The timestamp (a double) is stored here, not passed on: this small closure is inlined into
     // the capture loop, while handle() may not be (with filters it is big), and a double passed to
     // a call that is not inlined is boxed: a heap allocation per packet.
     return (buf, offset, capLen, wireLen, ts, linkType) => {
       pkt.ts = ts;
-      this.handle(ic, buf, offset, capLen, wireLen, linkType);
+      pkt.ifIndex = index;
+      this.handle(ic, index, buf, offset, capLen, wireLen, linkType);
     };
   }
 
@@ -119,12 +142,13 @@ export class PacketPipeline {
       this.nextTick = Math.floor(this.lastTs) + 1;
     }
     this.flows.advance(this.lastTs);
+    this.detectors?.advance(this.lastTs);
     this.dns?.advance(this.lastTs);
     this.tcp?.advance(this.lastTs);
   }
 
   /** One packet; its timestamp is already in this.pkt.ts (see addInterface). */
-  private handle(ic: InterfaceCounters, buf: Buffer, offset: number, capLen: number, wireLen: number, linkType: number): void {
+  private handle(ic: InterfaceCounters, ifIndex: number, buf: Buffer, offset: number, capLen: number, wireLen: number, linkType: number): void {
     ic.countFrame(wireLen);
     const pkt = this.pkt;
     const ts = pkt.ts;
@@ -135,19 +159,23 @@ export class PacketPipeline {
     if (ts >= this.nextTick) this.tick(ts);
     if (pkt.ipVersion !== 0) {
       const slot = this.flows.observe(pkt);
+      const detectors = this.detectors;
+      if (detectors !== null) detectors.observe(pkt, buf);
       // TCP analysis: one call per TCP segment; its events (retransmission, handshake RTT) go to the flow's record.
       const tcp = this.tcp;
       if (tcp !== null && pkt.ipProto === 6 && pkt.l4Offset >= 0) {
-        const events = tcp.observe(ic.index, buf, pkt, slot);
+        const events = tcp.observe(ifIndex, buf, pkt, slot);
         if (events !== 0) this.flows.noteTcp(slot, events, tcp);
       }
     }
     // DNS analysis: only packets to or from a DNS port get past this check.
     const dns = this.dns;
-    if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0 && pkt.l4Offset >= 0) dns.observe(ic.index, buf, pkt);
+    if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0 && pkt.l4Offset >= 0) dns.observe(ifIndex, buf, pkt);
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
     if (countFilters !== null) countFilters(buf, pkt, wireLen);
+    const tap = this.tap;
+    if (tap !== null) tap.observe(ifIndex, buf, pkt);
   }
 
   private decodeError(layer: number, linkType: number): void {

@@ -80,6 +80,16 @@ export class FlowKeyProjection {
   }
 
   /**
+   * Prefix length kept of one side's address for an IPv4 (version 4) or IPv6 key: 32/128 for full
+   * addresses, less when aggregated, -1 when that address is not a label (the key holds zeros).
+   */
+  addressBits(dst: boolean, version: number): number {
+    if (!this.has.has(dst ? 'dst_ip' : 'src_ip')) return -1;
+    if (version === 4) return dst ? this.dstPrefix4 : this.srcPrefix4;
+    return dst ? this.dstPrefix6 : this.srcPrefix6;
+  }
+
+  /**
    * The `name="value",...` label text of a key (built once, when the flow gets its series). Written
    * into a byte buffer and sliced once, so each label text is one flat string (a rope of template
    * pieces would cost several hundred bytes of heap per series). Address and port text only uses

@@ -1,14 +1,17 @@
 import type { DecodedPacket } from '../decode/packet';
 import { ExpositionWriter, FLOW_BYTES_FAMILY, FLOW_BYTES_HELP, FLOW_PACKETS_FAMILY, FLOW_PACKETS_HELP, writeCounterFamily } from './flow-exposition';
 import { hashDelete } from './flow-hash';
-import { FlowKeyProjection } from './flow-key';
+import { FlowKeyProjection, KEY_WORDS } from './flow-key';
 import { resolveFlowOptions } from './flow-options';
 import type { FlowTableOptions } from './flow-options';
 import { TCP_EVENT_HANDSHAKE, TCP_EVENT_RETRANSMISSION } from './flow-record';
 import type { FlowEndReason, FlowRecord, FlowRecordHook, TcpFlowEvent, TcpFlowLinks } from './flow-record';
+import { END_REASON_CODE } from './flow-record-batch';
+import type { FlowRecordBatchBuilder, FlowRecordOutput } from './flow-record-batch';
 import { FlowLists, PROBATION, PROTECTED, R_HASH, R_LRU_NEXT, R_STATE, REC_WORDS } from './flow-lists';
 import { FlowTableStats } from './flow-stats';
 import { selectTopK } from './top-k';
+import type { TopN } from './top-n';
 
 export type { FlowLabel, FlowTableOptions } from './flow-options';
 export type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
@@ -93,9 +96,10 @@ const PROTECTED_SHARE = 0.75;
  * four cache lines however large the table: the hash bucket (hash and slot side by side), the slot's
  * Int32 record (key, state, list links, hash: REC_WORDS), its Float64 record (counters: F_WORDS),
  * plus the LRU neighbours. Open addressing with linear probing and backward-shift deletion (no
- * tombstones). About 182 bytes per slot (64 + 64 for the records, 16-32 for the hash table at load
- * <= 0.5, 20 for rebalance scratch and the label cache, 12 for TCP analysis results). The per-slot arrays grow with the number
- * of slots used (see slotCap), so a table far below maxFlows costs little memory.
+ * tombstones). About 187 bytes per slot (64 + 64 for the records, 16-32 for the hash table at load
+ * <= 0.5, 20 for rebalance scratch and the label cache, 16 for TCP analysis results and link, 1 for
+ * the interface). The per-slot arrays grow with the number of slots used (see slotCap), so a table far
+ * below maxFlows costs little memory.
  *
  * Memory budget policy ("small and idle first", segmented LRU): a new flow enters the probation
  * segment and moves to the protected one on its second packet. When the table is full the victim is
@@ -111,6 +115,8 @@ export class FlowTable implements TcpFlowLinks {
   readonly exactKeys: boolean;
   readonly stats = new FlowTableStats();
   private readonly hook: FlowRecordHook | undefined;
+  /** Columnar output of ended records (sinks, streams), when some consumer wants them. */
+  private recordOutput: FlowRecordOutput | null = null;
   private readonly proj: FlowKeyProjection;
   private readonly capacity: number;
   private readonly protectedCap: number;
@@ -138,6 +144,12 @@ export class FlowTable implements TcpFlowLinks {
   private tcpRetrans: Uint32Array;
   /** TCP analyser links per slot (valid under LINK_BIT). */
   private tcpLinks: Int32Array;
+  /**
+   * Interface index (DecodedPacket.ifIndex) of the first packet of each slot's current record, for
+   * the record outputs (the key has no interface). Apart from the 128-byte slot blocks, whose words
+   * are all in use; written only when a record starts.
+   */
+  private ifaces: Uint8Array;
   /**
    * Slots the per-slot arrays hold now. They grow by doubling up to maxFlows as slots are first used
    * (growSlots), rather than being allocated for maxFlows up front: ~85 MB of typed arrays at once
@@ -203,6 +215,7 @@ export class FlowTable implements TcpFlowLinks {
     this.tcpRtt = new Float64Array(cap);
     this.tcpRetrans = new Uint32Array(cap);
     this.tcpLinks = new Int32Array(cap);
+    this.ifaces = new Uint8Array(cap);
     this.granule = Math.min(LRU_GRANULE, o.idleTimeout / 16);
     this.lists = new FlowLists(this.rec);
     this.candScores = new Float64Array(cap);
@@ -328,6 +341,7 @@ export class FlowTable implements TcpFlowLinks {
     f[c + F_FIRST] = ts;
     f[c + F_MOVED] = ts;
     this.score[s] = 0;
+    this.ifaces[s] = pkt.ifIndex;
     this.lists.lruAppend(s, PROBATION);
     this.lists.fifoAppend(s);
     this.stats.activeFlows++;
@@ -405,6 +419,7 @@ export class FlowTable implements TcpFlowLinks {
     }
     if (f[c + F_PACKETS] === 0) {
       f[c + F_FIRST] = pkt.ts;
+      this.ifaces[s] = pkt.ifIndex;
       this.lists.fifoAppend(s);
       st = (st & ~(FLAGS_MASK | TCP_BIT)) | FIFO_BIT;
     }
@@ -460,6 +475,9 @@ export class FlowTable implements TcpFlowLinks {
     const links = new Int32Array(cap);
     links.set(this.tcpLinks);
     this.tcpLinks = links;
+    const ifaces = new Uint8Array(cap);
+    ifaces.set(this.ifaces);
+    this.ifaces = ifaces;
     // Scratch of rebalance(), rewritten by every call: nothing to copy.
     this.candScores = new Float64Array(cap);
     this.candIds = new Int32Array(cap);
@@ -529,13 +547,74 @@ export class FlowTable implements TcpFlowLinks {
     }
   }
 
+  /**
+   * The active flows with the most bytes (or packets) in their current record among those `match`
+   * accepts (called with the key words at keys[base..]): one pass over the slots offering each to
+   * `top` (a bounded heap, nothing allocated per flow), then the winners' records, best first, into
+   * `out` (end reason 'end': the caller shows them as active). Returns how many flows matched.
+   */
+  selectActive(top: TopN, byPackets: boolean, match: ((keys: Int32Array, base: number) => boolean) | null, out: FlowRecordBatchBuilder): number {
+    const r = this.rec;
+    const f = this.f;
+    const field = byPackets ? F_PACKETS : F_BYTES;
+    let matched = 0;
+    for (let s = 0; s < this.highWater; s++) {
+      if (r[s * REC_WORDS + R_STATE] === FREE || f[s * F_WORDS + F_PACKETS] === 0) continue;
+      if (match !== null && !match(r, s * REC_WORDS)) continue;
+      matched++;
+      top.offer(s, f[s * F_WORDS + field]!);
+    }
+    const sink: FlowRecordOutput = { builder: () => out, dropped: () => {} };
+    for (const s of top.drainDescending()) this.writeRecord(s, 'end', sink);
+    return matched;
+  }
+
+  /**
+   * Sends every record that ends from now on to `out` as well (columns, no allocation), or stops
+   * doing so (null). Records of flows still active are not sent: see forEachActive / endAll.
+   */
+  setRecordOutput(out: FlowRecordOutput | null): void {
+    this.recordOutput = out;
+  }
+
   private emit(s: number, reason: FlowEndReason): void {
-    if (this.hook === undefined || this.f[s * F_WORDS + F_PACKETS] === 0) return;
+    if (this.f[s * F_WORDS + F_PACKETS] === 0) return;
+    if (this.recordOutput !== null) this.writeRecord(s, reason, this.recordOutput);
+    if (this.hook === undefined) return;
     try {
       this.hook(this.record(s, reason));
     } catch {
       this.stats.hookErrors++;
     }
+  }
+
+  /** Writes slot s's record into the output's columns (or counts it dropped when there is no room). */
+  private writeRecord(s: number, reason: FlowEndReason, out: FlowRecordOutput): void {
+    const b = out.builder();
+    const i = b === null ? -1 : b.claim();
+    if (b === null || i < 0) {
+      out.dropped();
+      return;
+    }
+    const r = this.rec;
+    const base = s * REC_WORDS;
+    const k = b.keys;
+    const kb = i * KEY_WORDS;
+    // Unrolled (KEY_WORDS = 10): a third cheaper than the loop, measured per record ending.
+    k[kb] = r[base]!; k[kb + 1] = r[base + 1]!; k[kb + 2] = r[base + 2]!; k[kb + 3] = r[base + 3]!; k[kb + 4] = r[base + 4]!;
+    k[kb + 5] = r[base + 5]!; k[kb + 6] = r[base + 6]!; k[kb + 7] = r[base + 7]!; k[kb + 8] = r[base + 8]!; k[kb + 9] = r[base + 9]!;
+    const f = this.f;
+    const c = s * F_WORDS;
+    b.packets[i] = f[c + F_PACKETS]!;
+    b.bytes[i] = f[c + F_BYTES]!;
+    b.firstSeen[i] = f[c + F_FIRST]!;
+    b.lastSeen[i] = f[c + F_LAST]!;
+    b.endReasons[i] = END_REASON_CODE[reason];
+    const st = r[base + R_STATE]!;
+    b.tcpFlags[i] = (st & FLAGS_MASK) >>> FLAGS_SHIFT;
+    b.interfaces[i] = this.ifaces[s]!;
+    b.tcpHandshakeRtt[i] = (st & TCP_BIT) !== 0 ? this.tcpRtt[s]! : NaN;
+    b.tcpRetransmissions[i] = (st & TCP_BIT) !== 0 ? this.tcpRetrans[s]! : 0;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {

@@ -1,3 +1,4 @@
+import { SINK_WRITE_BUCKETS } from '../sinks/sink-stats';
 import type { FamilyDef } from './family';
 
 /**
@@ -32,10 +33,27 @@ export const CATALOG = {
   flowOverflowBytes: { name: 'netmon_flow_overflow_bytes_total', help: 'Bytes of active flows counted in the overflow series because the series budget was full.', type: 'counter', labelNames: [] },
   flowPackets: { name: 'netmon_flow_packets_total', help: 'Packets per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
   flowBytes: { name: 'netmon_flow_bytes_total', help: 'Original (wire) bytes per unidirectional flow; labels "other" hold flows beyond flows.max_series.', type: 'counter', labelNames: ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] },
+  flowRecordsDropped: { name: 'netmon_flow_records_dropped_total', help: 'Ended flow records the capture process could not hand to the outputs (sinks, streams) because its batch pool or IPC backlog was full.', type: 'counter', labelNames: [] },
+  streamClients: { name: 'netmon_stream_clients', help: 'Clients connected now to a stream of the API: stream="flows" (/api/v1/flows/stream) or "packets" (/api/v1/packets/stream).', type: 'gauge', labelNames: ['stream'] },
+  streamClientsDropped: { name: 'netmon_stream_clients_dropped_total', help: 'Stream clients refused or cut off: reason="buffer_full" (fell further behind than its buffer), "stalled" (took nothing while data waited), "max_clients" (refused: api.max_clients reached).', type: 'counter', labelNames: ['stream', 'reason'] },
+  streamSent: { name: 'netmon_stream_sent_total', help: 'Flow records (stream="flows") or packets (stream="packets") written to stream clients.', type: 'counter', labelNames: ['stream'] },
+  streamLost: { name: 'netmon_stream_lost_total', help: 'Flow records or packets a stream client was owed and did not get: its buffer overflowed or it was cut off, or (packets) its rate cap or the capture side had no room for them.', type: 'counter', labelNames: ['stream'] },
   filterPackets: { name: 'netmon_filter_packets_total', help: 'Packets matching each named filter (tcpdump syntax, config key filters).', type: 'counter', labelNames: ['filter'] },
   filterBytes: { name: 'netmon_filter_bytes_total', help: 'Original (wire) bytes of the packets matching each named filter.', type: 'counter', labelNames: ['filter'] },
   tcpFlags: { name: 'netmon_tcp_flags_total', help: 'TCP segments by flag (synack counts SYN+ACK; syn counts SYN without ACK).', type: 'counter', labelNames: ['interface', 'flag'] },
   packetSize: { name: 'netmon_packet_size_bytes', help: 'Distribution of original (wire) frame lengths.', type: 'histogram', labelNames: ['interface'], buckets: PACKET_SIZE_BUCKETS },
+  detectWindow: { name: 'netmon_detect_window_seconds', help: 'Length of the sliding window of the detectors (detect.window): the netmon_detect_* gauges count within it.', type: 'gauge', labelNames: [] },
+  detectScanPorts: { name: 'netmon_detect_scan_ports', help: 'Distinct (destination, protocol, port) contacts the source opened (TCP without ACK or RST, UDP to a lower port, ICMP echo) within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
+  detectScanHosts: { name: 'netmon_detect_scan_hosts', help: 'Distinct destinations the source opened contacts with within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
+  detectSynUnanswered: { name: 'netmon_detect_syn_unanswered', help: 'SYNs sent to the destination minus SYN-ACKs it sent within the window; dst_port is the port with at least half of them, or "*"; the detect.top_n destinations with most.', type: 'gauge', labelNames: ['dst_ip', 'dst_port'] },
+  detectRstSent: { name: 'netmon_detect_rst_sent', help: 'TCP segments with RST the source sent within the window; the detect.top_n sources with most.', type: 'gauge', labelNames: ['src_ip'] },
+  detectKeys: { name: 'netmon_detect_keys', help: 'Keys each detector tracks now: contacts (scan), destinations (syn_flood), sources (resets).', type: 'gauge', labelNames: ['detector'] },
+  detectEvictions: { name: 'netmon_detect_evictions_total', help: 'Keys a detector evicted because its table was full (detect.max_contacts, max_targets, max_sources).', type: 'counter', labelNames: ['detector'] },
+  sinkRecords: { name: 'netmon_sink_records_total', help: 'Rows of a sink (sink="postgres": flow records, "postgres_packets": packet metadata): result="written" (committed once), "dropped" (queue full, shutdown deadline, or refused by the database), "rate_limited" (packets above max_rate, not handed to the sink).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkBatches: { name: 'netmon_sink_batches_total', help: 'Batch write attempts of a sink: result="committed", "failed" (retried with backoff), "duplicate" (a retry found its batch already committed: not written twice).', type: 'counter', labelNames: ['sink', 'result'] },
+  sinkQueue: { name: 'netmon_sink_queue_records', help: 'Rows waiting in the sink queue (bounded by max_queue), the batch being written included.', type: 'gauge', labelNames: ['sink'] },
+  sinkWriteSeconds: { name: 'netmon_sink_write_seconds', help: 'Time to write one batch (one transaction) that committed, seconds.', type: 'histogram', labelNames: ['sink'], buckets: SINK_WRITE_BUCKETS },
+  sinkUp: { name: 'netmon_sink_up', help: '1 while the sink is connected to its database, 0 while it is down and being retried.', type: 'gauge', labelNames: ['sink'] },
   // DNS analysis (src/analysis/dns-*.ts)
   dnsQueries: { name: 'netmon_dns_queries_total', help: 'DNS query messages seen (retransmissions included), by the first question\'s type.', type: 'counter', labelNames: ['interface', 'qtype'] },
   dnsResponses: { name: 'netmon_dns_responses_total', help: 'DNS response messages seen, by header RCODE.', type: 'counter', labelNames: ['interface', 'rcode'] },

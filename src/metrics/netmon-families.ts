@@ -1,3 +1,5 @@
+import { DETECTOR_NAMES } from '../analysis/detectors';
+import type { DetectorReport, TopList } from '../analysis/detectors';
 import type { DnsCounters } from '../analysis/dns-counters';
 import type { TcpCounters } from '../analysis/tcp-counters';
 import { DECODE_LAYER_NAMES } from '../decode/decode-layer';
@@ -41,6 +43,10 @@ export interface PipelineCounters {
   readonly flows: {
     readonly stats: Pick<FlowTableStats, 'activeFlows' | 'seriesExported' | 'evictionsIdle' | 'evictionsActive' | 'evictionsCapacity' | 'overflowPackets' | 'overflowBytes'>;
   };
+  /** Whether the detectors run (detect.enabled): their families are served only then. */
+  readonly detectorsEnabled: boolean;
+  /** The detectors' values now (read when scraped; undefined when they do not run). */
+  readonly detections: DetectorReport | undefined;
 }
 
 /** Resources of the capture process of `netmon run` (prom-client's process metrics describe the HTTP process). */
@@ -49,12 +55,18 @@ export interface CaptureProcessStatus {
   cpuSeconds(): number;
 }
 
+/** The capture side of the outputs (sinks, streams): what it could not hand over. */
+export interface CaptureOutputsStatus {
+  flowRecordsDropped(): number;
+}
+
 export interface FamilySources {
   readonly version: string;
   readonly pipeline: PipelineCounters;
   readonly captures: readonly CaptureStatus[];
   readonly replay?: ReplayStatus;
   readonly captureProcess?: CaptureProcessStatus;
+  readonly outputs?: CaptureOutputsStatus;
   /** Which analysers run (default: those the pipeline has; `netmon run` says so before its first snapshot). */
   readonly analysis?: { readonly dns: boolean; readonly tcp: boolean };
 }
@@ -118,6 +130,7 @@ export function netmonFamilies(src: FamilySources): Family[] {
     },
     ...dnsTcpFamilies(src.analysis ?? { dns: p.dns != null, tcp: p.tcp != null }, () => p.interfaces.map((i) => i.name), () => p.dns, () => p.tcp),
   ];
+  if (p.detectorsEnabled) families.push(...detectorFamilies(p));
   if (src.captures.length > 0) {
     families.push(
       { def: CATALOG.captureUp, collect: () => src.captures.map((c) => ({ labels: { interface: c.name }, value: c.up ? 1 : 0 })) },
@@ -142,6 +155,8 @@ export function netmonFamilies(src: FamilySources): Family[] {
       { def: CATALOG.captureProcessCpu, collect: () => [{ labels: {}, value: proc.cpuSeconds() }] },
     );
   }
+  const outputs = src.outputs;
+  if (outputs !== undefined) families.push({ def: CATALOG.flowRecordsDropped, collect: () => [{ labels: {}, value: outputs.flowRecordsDropped() }] });
   const replay = src.replay;
   if (replay !== undefined) {
     families.push({
@@ -150,4 +165,28 @@ export function netmonFamilies(src: FamilySources): Family[] {
     });
   }
   return families;
+}
+
+/** The detector families (src/analysis/): top-N gauges and the detectors' own state. */
+function detectorFamilies(p: PipelineCounters): Family[] {
+  const top = (read: (r: DetectorReport) => TopList, labelNames: readonly string[]) => (): Sample[] => {
+    const r = p.detections;
+    if (r === undefined) return [];
+    const t = read(r);
+    const n = labelNames.length;
+    return Array.from(t.values, (value, i) => ({ labels: Object.fromEntries(labelNames.map((l, j) => [l, t.labels[i * n + j]!])), value }));
+  };
+  const perDetector = (read: (r: DetectorReport) => Float64Array) => (): Sample[] => {
+    const r = p.detections;
+    return r === undefined ? [] : DETECTOR_NAMES.map((detector, i) => ({ labels: { detector }, value: read(r)[i]! }));
+  };
+  return [
+    { def: CATALOG.detectWindow, collect: () => (p.detections === undefined ? [] : [{ labels: {}, value: p.detections.windowSeconds }]) },
+    { def: CATALOG.detectScanPorts, collect: top((r) => r.scanPorts, CATALOG.detectScanPorts.labelNames) },
+    { def: CATALOG.detectScanHosts, collect: top((r) => r.scanHosts, CATALOG.detectScanHosts.labelNames) },
+    { def: CATALOG.detectSynUnanswered, collect: top((r) => r.synUnanswered, CATALOG.detectSynUnanswered.labelNames) },
+    { def: CATALOG.detectRstSent, collect: top((r) => r.rstSent, CATALOG.detectRstSent.labelNames) },
+    { def: CATALOG.detectKeys, collect: perDetector((r) => r.keys) },
+    { def: CATALOG.detectEvictions, collect: perDetector((r) => r.evictions) },
+  ];
 }

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import type { FlowRecord } from '../flow/flow-table';
+import { flowRecordJson } from '../flow/flow-record-json';
 
 const FLUSH_BYTES = 1 << 20;
 
@@ -20,7 +21,7 @@ export class FlowNdjsonWriter {
   }
 
   readonly write = (r: FlowRecord): void => {
-    const line = `{"src_ip":"${r.srcIp}","dst_ip":"${r.dstIp}","proto":${r.proto},"src_port":${r.srcPort},"dst_port":${r.dstPort},"packets":${r.packets},"bytes":${r.bytes},"first_seen":${r.firstSeen.toFixed(6)},"last_seen":${r.lastSeen.toFixed(6)},"tcp_flags":${r.tcpFlags},"tcp_handshake_rtt":${r.tcpHandshakeRtt === null ? 'null' : r.tcpHandshakeRtt.toFixed(9)},"tcp_retransmissions":${r.tcpRetransmissions},"ip_version":${r.ipVersion},"end_reason":"${r.endReason}"}\n`;
+    const line = `${flowRecordJson(r)}\n`;
     this.pending.push(line);
     this.pendingBytes += line.length;
     this.count++;

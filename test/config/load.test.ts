@@ -16,8 +16,14 @@ function problemsOf(text: string): string[] {
   return [];
 }
 
-test('the shipped config.yaml documents exactly the built-in defaults', () => {
-  assert.deepEqual(loadConfigFile(join(repoRoot, 'config.yaml')), defaultConfig());
+test('the shipped config.yaml documents exactly the built-in defaults, and enables a set of named filters', () => {
+  const shipped = loadConfigFile(join(repoRoot, 'config.yaml'));
+  const { filters, ...rest } = shipped;
+  const { filters: noFilters, ...defaults } = defaultConfig();
+  assert.deepEqual(rest, defaults);
+  assert.deepEqual(noFilters, {});
+  assert.deepEqual(Object.keys(filters), ['dns', 'web', 'ssh', 'ntp', 'icmp', 'tcp_syn']);
+  for (const f of Object.values(filters)) assert.ok(typeof f !== 'string' && f.description, 'each shipped filter says what it is');
 });
 
 test('an empty file means all defaults', () => {
@@ -69,4 +75,17 @@ test('filters accept the string and the mapping form, and reject bad names', () 
 
 test('a missing file is a clear error', () => {
   assert.throws(() => loadConfigFile('/nonexistent/netmon.yaml'), /cannot read configuration file \/nonexistent\/netmon\.yaml: no such file/);
+});
+
+test('detect: defaults, durations, and each bad key named with what was expected', () => {
+  const d = parseConfigText('', 'c.yaml').detect;
+  assert.deepEqual(d, { enabled: true, window: 60, top_n: 10, max_contacts: 65536, max_targets: 16384, max_sources: 16384 });
+  assert.equal(parseConfigText('detect: {window: 2m, enabled: false}', 'c.yaml').detect.window, 120);
+  assert.deepEqual(problemsOf('detect:\n  window: 0.5s\n  top_n: 0\n  max_contacts: many\n  enabled: yes please\n  colour: red\n'), [
+    '2 detect.window: expected a duration from 1 s to 3600 s, got "0.5s"',
+    '3 detect.top_n: expected an integer from 1 to 1000, got 0',
+    '4 detect.max_contacts: expected an integer from 16 to 16777216, got "many"',
+    '5 detect.enabled: expected true or false, got "yes please"',
+    '6 detect.colour: unknown key (see config.yaml for the keys netmon accepts)',
+  ]);
 });

@@ -188,7 +188,7 @@ describe('live capture on a veth pair', { skip, timeout: 60_000 }, () => {
     const file = join(dir, 'gc.pcap');
     writePcap(file, frames.map((data) => ({ data, ts: 1_700_000_000 })), { linkType: LINKTYPE_ETHERNET });
     // The child starts capturing, the namespace sends 700 ms later.
-    const r = spawnSync('sh', ['-c', `node --expose-gc "$0" "$1" & sleep 0.7; ip netns exec "$2" tcpreplay -q -i "$3" --topspeed "$4" >/dev/null; wait $!`, script, v.host, v.ns, v.peer, file], {
+    const r = spawnSync('sh', ['-c', `"$5" --expose-gc "$0" "$1" & sleep 0.7; ip netns exec "$2" tcpreplay -q -i "$3" --topspeed "$4" >/dev/null; wait $!`, script, v.host, v.ns, v.peer, file, process.execPath], {
       encoding: 'utf8',
       timeout: 20_000,
     });
