@@ -3,9 +3,9 @@ import { tcpPayloadLength } from './tcp-segment';
 
 /**
  * Wireshark's TCP sequence analysis (epan/dissectors/packet-tcp.c, tcp_analyze_sequence_number, as
- * in Wireshark 4.0), restricted to what decides the flags netmon counts: retransmission, fast and
- * spurious retransmission (all three are tshark's tcp.analysis.retransmission), out-of-order,
- * keep-alive, zero window and zero-window probe. Sequence numbers are absolute 32-bit values kept as
+ * in Wireshark 4.0.17, Debian 12's tshark, with its default preferences), restricted to what decides
+ * the flags netmon counts: retransmission, fast and spurious retransmission (all three are tshark's
+ * tcp.analysis.retransmission), out-of-order, keep-alive, zero window and zero-window probe. Sequence numbers are absolute 32-bit values kept as
  * Int32 bit patterns and compared modulo 2^32 as Wireshark's LT_SEQ/GT_SEQ do; 0 means "not seen
  * yet", as in Wireshark. What is left out (lost segments, window updates and full windows, bytes in
  * flight, ACK RTT, the list of unacknowledged segments) does not change these flags, except that
@@ -188,7 +188,10 @@ export function analyzeSequence(I: Int32Array, F: Float64Array, s: number, dir: 
   // ACKed unseen segment: only its side effect on the reverse direction's state matters here.
   const rMax = I[rb + 1 /* Dir.MAXSEQTOBEACKED */]!;
   if (rMax !== 0 && ((ack - rMax) | 0) > 0 && (flags & ACK) !== 0) {
-    if (rMax >>> 0 > I[rb + 0 /* Dir.NEXTSEQ */]! >>> 0) I[rb + 1 /* Dir.MAXSEQTOBEACKED */] = I[rb + 0 /* Dir.NEXTSEQ */]!;
+    // Wireshark 4.0: the reverse direction's limit moves up to its next sequence number; if it is not
+    // below it, the duplicate-ACK count is marked -1 (the next duplicate ACK counts as the first).
+    const rNext = I[rb + 0 /* Dir.NEXTSEQ */]!;
+    if (((rMax - rNext) | 0) < 0) I[rb + 1 /* Dir.MAXSEQTOBEACKED */] = rNext;
     else I[rb + 4 /* Dir.DUPACKS */] = -1;
   }
   if ((seglen > 0 || (flags & (SYN | FIN)) !== 0) && (a & A_KEEP_ALIVE) === 0) {

@@ -10,36 +10,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DNS_RCODE_NAMES } from '../../src/analysis/dns-names';
+import { netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
 import { generateTraffic } from '../support/dns-tcp-traffic';
 import { prng } from '../support/frames';
 import { parseExposition, runNetmon } from '../support/netmon-cli';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 
 const skip = spawnSync('tshark', ['--version']).status === 0 ? undefined : 'tshark is not installed';
-
-function tshark(file: string, filter: string, fields: string[]): string[][] {
-  const args = ['-r', file, '-n', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,'];
-  if (filter !== '') args.push('-Y', filter);
-  for (const f of fields) args.push('-e', f);
-  const out = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
-}
-
-/** Sums a family's samples over interfaces, keyed by the labels other than interface. */
-function sum(m: Map<string, number>, family: string, label?: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [k, v] of m) {
-    if (!k.startsWith(`${family}{`) && k !== family) continue;
-    const lv = label === undefined ? '' : (new RegExp(`${label}="([^"]*)"`).exec(k)?.[1] ?? '');
-    out.set(lv, (out.get(lv) ?? 0) + v);
-  }
-  return out;
-}
 
 for (const seed of [1, 2, 3]) {
   test(`seed ${seed}: DNS rcodes and times, handshake RTTs, retransmissions and zero windows equal tshark's`, { skip }, () => {
@@ -52,47 +33,25 @@ for (const seed of [1, 2, 3]) {
       assert.equal(r.code, 0, r.stderr);
       const m = parseExposition(r.stdout);
 
-      // DNS responses by RCODE (a TCP segment may carry several messages: one value each).
-      const rcodes = new Map<string, number>();
-      for (const [v] of tshark(file, 'dns.flags.response == 1', ['dns.flags.rcode'])) {
-        for (const x of v!.split(',')) rcodes.set(DNS_RCODE_NAMES[Number(x)]!, (rcodes.get(DNS_RCODE_NAMES[Number(x)]!) ?? 0) + 1);
-      }
-      const got = [...sum(m, 'netmon_dns_responses_total', 'rcode')].filter(([, v]) => v > 0).sort();
-      assert.deepEqual(got, [...rcodes].sort());
-      assert.ok(rcodes.size >= 5, `rcodes exercised: ${[...rcodes.keys()]}`);
-
-      // Timed responses.
-      const times = tshark(file, 'dns.time', ['dns.time']).flatMap(([v]) => v!.split(',').map(Number));
-      const count = sum(m, 'netmon_dns_response_time_seconds_count').get('')!;
-      const total = sum(m, 'netmon_dns_response_time_seconds_sum').get('')!;
-      assert.equal(count, times.length);
-      const tsum = times.reduce((a, b) => a + b, 0);
-      assert.ok(Math.abs(total - tsum) <= 1e-6 * times.length, `dns.time sum ${tsum}, netmon ${total}`);
-
-      // Handshake RTT: one initial_rtt per stream.
-      const rtts = new Map<string, number>();
-      for (const [stream, rtt] of tshark(file, 'tcp.analysis.initial_rtt', ['tcp.stream', 'tcp.analysis.initial_rtt'])) rtts.set(stream!, Number(rtt));
-      const rttCount = sum(m, 'netmon_tcp_handshake_rtt_seconds_count').get('')!;
-      const rttSum = sum(m, 'netmon_tcp_handshake_rtt_seconds_sum').get('')!;
-      const tRttSum = [...rtts.values()].reduce((a, b) => a + b, 0);
-      assert.equal(rttCount, rtts.size);
-      assert.ok(Math.abs(rttSum - tRttSum) <= 1e-6 * rtts.size, `initial_rtt sum ${tRttSum}, netmon ${rttSum}`);
-
-      // Retransmissions (frames) and zero windows.
-      const retrans = tshark(file, 'tcp.analysis.retransmission', ['frame.number']).length;
-      const fast = tshark(file, 'tcp.analysis.fast_retransmission', ['frame.number']).length;
-      const zero = tshark(file, 'tcp.analysis.zero_window', ['frame.number']).length;
-      assert.equal(sum(m, 'netmon_tcp_retransmissions_total').get(''), retrans);
-      assert.equal(sum(m, 'netmon_tcp_zero_window_total').get(''), zero);
-      assert.ok(retrans > 20 && fast > 3 && zero > 3, `exercised: ${retrans} retransmissions, ${fast} fast, ${zero} zero windows`);
+      const want = tsharkInsight(file);
+      const got = netmonInsight(m);
+      assert.deepEqual([...got.rcodes].sort(), [...want.rcodes].sort());
+      assert.ok(want.rcodes.size >= 5, `rcodes exercised: ${[...want.rcodes.keys()]}`);
+      assert.equal(got.dnsTimes.count, want.dnsTimes.count);
+      assert.ok(Math.abs(got.dnsTimes.sum - want.dnsTimes.sum) <= 1e-6 * want.dnsTimes.count, `dns.time sum ${want.dnsTimes.sum}, netmon ${got.dnsTimes.sum}`);
+      assert.equal(got.handshakes.count, want.handshakes.count);
+      assert.ok(Math.abs(got.handshakes.sum - want.handshakes.sum) <= 1e-6 * want.handshakes.count, `initial_rtt sum ${want.handshakes.sum}, netmon ${got.handshakes.sum}`);
+      assert.equal(got.retransmissions, want.retransmissions);
+      assert.equal(got.zeroWindows, want.zeroWindows);
+      assert.ok(want.retransmissions > 20 && want.fastRetransmissions! > 3 && want.zeroWindows > 3, `exercised: ${want.retransmissions} retransmissions, ${want.fastRetransmissions} fast, ${want.zeroWindows} zero windows`);
 
       // Flow records: retransmissions per flow, and the RTT on the flow that completed the handshake.
       const key = (c: string[]) => `${c[0] || c[1]} ${c[2] || c[3]} ${c[4]} ${c[5]}`;
       const addr = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport'];
       const perFlow = new Map<string, number>();
-      for (const c of tshark(file, 'tcp.analysis.retransmission', addr)) perFlow.set(key(c), (perFlow.get(key(c)) ?? 0) + 1);
+      for (const c of tsharkFields(file, 'tcp.analysis.retransmission', addr)) perFlow.set(key(c), (perFlow.get(key(c)) ?? 0) + 1);
       const firstRtt = new Map<string, { key: string; rtt: number }>();
-      for (const c of tshark(file, 'tcp.analysis.initial_rtt', [...addr, 'tcp.stream', 'tcp.analysis.initial_rtt'])) {
+      for (const c of tsharkFields(file, 'tcp.analysis.initial_rtt', [...addr, 'tcp.stream', 'tcp.analysis.initial_rtt'])) {
         if (!firstRtt.has(c[6]!)) firstRtt.set(c[6]!, { key: key(c), rtt: Number(c[7]) });
       }
       const handshakes = new Map<string, number[]>();

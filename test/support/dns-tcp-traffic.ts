@@ -16,6 +16,8 @@ export interface TrafficOptions {
   tcp: number;
   /** Seconds over which exchanges start. */
   span: number;
+  /** Idle time before a keep-alive, seconds: [min, max) (default 5 to 15, as a stack would wait). */
+  keepAliveGap?: readonly [number, number];
 }
 
 const QTYPES = [1, 1, 1, 28, 28, 5, 15, 2, 12, 6, 33, 16, 65, 64, 255, 99];
@@ -139,7 +141,8 @@ export function generateTraffic(rand: () => number, o: TrafficOptions): TimedFra
         c.ackFrom(!fromClient, t);
       } else if (x < 0.11) {
         // Keep-alive and its ACK.
-        t += 5 + rand() * 10;
+        const [k0, k1] = o.keepAliveGap ?? [5, 15];
+        t += k0 + rand() * (k1 - k0);
         c.keepAlive(fromClient, t);
         c.ackFrom(!fromClient, t + rtt);
       } else if (x < 0.13) {
