@@ -30,6 +30,11 @@ export const DNS_RETRANSMIT_WINDOW = 5;
 const TRANSPORT_UDP = 1;
 const WAITING = 1;
 const ANSWERED = 2;
+const PHASE = 3;
+/** State bit: the transaction is a zone transfer (AXFR, IXFR), whose every response is timed. */
+const MULTI = 4;
+const AXFR = 252;
+const IXFR = 251;
 const TC = 0x0200;
 const NBUCKETS = DNS_RESPONSE_TIME_BUCKETS.length;
 const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
@@ -41,7 +46,9 @@ const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
  *  - a query repeating a waiting one within DNS_RETRANSMIT_WINDOW is a retransmission and keeps the
  *    original's time; otherwise it starts a new transaction (a waiting one it replaces is unanswered);
  *  - the first response to a transaction is timed from its (first) query; a repeated response, or one
- *    without a waiting query, is counted by RCODE but not timed (netmon_dns_unmatched_responses_total);
+ *    without a waiting query, is counted by RCODE but not timed (netmon_dns_unmatched_responses_total),
+ *    except in a zone transfer (the question of the query, or of the latest response that has one, is
+ *    AXFR or IXFR: Wireshark's multiple_responds), where every response is timed from the query;
  *  - a query still waiting after dns.timeout is unanswered (Wireshark has no timeout: a response later
  *    than that is timed by Wireshark and unmatched here).
  * The pending table is bounded (dns.max_pending, oldest evicted first, counted) and allocated on first
@@ -112,7 +119,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
     if (!response) {
       c[DNS_Q + qtypeIndex(h.qtype)]++;
       if (s >= 0) {
-        if (t.state[s] === WAITING) {
+        if ((t.state[s]! & PHASE) === WAITING) {
           const age = now - this.reqTime[s]!;
           if (age < DNS_RETRANSMIT_WINDOW && age < this.timeout) {
             c[DNS_RETRANSMITTED]++;
@@ -131,7 +138,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
         }
         t.remove(n);
       }
-      const q = t.insert(k, hh, WAITING);
+      const q = t.insert(k, hh, h.qtype === AXFR || h.qtype === IXFR ? WAITING | MULTI : WAITING);
       if (this.reqTime.length === 0) {
         this.reqTime = new Float64Array(t.capacity);
         this.reqIface = new Uint16Array(t.capacity);
@@ -143,20 +150,30 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
     }
     c[DNS_R + (h.flags & 15)]++;
     if ((h.flags & TC) !== 0) c[DNS_TRUNCATED]++;
-    if (s < 0 || t.state[s] !== WAITING) {
+    if (s < 0) {
+      c[DNS_UNMATCHED]++;
+      return;
+    }
+    const st = t.state[s]!;
+    // As Wireshark, a response's own question (when it has one) decides for the responses after it.
+    if (h.qtype >= 0) t.state[s] = (st & PHASE) | (h.qtype === AXFR || h.qtype === IXFR ? MULTI : 0);
+    if ((st & PHASE) !== WAITING && (st & MULTI) === 0) {
       c[DNS_UNMATCHED]++;
       return;
     }
     const dt = now - this.reqTime[s]!;
     if (dt >= this.timeout) {
       // Expired, though advance() has not swept it yet.
-      this.unanswered(s);
+      if ((st & PHASE) === WAITING) this.unanswered(s);
+      else t.remove(s);
       c[DNS_UNMATCHED]++;
       return;
     }
-    // Answered: kept until its timeout, so that a repeated response is not taken for a new one.
-    t.state[s] = ANSWERED;
-    this.waiting--;
+    if ((st & PHASE) === WAITING) {
+      // Answered: kept until its timeout, so that a repeated response is not taken for a new one.
+      t.state[s] = (t.state[s]! & MULTI) | ANSWERED;
+      this.waiting--;
+    }
     let i = 0;
     while (i < NBUCKETS && dt > BOUNDS[i]!) i++;
     c[DNS_TIME_BUCKETS + i]++;
@@ -168,7 +185,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
   advance(now: number): void {
     const t = this.queries;
     for (let s = t.oldest(); s >= 0 && now - this.reqTime[s]! >= this.timeout; s = t.oldest()) {
-      if (t.state[s] === WAITING) this.unanswered(s);
+      if ((t.state[s]! & PHASE) === WAITING) this.unanswered(s);
       else t.remove(s);
     }
   }

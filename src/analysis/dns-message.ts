@@ -8,7 +8,7 @@ export class DnsHeader {
   id = 0;
   /** The 16-bit flags word: QR 0x8000, opcode (>> 11) & 15, TC 0x0200, rcode & 15. */
   flags = 0;
-  /** QTYPE of the first question, or -1 when there is none or it was not captured. */
+  /** QTYPE of the first question, or -1 when there is none or it was not captured (queries and responses). */
   qtype = -1;
 }
 
@@ -21,7 +21,7 @@ export const isResponse = (flags: number): boolean => (flags & QR) !== 0;
 /**
  * Reads the header of the message at `p` (its first byte) into `out`, looking no further than `end`
  * (one past the last captured byte) nor `msgEnd` (one past the message's last byte). Returns false
- * when the 12-byte header is not there whole. The QTYPE is read for queries only.
+ * when the 12-byte header is not there whole.
  */
 export function readDnsHeader(buf: Buffer, p: number, msgEnd: number, end: number, out: DnsHeader): boolean {
   const lim = msgEnd < end ? msgEnd : end;
@@ -30,7 +30,7 @@ export function readDnsHeader(buf: Buffer, p: number, msgEnd: number, end: numbe
   const flags = (buf[p + 2]! << 8) | buf[p + 3]!;
   out.flags = flags;
   out.qtype = -1;
-  if ((flags & QR) === 0 && ((buf[p + 4]! << 8) | buf[p + 5]!) !== 0) out.qtype = readQtype(buf, p + DNS_HEADER_LEN, lim);
+  if (((buf[p + 4]! << 8) | buf[p + 5]!) !== 0) out.qtype = readQtype(buf, p + DNS_HEADER_LEN, lim);
   return true;
 }
 

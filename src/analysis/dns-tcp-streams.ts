@@ -151,7 +151,7 @@ export class DnsTcpStreams {
         // The question follows the header; read it when it is in this segment, as it nearly always is.
         const qd = (acc[ab + 6]! << 8) | acc[ab + 7]!;
         const bodyEnd = Math.min(len, ((start + 2 + mlen - seq) | 0));
-        w[b + W_QTYPE] = (f & 0x8000) === 0 && qd !== 0 ? readQtype(buf, dataAt + pos, Math.min(capEnd, dataAt + bodyEnd)) : -1;
+        w[b + W_QTYPE] = qd !== 0 ? readQtype(buf, dataAt + pos, Math.min(capEnd, dataAt + bodyEnd)) : -1;
         mode = BODY;
       } else {
         sink.malformed(ifIndex);

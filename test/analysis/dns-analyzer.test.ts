@@ -71,6 +71,27 @@ test('responses without a waiting query, and repeated responses, count by RCODE 
   assert.equal(c[DNS_UNMATCHED], 4);
 });
 
+test('zone transfers (AXFR, IXFR): every response is timed, as Wireshark does; a response\'s own question decides for the later ones', () => {
+  const msg = (ts: number, id: number, response: boolean, qtype: number, noQuestion = false, sport = 40000): TimedFrame => ({
+    data: response
+      ? udpFrame(S, C, 53, sport, dnsMessage({ id, response, qtype, noQuestion, answerBytes: 30 }))
+      : udpFrame(C, S, sport, 53, dnsMessage({ id, response, qtype })),
+    ts,
+  });
+  const c = counters([
+    // AXFR: the answer in three messages, the later two without a question: all three timed.
+    msg(T0, 1, false, 252), msg(T0 + 0.01, 1, true, 252), msg(T0 + 0.02, 1, true, 252, true), msg(T0 + 0.03, 1, true, 252, true),
+    // IXFR answered by a message whose question is A: the response after it is a repeat.
+    msg(T0 + 1, 2, false, 251, false, 40001), msg(T0 + 1.01, 2, true, 1, false, 40001), msg(T0 + 1.02, 2, true, 251, true, 40001),
+    // An A query answered twice: the second is a repeat (unmatched), as before.
+    msg(T0 + 2, 3, false, 1, false, 40002), msg(T0 + 2.01, 3, true, 1, false, 40002), msg(T0 + 2.02, 3, true, 1, false, 40002),
+  ]);
+  assert.equal(c[DNS_TIME_COUNT], 5);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - (0.01 + 0.02 + 0.03 + 0.01 + 0.01)) < 1e-6, String(c[DNS_TIME_SUM]));
+  assert.equal(c[DNS_UNMATCHED], 2);
+  assert.equal(c[DNS_UNANSWERED], 0);
+});
+
 test('a query unanswered after dns.timeout is counted once; a response after that is unmatched', () => {
   const { p } = runFrames([query(T0, 9), query(T0 + 0.5, 10, 1, { sport: 40001 }), answer(T0 + 3.5, 10, 0, { dport: 40001 }), answer(T0 + 4, 9), { ...query(T0 + 20, 11, 1, { sport: 40002 }) }], { dns: { timeout: '3s' } });
   const c = p.dns!.perInterface[0]!;

@@ -24,7 +24,7 @@ const skip = spawnSync('tshark', ['--version']).status === 0 ? undefined : 'tsha
 
 for (const seed of [1, 2, 3]) {
   test(`seed ${seed}: DNS rcodes and times, handshake RTTs, retransmissions and zero windows equal tshark's`, { skip }, () => {
-    const frames = generateTraffic(prng(seed), { start: 1_700_000_000 + seed * 1000, dnsUdp: 400, dnsTcp: 40, tcp: 150, span: 60 });
+    const frames = generateTraffic(prng(seed), { start: 1_700_000_000 + seed * 1000, dnsUdp: 400, dnsTcp: 40, tcp: 150, span: 60, zoneTransfers: 8 });
     const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-'));
     try {
       const file = join(dir, 'traffic.pcap');

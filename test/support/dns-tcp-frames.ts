@@ -21,26 +21,27 @@ export function qname(name: string): Buffer {
  * A DNS message with one question; a response also carries `answerBytes` of opaque answer data
  * (one RR of type NULL, RFC 1035 3.3.10) so its size can vary.
  */
-export function dnsMessage(o: { id: number; response: boolean; rcode?: number; opcode?: number; tc?: boolean; name?: string; qtype: number; answerBytes?: number }): Buffer {
+export function dnsMessage(o: { id: number; response: boolean; rcode?: number; opcode?: number; tc?: boolean; name?: string; qtype: number; answerBytes?: number; noQuestion?: boolean }): Buffer {
   const h = Buffer.alloc(12);
   h.writeUInt16BE(o.id, 0);
   let flags = (o.response ? 0x8000 : 0) | ((o.opcode ?? 0) << 11) | 0x0100; // RD
   if (o.response) flags |= 0x0080 | ((o.rcode ?? 0) & 15); // RA
   if (o.tc === true) flags |= 0x0200;
   h.writeUInt16BE(flags, 2);
-  h.writeUInt16BE(1, 4);
+  // noQuestion: no question section (as the later messages of a zone transfer), the answer owned by the root.
+  h.writeUInt16BE(o.noQuestion === true ? 0 : 1, 4);
   const q = Buffer.concat([qname(o.name ?? 'example.com'), Buffer.from([o.qtype >> 8, o.qtype & 255, 0, 1])]);
-  const parts = [h, q];
+  const parts = o.noQuestion === true ? [h] : [h, q];
   const n = o.answerBytes ?? 0;
   if (o.response && n > 0) {
     h.writeUInt16BE(1, 6);
-    const rr = Buffer.alloc(12 + n);
-    rr.writeUInt16BE(0xc00c, 0); // pointer to the question's name
-    rr.writeUInt16BE(10, 2); // NULL
-    rr.writeUInt16BE(1, 4);
-    rr.writeUInt32BE(60, 6);
-    rr.writeUInt16BE(n, 10);
-    parts.push(rr);
+    const name = o.noQuestion === true ? Buffer.from([0]) : Buffer.from([0xc0, 0x0c]); // root, or a pointer to the question's name
+    const rr = Buffer.alloc(10 + n);
+    rr.writeUInt16BE(10, 0); // NULL
+    rr.writeUInt16BE(1, 2);
+    rr.writeUInt32BE(60, 4);
+    rr.writeUInt16BE(n, 8);
+    parts.push(name, rr);
   }
   return Buffer.concat(parts);
 }

@@ -18,6 +18,8 @@ export interface TrafficOptions {
   span: number;
   /** Idle time before a keep-alive, seconds: [min, max) (default 5 to 15, as a stack would wait). */
   keepAliveGap?: readonly [number, number];
+  /** Zone transfers over TCP (AXFR or IXFR, answered in several messages), generated last (default 0). */
+  zoneTransfers?: number;
 }
 
 const QTYPES = [1, 1, 1, 28, 28, 5, 15, 2, 12, 6, 33, 16, 65, 64, 255, 99];
@@ -178,5 +180,44 @@ export function generateTraffic(rand: () => number, o: TrafficOptions): TimedFra
     out.push(...c.frames);
   }
   // Interleave by time; equal times keep their order.
+  for (let i = 0; i < (o.zoneTransfers ?? 0); i++) {
+    // One query, then 2 to 5 response messages with its id: the first repeats the question, the
+    // others have none (Wireshark times each one, the transaction being a zone transfer); sometimes a
+    // second query of another type on the same connection, answered once.
+    const c = new TcpConversation(randomIpv4(rand), pick(resolvers4), nextPort(), 53, int(2 ** 32), int(2 ** 32));
+    let t = o.start + rand() * o.span;
+    const rtt = 0.0005 + rand() * 0.03;
+    c.syn(t);
+    c.synAck(t + rtt / 2);
+    c.ack(t + rtt);
+    t += rtt + 0.0001;
+    const id = int(65536);
+    const qtype = rand() < 0.7 ? 252 : 251;
+    const q = tcpFramed(dnsMessage({ id, response: false, qtype, name: 'example.org' }));
+    c.raw(true, t, 0x18, c.cseq, q);
+    c.cseq = (c.cseq + q.length) >>> 0;
+    const n = 2 + int(4);
+    for (let m = 0; m < n; m++) {
+      t += 0.001 + rand() * 0.02;
+      const r = tcpFramed(dnsMessage({ id, response: true, qtype, name: 'example.org', noQuestion: m > 0, answerBytes: 50 + int(1200) }));
+      c.raw(false, t, 0x18, c.sseq, r);
+      c.sseq = (c.sseq + r.length) >>> 0;
+      if (rand() < 0.5) c.ackFrom(true, t + 0.0002);
+    }
+    if (rand() < 0.3) {
+      t += 0.002;
+      const q2 = tcpFramed(dnsMessage({ id: int(65536), response: false, qtype: 6, name: 'example.org' }));
+      c.raw(true, t, 0x18, c.cseq, q2);
+      c.cseq = (c.cseq + q2.length) >>> 0;
+      const r2 = tcpFramed(dnsMessage({ id: q2.readUInt16BE(2), response: true, qtype: 6, name: 'example.org', answerBytes: 40 }));
+      c.raw(false, t + 0.003, 0x18, c.sseq, r2);
+      c.sseq = (c.sseq + r2.length) >>> 0;
+    }
+    c.fin(true, t + 0.01);
+    c.fin(false, t + 0.011);
+    c.ackFrom(true, t + 0.012);
+    out.push(...c.frames);
+  }
+
   return out.map((f, i) => ({ f, i })).sort((a, b) => a.f.ts - b.f.ts || a.i - b.i).map((x) => x.f);
 }
