@@ -10,6 +10,7 @@ import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
 import { insightReplay } from './insight-replay';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
+import { otlpExportBench } from './otlp-export';
 import { postgresSinkBench, sinkBenchSkipReason } from './postgres-sink';
 import { liveStreamsBench } from './live-streams';
 import { replayThroughput } from './replay-throughput';
@@ -97,6 +98,15 @@ async function main(): Promise<void> {
   const f = floodMemory(cli, outDir);
   row('replay 1M-source SYN flood + 500 flows, default config', `peak RSS ${(f.peakRssBytes / 1048576).toFixed(0)} MiB (detectors off: ${(f.peakRssBytesNoDetectors / 1048576).toFixed(0)} MiB), ${f.flowSeries} flow series; detectors' top target: ${f.topSynTarget ?? 'none'}`, 'budget: 250 MiB, 5000 + 1 series', `${(f.packets / f.seconds / 1e6).toFixed(2)} Mpps (detectors off: ${(f.packets / f.secondsNoDetectors / 1e6).toFixed(2)})`);
   await scrapes();
+  for (const n of [10_000]) {
+    const o = await otlpExportBench(n, 15);
+    row(
+      `OTLP export, ${n / 1000}k flow series (metric data + encoding, in process)`,
+      `protobuf ${o.protobufMs.toFixed(1)} ms (${(o.protobufBytes / 1e6).toFixed(1)} MB), OTLP/JSON ${o.jsonMs.toFixed(1)} ms`,
+      `/metrics render of the same state: ${o.renderMs.toFixed(1)} ms (${(o.renderBytes / 1e6).toFixed(1)} MB)`,
+      `${x(o.protobufMs / o.renderMs)} / ${x(o.jsonMs / o.renderMs)}`,
+    );
+  }
   await postgresSink();
   if (!process.argv.includes('--no-live')) await live();
 }

@@ -4,6 +4,8 @@ import { compileNamedFilters } from '../engine/build-pipeline';
 import { sinkProblems } from '../sinks/sink-config-check';
 import { loadWebConfig } from '../http/web-config';
 import { tlsServerOptions } from '../http/web-config-tls';
+import { resolveOtlpSettings } from '../metrics/otlp-settings';
+import { VERSION } from '../version';
 
 /** `netmon check-config FILE`: exit 0 when valid, otherwise exit 2 naming every problem by key path. */
 export function checkConfigCommand(file: string): number {
@@ -15,6 +17,8 @@ export function checkConfigCommand(file: string): number {
     const web = loadWebConfig(resolve(dirname(file), config.web_config_file));
     if (web.tls !== undefined) tlsServerOptions(web);
   }
+  // What the file alone decides about OTLP (otlp.timeout within otlp.interval); the OTEL_* environment is checked at start-up.
+  resolveOtlpSettings(config, file, VERSION, {});
   process.stdout.write(`${file}: configuration is valid\n`);
   return 0;
 }

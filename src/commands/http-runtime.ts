@@ -16,8 +16,10 @@ export function prometheusSources(
   families: readonly Family[],
   pipeline: PacketPipeline,
   status: { isReady(): boolean; describe(): string },
+  /** Renders /metrics instead of prom-client (`metrics.engine: otel`). */
+  otherEngine?: { render(): Promise<Array<string | Buffer>>; readonly contentType: string },
 ): HttpSources {
-  const exposition = new PrometheusExposition(families, [() => pipeline.flows.renderFlowFamilies()]);
+  const exposition = otherEngine ?? new PrometheusExposition(families, [() => pipeline.flows.renderFlowFamilies()]);
   return {
     version: VERSION,
     renderMetrics: () => exposition.render(),

@@ -4,7 +4,14 @@ import { replayAllSync, replayPaced } from '../capture/replay';
 import { buildPipeline } from '../engine/build-pipeline';
 import { CaptureOutputs } from '../engine/capture-outputs';
 import { createLogger } from '../log';
+import type { Family } from '../metrics/family';
 import { netmonFamilies } from '../metrics/netmon-families';
+import type { MetricSnapshot } from '../metrics/otel-metric-data';
+import type * as OtelPrometheus from '../metrics/otel-prometheus';
+import type * as OtlpExport from '../metrics/otlp-export';
+import type * as ProcessFamilies from '../metrics/process-families';
+import type * as PromRegistry from '../metrics/prometheus-registry';
+import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
 import { sinkFamilies } from '../metrics/sink-families';
 import { renderFamilies } from '../metrics/text-exposition';
 import { checkSinks, startSinks } from '../sinks/configured-sinks';
@@ -33,6 +40,10 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const { config, name } = loadConfigOrDefaults(opts.configFile);
   const log = createLogger(resolveLogLevel(opts.logLevel, config.log.level));
   checkSinks(config, name);
+  // OTLP and the otel engine only serve a replay with --serve (a plain replay prints and exits).
+  const otlp = opts.serve ? resolveOtlpSettings(config, name, VERSION) : undefined;
+  const otelEngineResource = opts.serve && config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
+  const startMs = performance.timeOrigin + performance.now();
   const ndjson = opts.format === 'flows-json' && !opts.serve ? new FlowNdjsonWriter(1) : undefined;
   const pipeline = buildPipeline(config, name, log, ndjson?.write);
   // Outputs (sinks, streams) subscribe on the bus; in a replay they are fed in-process, and a full
@@ -62,10 +73,31 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   // Open every file first: a file that is not a capture (or cannot be read) is refused before any work (exit 2).
   const readers = opts.files.map((f) => openCaptureFile(f));
   const damagedFiles = new Map<string, number>();
-  const families = [
+  const families: Family[] = [
     ...netmonFamilies({ version: VERSION, pipeline, captures: [], replay: { damagedFiles }, outputs: { flowRecordsDropped: () => outputs.flowChannel.droppedRecords } }),
     ...sinkFamilies(sinks?.stats ?? []),
   ];
+  const otlpModule = otlp !== undefined || otelEngineResource !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
+  const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
+  if (otlpStats !== undefined) families.push(...otlpStats.families());
+  // The in-process pipeline has no snapshot: each collection reads it as a scrape does, the flow
+  // table's rebalance first (it settles the series and netmon_flow_series), then the families.
+  // prom-client's process metrics are read first (awaited), the pipeline then synchronously.
+  let processRegistry: import('prom-client').Registry | undefined;
+  if (otlpModule !== undefined) {
+    const { Registry } = require('prom-client') as typeof import('prom-client');
+    processRegistry = (require('../metrics/prometheus-registry') as typeof PromRegistry).addProcessMetrics(new Registry());
+  }
+  const readPipeline = async (): Promise<MetricSnapshot> => {
+    const proc = await (require('../metrics/process-families') as typeof ProcessFamilies).readProcessFamilies(processRegistry!);
+    const x = pipeline.flows.exportFlowSeries();
+    const s = pipeline.flows.stats;
+    return { families: [...families, ...proc], flows: { ...x, overflowPackets: s.overflowPackets, overflowBytes: s.overflowBytes }, timeMs: performance.timeOrigin + performance.now() };
+  };
+  const otelEngine =
+    otelEngineResource !== undefined
+      ? new (otelPrometheus()).OtelPrometheusExposition(readPipeline, { resourceAttributes: otelEngineResource, version: VERSION, startMs, maxSeries: config.flows.max_series })
+      : undefined;
 
   let started = false;
   // The HTTP stack (and the API) is loaded only when serving: a plain replay starts faster without it.
@@ -80,9 +112,15 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     const describe = () => `Replaying ${opts.files.join(', ')}.`;
     const built = live.buildApi({ config, bus, interfaceNames: () => pipeline.interfaces.map((i) => i.name), query: async (q) => queries.run(q), describe }, log);
     api = built.api;
-    const sources = http.prometheusSources([...families, ...built.stats.families()], pipeline, { isReady: () => started, describe });
+    // Into `families` itself, so that the OpenTelemetry data carries them too.
+    families.push(...built.stats.families());
+    const sources = http.prometheusSources(families, pipeline, { isReady: () => started, describe }, otelEngine);
     server = await http.startHttp(opts.listen ?? config.listen, { ...sources, api: built.api.router, web }, log);
   }
+  const push =
+    otlp !== undefined && server !== undefined
+      ? otlpModule!.startOtlpPush({ settings: otlp, source: readPipeline, maxSeries: config.flows.max_series, version: VERSION, startMs, stats: otlpStats!, log })
+      : undefined;
 
   started = true;
   // While serving, what the outputs gathered reaches their subscribers every 100 ms, as in `netmon run`.
@@ -117,11 +155,13 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   if (http !== undefined && server !== undefined) {
     const signal = await http.shutdownSignal();
     log.info({ signal }, 'stopping');
+    const cutShort = (await push?.shutdown()) === true;
     clearInterval(flushTimer);
     outputs.drain();
     api?.close();
     await sinks?.close();
     await http.closeServer(server);
+    if (cutShort) otlpModule!.exitWhenDone();
     return exitCode;
   }
   if (ndjson !== undefined) {
@@ -138,4 +178,9 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   // The replay exits once the sinks have committed its last batch.
   await sinks?.close();
   return exitCode;
+}
+
+/** Loads the otel engine on demand. (A function: `new (require(...) as T).X()` loses its parentheses in tsc 7's output.) */
+function otelPrometheus(): { OtelPrometheusExposition: typeof OtelPrometheus.OtelPrometheusExposition } {
+  return require('../metrics/otel-prometheus') as typeof OtelPrometheus;
 }

@@ -4,9 +4,17 @@ import type { EngineExit } from '../engine/engine-client';
 import { NetmonError } from '../errors';
 import type { HttpSources } from '../http/server';
 import { createLogger } from '../log';
+import type { Family } from '../metrics/family';
 import { netmonFamilies } from '../metrics/netmon-families';
+import type { MetricSnapshot } from '../metrics/otel-metric-data';
+import type * as OtelPrometheus from '../metrics/otel-prometheus';
+import type * as OtlpExport from '../metrics/otlp-export';
+import type * as ProcessFamilies from '../metrics/process-families';
+import type * as PromRegistry from '../metrics/prometheus-registry';
+import { resolveOtlpSettings, resolveResourceAttributes } from '../metrics/otlp-settings';
 import { sinkFamilies } from '../metrics/sink-families';
 import { PrometheusExposition } from '../metrics/prometheus-registry';
+import { Registry } from 'prom-client';
 import { checkSinks, startSinks } from '../sinks/configured-sinks';
 import type { Sinks } from '../sinks/configured-sinks';
 import { RecordBus } from '../sinks/record-bus';
@@ -47,6 +55,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (!interfaceExists(n)) throw new NetmonError('NETMON_ERR_INTERFACE', `interface "${n}" does not exist (see "ip link" for the interfaces of this host)`);
   }
   const web = resolveWebConfig(opts.webConfigFile, config, opts.configFile);
+  const otlp = resolveOtlpSettings(config, name, VERSION);
+  const otelEngineResource = config.metrics.engine === 'otel' ? resolveResourceAttributes(config, VERSION) : undefined;
+  const startMs = performance.timeOrigin + performance.now();
   const filter = opts.captureFilter ?? config.capture.filter;
   if (filter !== '') validateCaptureFilter(filter, opts.captureFilter !== undefined ? '--capture-filter' : `${name}: capture.filter`);
   checkSinks(config, name);
@@ -67,19 +78,32 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const describe = () => `Capturing on ${names.join(', ')}.`;
   const { api, stats } = buildApi({ config, bus, interfaceNames: () => names, query: (q) => engine.query(q), describe }, log);
   let server;
+  let push: OtlpExport.OtlpPush | undefined;
   let sinks: Sinks | undefined;
   try {
     // Sinks run here, never in the capture process: they subscribe to the bus before capture starts.
     sinks = startSinks(config, name, { bus, interfaceName: (i) => names[i] ?? String(i), log, replay: false });
-    const families = [
+    // The OpenTelemetry modules load only when OTLP or the otel engine is configured.
+    const otlpModule = otlp !== undefined || otelEngineResource !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
+    const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
+    const families: Family[] = [
       ...netmonFamilies({
         version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus(),
         analysis: { dns: config.dns.enabled, tcp: config.tcp.enabled },
       }),
       ...sinkFamilies(sinks?.stats ?? []),
       ...stats.families(),
+      ...(otlpStats?.families() ?? []),
     ];
-    const exposition = new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
+    // The OpenTelemetry data also carries prom-client's process metrics of this process, read first
+    // (awaited); then the catalog families and flow series of the latest snapshot, read synchronously.
+    const processRegistry = otlpModule !== undefined ? (require('../metrics/prometheus-registry') as typeof PromRegistry).addProcessMetrics(new Registry()) : undefined;
+    const processFamilies = async (): Promise<Family[]> => (require('../metrics/process-families') as typeof ProcessFamilies).readProcessFamilies(processRegistry!);
+    const latest = (proc: readonly Family[]): MetricSnapshot => ({ families: [...families, ...proc], flows: engine.flowSeries(), timeMs: engine.snapshotTimeMs });
+    const exposition =
+      otelEngineResource !== undefined
+        ? new (otelPrometheus()).OtelPrometheusExposition(async () => latest(await processFamilies()), { resourceAttributes: otelEngineResource, version: VERSION, startMs, maxSeries: config.flows.max_series })
+        : new PrometheusExposition(families, [() => engine.renderFlowFamilies()]);
     const sources: HttpSources = {
       version: VERSION,
       renderMetrics: async () => {
@@ -94,6 +118,20 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       web,
     };
     server = await startHttp(opts.listen ?? config.listen, sources, log);
+    if (otlp !== undefined) {
+      // One snapshot per export interval, shared with /metrics: an export uses the snapshot of the
+      // latest scrape if one came since the previous export, and asks for its own otherwise. So an
+      // export shows exactly the flow series /metrics showed, and adds no rebalance (no faster
+      // score decay) while Prometheus scrapes at least once per export interval.
+      let exportedSeq = -1;
+      const source = async (): Promise<MetricSnapshot> => {
+        const proc = await processFamilies();
+        if (engine.snapshotSeq === 0 || engine.snapshotSeq === exportedSeq) await engine.refresh();
+        exportedSeq = engine.snapshotSeq;
+        return latest(proc);
+      };
+      push = otlpModule!.startOtlpPush({ settings: otlp, source, maxSeries: config.flows.max_series, version: VERSION, startMs, stats: otlpStats!, log });
+    }
   } catch (err) {
     api.close();
     engine.kill();
@@ -115,6 +153,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     return 1;
   }
   log.info({ signal: ended.signal }, 'stopping');
+  // A last export of the final counts, bounded by otlp.timeout, while the capture process still answers.
+  const cutShort = (await push?.shutdown()) === true;
   const e = await engine.stop(ENGINE_STOP_TIMEOUT_MS);
   if (e.code !== 0) log.warn({ code: e.code, signal: e.signal }, 'capture process did not stop cleanly');
   // The streams got the records of the flows still active (end_reason "end"): end them, then the server.
@@ -122,11 +162,21 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   // Everything the capture process delivered (the records of the flows still active included) is queued now.
   await sinks?.close(SINK_STOP_TIMEOUT_MS);
   await closeServer(server);
+  if (cutShort) otlpModuleLoaded().exitWhenDone();
   return 0;
+}
+
+function otlpModuleLoaded(): typeof OtlpExport {
+  return require('../metrics/otlp-export') as typeof OtlpExport;
 }
 
 function defaultOrFail(): string {
   const name = defaultInterface();
   if (name === undefined) throw new NetmonError('NETMON_ERR_INTERFACE', 'no interface given and no non-loopback interface is up: use --interface NAME');
   return name;
+}
+
+/** Loads the otel engine on demand. (A function: `new (require(...) as T).X()` loses its parentheses in tsc 7's output.) */
+function otelPrometheus(): { OtelPrometheusExposition: typeof OtelPrometheus.OtelPrometheusExposition } {
+  return require('../metrics/otel-prometheus') as typeof OtelPrometheus;
 }

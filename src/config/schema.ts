@@ -17,6 +17,26 @@ export const DEFAULT_LISTEN = `0.0.0.0:${DEFAULT_PORT}`;
 export const FLOW_LABELS = ['src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
+/** A duration of at least `min` seconds. */
+function positiveDuration(min: number): Rule<number> {
+  return (v, path, problems) => {
+    const seconds = duration(v, path, problems);
+    if (parseDuration(v) !== undefined && seconds < min) problems.push({ path, message: `expected a duration of at least ${min * 1000} ms, got ${JSON.stringify(v)}` });
+    return seconds;
+  };
+}
+
+/** Why `s` is not an http(s) URL, or undefined. */
+export function checkHttpUrl(s: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'expected an http:// or https:// URL';
+  }
+  return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : 'expected an http:// or https:// URL';
+}
+
 /** A duration within [min, max] seconds. */
 const durationIn =
   (min: number, max: number): Rule<number> =>
@@ -29,7 +49,7 @@ const durationIn =
   };
 
 /** A duration above zero (a timeout of 0 would end everything at once). */
-const positiveDuration: Rule<number> = (v, path, problems) => {
+const durationAboveZero: Rule<number> = (v, path, problems) => {
   const n = problems.length;
   const seconds = duration(v, path, problems);
   if (problems.length === n && !(seconds > 0)) problems.push({ path, message: `expected a duration above 0, got ${JSON.stringify(v)}` });
@@ -52,6 +72,22 @@ const filterEntry = either(
   string({ nonEmpty: true }),
   object({ expr: required(string({ nonEmpty: true }), ''), description: optional(string()) }),
 );
+
+/** OTLP push (README "OpenTelemetry"): keys left out fall back to the OTEL_* environment, then to the defaults of src/metrics/otlp-settings.ts. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export const OTLP_TEMPORALITIES = ['cumulative', 'delta'] as const;
+export const METRICS_ENGINES = ['prometheus', 'otel'] as const;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const otlp = object({
+  endpoint: optional(string({ check: (s) => checkHttpUrl(s) })),
+  protocol: optional(oneOf(OTLP_PROTOCOLS)),
+  interval: optional(positiveDuration(0.1)),
+  timeout: optional(positiveDuration(0.001)),
+  headers: field(recordOf((k) => (HEADER_NAME.test(k) ? undefined : 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)'), string()), () => ({})),
+  resource_attributes: field(recordOf((k) => (k.trim() === '' ? 'a non-empty attribute key' : undefined), string()), () => ({})),
+  temporality: optional(oneOf(OTLP_TEMPORALITIES)),
+  compression: optional(oneOf(['none', 'gzip'] as const)),
+});
 
 const schema = object({
   listen: field(listen, DEFAULT_LISTEN),
@@ -105,7 +141,7 @@ const schema = object({
     object({
       enabled: field(boolean, true),
       ports: field(arrayOf(integer(1, 65535), 1), () => [53]),
-      timeout: field(positiveDuration, 10),
+      timeout: field(durationAboveZero, 10),
       max_pending: field(integer(16, 10_000_000), 65_536),
       max_tcp_streams: field(integer(16, 1_000_000), 4_096),
     }),
@@ -114,13 +150,15 @@ const schema = object({
     object({
       enabled: field(boolean, true),
       max_connections: field(integer(16, 50_000_000), 100_000),
-      idle_timeout: field(positiveDuration, 120),
-      syn_timeout: field(positiveDuration, 30),
+      idle_timeout: field(durationAboveZero, 120),
+      syn_timeout: field(durationAboveZero, 30),
     }),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
   // Optional outputs; each is off (and its code never loaded) unless its section is given.
   sinks: section(object({ postgres: optional(postgresSink) })),
+  metrics: section(object({ engine: field(oneOf(METRICS_ENGINES), 'prometheus') })),
+  otlp: optional(otlp),
 });
 
 export type NetmonConfig = ReturnType<typeof schema>;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { NetmonError } from '../errors';
 import type { NetmonErrorCode } from '../errors';
 import type { CaptureStatus, PipelineCounters } from '../metrics/netmon-families';
+import type { FlowSeriesView } from '../metrics/otel-metric-data';
 import type { FlowRecordBatch } from '../flow/flow-record-batch';
 import type { CaptureOutputControl } from '../sinks/record-bus';
 import type { ControlMessage, EngineMessage, EngineSnapshot, StartMessage } from './engine-snapshot';
@@ -37,6 +38,9 @@ export class EngineClient implements CaptureOutputControl {
   /** Resolves when the capture process exits, for whatever reason. */
   readonly exited: Promise<EngineExit>;
   private latest: EngineSnapshot | undefined;
+  /** Snapshots applied so far (0: none yet), and when the latest arrived (epoch ms). */
+  snapshotSeq = 0;
+  snapshotTimeMs = 0;
   private readonly mirror = new FlowSeriesMirror();
   private inFlight: { id: number; promise: Promise<EngineSnapshot>; resolve(s: EngineSnapshot): void; reject(e: Error): void } | undefined;
   private nextId = 1;
@@ -145,6 +149,11 @@ export class EngineClient implements CaptureOutputControl {
     };
     this.child.send({ type: 'scrape', id });
     return promise;
+  }
+
+  /** The flow series of the latest snapshot (undefined before the first). */
+  flowSeries(): FlowSeriesView | undefined {
+    return this.mirror.view();
   }
 
   /** Answers an API query in the capture process (engine-queries.ts); rejects after SNAPSHOT_TIMEOUT_MS. */
@@ -273,6 +282,8 @@ export class EngineClient implements CaptureOutputControl {
       const s = m.snapshot;
       this.mirror.apply(s.flows, s.flowStats.overflowPackets, s.flowStats.overflowBytes);
       this.latest = s;
+      this.snapshotSeq++;
+      this.snapshotTimeMs = performance.timeOrigin + performance.now();
       this.up = s.captures.map((c) => c.up);
       const f = this.inFlight;
       if (f !== undefined && f.id === m.id) {

@@ -7,6 +7,7 @@
  */
 import { ExpositionWriter, FLOW_BYTES_FAMILY, FLOW_BYTES_HELP, FLOW_PACKETS_FAMILY, FLOW_PACKETS_HELP, writeCounterFamily } from '../flow/flow-exposition';
 import type { FlowSeriesExport } from '../flow/flow-table';
+import type { FlowSeriesView } from '../metrics/otel-metric-data';
 import type { FlowSeriesDelta } from './engine-snapshot';
 
 /** Capture-process side: turns each FlowTable.exportFlowSeries() into a delta against the previous one. */
@@ -79,6 +80,13 @@ export class FlowSeriesMirror {
     this.last = d;
     this.overflowPackets = overflowPackets;
     this.overflowBytes = overflowBytes;
+  }
+
+  /** The series of the last delta, for the OpenTelemetry data (undefined before the first). Valid until the next apply(). */
+  view(): FlowSeriesView | undefined {
+    const d = this.last;
+    if (d === undefined) return undefined;
+    return { count: d.ids.length, ids: d.ids, packets: d.packets, bytes: d.bytes, labelText: this.labels, overflowLabels: d.overflowLabels, overflowPackets: this.overflowPackets, overflowBytes: this.overflowBytes };
   }
 
   /** netmon_flow_packets_total and netmon_flow_bytes_total of the last delta, as exposition bytes owned by the caller. */

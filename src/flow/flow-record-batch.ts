@@ -36,10 +36,43 @@ export interface FlowRecordBatch {
   readonly tcpRetransmissions: Uint32Array;
 }
 
+/** Bytes per row in a batch's buffer (the columns below, in this order: 8-byte ones first, for alignment). */
+const F64_COLUMNS = 5; // packets, bytes, firstSeen, lastSeen, tcpHandshakeRtt
+const U32_COLUMNS = 1; // tcpRetransmissions
+const U8_COLUMNS = 3; // endReasons, tcpFlags, interfaces
+const ROW_BYTES = F64_COLUMNS * 8 + KEY_WORDS * 4 + U32_COLUMNS * 4 + U8_COLUMNS;
+
+/** Views of every column of `rows` rows laid out in one buffer (see ROW_BYTES). */
+function columns(buffer: ArrayBuffer, rows: number): Omit<FlowRecordBatch, 'count'> {
+  let o = 0;
+  const f64 = (): Float64Array => {
+    const a = new Float64Array(buffer, o, rows);
+    o += rows * 8;
+    return a;
+  };
+  const packets = f64();
+  const bytes = f64();
+  const firstSeen = f64();
+  const lastSeen = f64();
+  const tcpHandshakeRtt = f64();
+  const keys = new Int32Array(buffer, o, rows * KEY_WORDS);
+  o += rows * KEY_WORDS * 4;
+  const tcpRetransmissions = new Uint32Array(buffer, o, rows);
+  o += rows * 4;
+  const u8 = (): Uint8Array => {
+    const a = new Uint8Array(buffer, o, rows);
+    o += rows;
+    return a;
+  };
+  return { keys, packets, bytes, firstSeen, lastSeen, tcpHandshakeRtt, tcpRetransmissions, endReasons: u8(), tcpFlags: u8(), interfaces: u8() };
+}
+
 /**
  * A fixed-capacity batch being filled by the flow table. The table claims a row with claim() and
- * writes its columns directly; take() returns the filled rows as a compact FlowRecordBatch (copies)
- * and empties the builder for reuse.
+ * writes its columns directly; take() returns the filled rows as a FlowRecordBatch of their own and
+ * empties the builder for reuse. Every column lives in one ArrayBuffer, so a batch is one copy and
+ * one allocation (a typed array of its own per column costs more than writing the records: V8 tracks
+ * every ArrayBuffer), and one buffer in a structured clone.
  */
 export class FlowRecordBatchBuilder {
   count = 0;
@@ -53,18 +86,21 @@ export class FlowRecordBatchBuilder {
   readonly interfaces: Uint8Array;
   readonly tcpHandshakeRtt: Float64Array;
   readonly tcpRetransmissions: Uint32Array;
+  private readonly buffer: ArrayBuffer;
 
   constructor(readonly capacity: number) {
-    this.keys = new Int32Array(capacity * KEY_WORDS);
-    this.packets = new Float64Array(capacity);
-    this.bytes = new Float64Array(capacity);
-    this.firstSeen = new Float64Array(capacity);
-    this.lastSeen = new Float64Array(capacity);
-    this.endReasons = new Uint8Array(capacity);
-    this.tcpFlags = new Uint8Array(capacity);
-    this.interfaces = new Uint8Array(capacity);
-    this.tcpHandshakeRtt = new Float64Array(capacity);
-    this.tcpRetransmissions = new Uint32Array(capacity);
+    this.buffer = new ArrayBuffer(capacity * ROW_BYTES);
+    const c = columns(this.buffer, capacity);
+    this.keys = c.keys;
+    this.packets = c.packets;
+    this.bytes = c.bytes;
+    this.firstSeen = c.firstSeen;
+    this.lastSeen = c.lastSeen;
+    this.endReasons = c.endReasons;
+    this.tcpFlags = c.tcpFlags;
+    this.interfaces = c.interfaces;
+    this.tcpHandshakeRtt = c.tcpHandshakeRtt;
+    this.tcpRetransmissions = c.tcpRetransmissions;
   }
 
   get full(): boolean {
@@ -76,23 +112,23 @@ export class FlowRecordBatchBuilder {
     return this.count < this.capacity ? this.count++ : -1;
   }
 
-  /** The filled rows as a batch of their own, and the builder emptied. */
+  /** The filled rows as a batch of their own (a copy), and the builder emptied. */
   take(): FlowRecordBatch {
     const n = this.count;
     this.count = 0;
-    return {
-      count: n,
-      keys: this.keys.slice(0, n * KEY_WORDS),
-      packets: this.packets.slice(0, n),
-      bytes: this.bytes.slice(0, n),
-      firstSeen: this.firstSeen.slice(0, n),
-      lastSeen: this.lastSeen.slice(0, n),
-      endReasons: this.endReasons.slice(0, n),
-      tcpFlags: this.tcpFlags.slice(0, n),
-      interfaces: this.interfaces.slice(0, n),
-      tcpHandshakeRtt: this.tcpHandshakeRtt.slice(0, n),
-      tcpRetransmissions: this.tcpRetransmissions.slice(0, n),
-    };
+    if (n === this.capacity) return { count: n, ...columns(this.buffer.slice(0), n) };
+    const out = columns(new ArrayBuffer(n * ROW_BYTES), n);
+    out.keys.set(this.keys.subarray(0, n * KEY_WORDS));
+    out.packets.set(this.packets.subarray(0, n));
+    out.bytes.set(this.bytes.subarray(0, n));
+    out.firstSeen.set(this.firstSeen.subarray(0, n));
+    out.lastSeen.set(this.lastSeen.subarray(0, n));
+    out.endReasons.set(this.endReasons.subarray(0, n));
+    out.tcpFlags.set(this.tcpFlags.subarray(0, n));
+    out.interfaces.set(this.interfaces.subarray(0, n));
+    out.tcpHandshakeRtt.set(this.tcpHandshakeRtt.subarray(0, n));
+    out.tcpRetransmissions.set(this.tcpRetransmissions.subarray(0, n));
+    return { count: n, ...out };
   }
 }
 

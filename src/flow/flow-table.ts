@@ -609,7 +609,8 @@ export class FlowTable implements TcpFlowLinks {
     b.bytes[i] = f[c + F_BYTES]!;
     b.firstSeen[i] = f[c + F_FIRST]!;
     b.lastSeen[i] = f[c + F_LAST]!;
-    b.endReasons[i] = END_REASON_CODE[reason];
+    // Compared, not looked up: a keyed load by string costs more than the rest of the record.
+    b.endReasons[i] = reason === 'idle' ? END_REASON_CODE.idle : reason === 'active' ? END_REASON_CODE.active : reason === 'capacity' ? END_REASON_CODE.capacity : END_REASON_CODE.end;
     const st = r[base + R_STATE]!;
     b.tcpFlags[i] = (st & FLAGS_MASK) >>> FLAGS_SHIFT;
     b.interfaces[i] = this.ifaces[s]!;

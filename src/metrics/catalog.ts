@@ -8,6 +8,8 @@ import type { FamilyDef } from './family';
  */
 export const PACKET_SIZE_BUCKETS: readonly number[] = [64, 128, 256, 512, 1024, 1518, 4096, 9216, 65535];
 
+export const OTLP_EXPORT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export const TCP_FLAG_NAMES: readonly string[] = ['syn', 'synack', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'];
 
 /** Seconds; DNS answers from a local cache take well under a millisecond, recursion tens to hundreds. */
@@ -54,6 +56,8 @@ export const CATALOG = {
   sinkQueue: { name: 'netmon_sink_queue_records', help: 'Rows waiting in the sink queue (bounded by max_queue), the batch being written included.', type: 'gauge', labelNames: ['sink'] },
   sinkWriteSeconds: { name: 'netmon_sink_write_seconds', help: 'Time to write one batch (one transaction) that committed, seconds.', type: 'histogram', labelNames: ['sink'], buckets: SINK_WRITE_BUCKETS },
   sinkUp: { name: 'netmon_sink_up', help: '1 while the sink is connected to its database, 0 while it is down and being retried.', type: 'gauge', labelNames: ['sink'] },
+  otlpExports: { name: 'netmon_otlp_exports_total', help: 'OTLP exports: result="success", "failed" (the collector refused it or could not be reached, retries with backoff included; dropped), "timeout" (not done within otlp.timeout; dropped), "skipped" (the previous export was still in flight).', type: 'counter', labelNames: ['result'], unit: '{export}' },
+  otlpExportSeconds: { name: 'netmon_otlp_export_seconds', help: 'Time one OTLP export took, snapshot, encoding and retries included, seconds.', type: 'histogram', labelNames: [], buckets: OTLP_EXPORT_BUCKETS },
   // DNS analysis (src/analysis/dns-*.ts)
   dnsQueries: { name: 'netmon_dns_queries_total', help: 'DNS query messages seen (retransmissions included), by the first question\'s type.', type: 'counter', labelNames: ['interface', 'qtype'] },
   dnsResponses: { name: 'netmon_dns_responses_total', help: 'DNS response messages seen, by header RCODE.', type: 'counter', labelNames: ['interface', 'rcode'] },
@@ -74,3 +78,51 @@ export const CATALOG = {
   tcpConnectionsTracked: { name: 'netmon_tcp_connections_tracked', help: 'TCP connections in the analyser\'s table.', type: 'gauge', labelNames: [] },
   tcpConnectionEvictions: { name: 'netmon_tcp_connection_evictions_total', help: 'TCP connections dropped from the analyser\'s table because it was full (tcp.max_connections).', type: 'counter', labelNames: [] },
 } as const satisfies Record<string, FamilyDef>;
+
+/**
+ * OpenTelemetry units (UCUM) of the families above whose name does not say it; a name ending in
+ * _bytes (or _bytes_total) is `By`, in _seconds `s`, and a family may also set `unit` itself.
+ */
+export const FAMILY_UNITS: Readonly<Record<string, string>> = {
+  netmon_packets_total: '{packet}',
+  netmon_capture_packets_received_total: '{packet}',
+  netmon_capture_dropped_packets_total: '{packet}',
+  netmon_decode_errors_total: '{packet}',
+  netmon_capture_file_errors_total: '{file}',
+  netmon_flows_active: '{flow}',
+  netmon_flow_series: '{series}',
+  netmon_flow_evictions_total: '{flow}',
+  netmon_flow_overflow_packets_total: '{packet}',
+  netmon_flow_packets_total: '{packet}',
+  netmon_flow_records_dropped_total: '{record}',
+  netmon_filter_packets_total: '{packet}',
+  netmon_tcp_flags_total: '{segment}',
+  netmon_detect_scan_ports: '{contact}',
+  netmon_detect_scan_hosts: '{host}',
+  netmon_detect_syn_unanswered: '{segment}',
+  netmon_detect_rst_sent: '{segment}',
+  netmon_detect_keys: '{key}',
+  netmon_detect_evictions_total: '{key}',
+  netmon_stream_clients: '{client}',
+  netmon_stream_clients_dropped_total: '{client}',
+  netmon_stream_sent_total: '{record}',
+  netmon_stream_lost_total: '{record}',
+  netmon_sink_records_total: '{record}',
+  netmon_sink_batches_total: '{batch}',
+  netmon_sink_queue_records: '{record}',
+  netmon_dns_queries_total: '{query}',
+  netmon_dns_responses_total: '{response}',
+  netmon_dns_unanswered_total: '{query}',
+  netmon_dns_truncated_responses_total: '{response}',
+  netmon_dns_unmatched_responses_total: '{response}',
+  netmon_dns_query_retransmissions_total: '{query}',
+  netmon_dns_malformed_total: '{message}',
+  netmon_dns_pending_queries: '{query}',
+  netmon_dns_pending_evictions_total: '{query}',
+  netmon_tcp_connections_total: '{connection}',
+  netmon_tcp_retransmissions_total: '{segment}',
+  netmon_tcp_zero_window_total: '{segment}',
+  netmon_tcp_data_segments_total: '{segment}',
+  netmon_tcp_connections_tracked: '{connection}',
+  netmon_tcp_connection_evictions_total: '{connection}',
+};

@@ -5,6 +5,11 @@ export interface FamilyDef {
   readonly help: string;
   readonly type: 'counter' | 'gauge' | 'histogram';
   readonly labelNames: readonly string[];
+  /**
+   * UCUM unit for OpenTelemetry (`By`, `s`, `{packet}`...). Left out: `By` for names ending in
+   * _bytes (or _bytes_total), `s` for _seconds, else none (see otelUnit in otel-metric-data.ts).
+   */
+  readonly unit?: string;
   /** Histogram bucket upper bounds (histograms only), ascending, +Inf implied. */
   readonly buckets?: readonly number[];
 }

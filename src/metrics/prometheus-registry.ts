@@ -7,6 +7,15 @@ const LINT_FAILING_DEFAULTS = ['netmon_nodejs_active_handles_total', 'netmon_nod
 /** Renders exposition text that is not in the registry (the per-flow families, written directly as bytes for speed). */
 export type TextSource = () => Buffer;
 
+/** prom-client's process metrics, prefixed netmon_. */
+export function addProcessMetrics(registry: Registry): Registry {
+  collectDefaultMetrics({ register: registry, prefix: 'netmon_' });
+  // These gauges end in _total, which `promtool check metrics` rejects for non-counters; every
+  // family netmon serves must pass it, so they are left out (the process metrics stay).
+  for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
+  return registry;
+}
+
 /**
  * The prom-client adapter: each catalog family becomes a registry entry whose get() reads the family
  * at scrape time, plus prom-client's process metrics prefixed netmon_. Direct text sources are
@@ -17,10 +26,7 @@ export class PrometheusExposition {
   private readonly textSources: TextSource[];
 
   constructor(families: readonly Family[], textSources: readonly TextSource[]) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'netmon_' });
-    // These gauges end in _total, which `promtool check metrics` rejects for non-counters; every
-    // family netmon serves must pass it, so they are left out (the process metrics stay).
-    for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    addProcessMetrics(this.registry);
     for (const family of families) this.registry.registerMetric(toPromMetric(family));
     this.textSources = [...textSources];
   }

@@ -36,6 +36,7 @@ import { freePort } from '../support/free-port';
 import { prng } from '../support/frames';
 import { ROOT, PROMETHEUS_SERIES, dashboardQueries, dashboards, metricNames, ruleFileGroups, substitute } from '../support/monitoring-files';
 import { startNetmon } from '../support/netmon-cli';
+import { OtlpReceiver } from '../support/otlp-receiver';
 import { createVethNs, liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
@@ -101,6 +102,7 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
   let prometheus: (ChildProcess & { log: string }) | undefined;
   let alertmanager: (ChildProcess & { log: string }) | undefined;
   let webhook: Server | undefined;
+  let otlp: OtlpReceiver | undefined;
   const background: ChildProcess[] = [];
   const notifications: Notification[] = [];
   let netmonUrl: string;
@@ -162,10 +164,14 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
     webhook.listen(hookPort, '127.0.0.1');
     await once(webhook, 'listening');
 
-    // netmon: the shipped config.yaml, with the test's listen address and detector window.
-    const config = parse(readFileSync(join(ROOT, 'config.yaml'), 'utf8')) as { listen: string; detect: { window: unknown } };
+    // netmon: the shipped config.yaml, with the test's listen address and detector window, and an
+    // OTLP push to a receiver here (so that netmon_otlp_*, which NetmonOtlpExportsFailing reads, are served).
+    otlp = new OtlpReceiver();
+    await otlp.start();
+    const config = parse(readFileSync(join(ROOT, 'config.yaml'), 'utf8')) as { listen: string; detect: { window: unknown }; otlp?: unknown };
     config.listen = `127.0.0.1:${netmonPort}`;
     config.detect.window = WINDOW;
+    config.otlp = { endpoint: otlp.url, interval: '5s' };
     writeFileSync(join(dir, 'netmon.yaml'), stringify(config));
     netmon = startNetmon(['run', '--config', join(dir, 'netmon.yaml'), '--interface', a.host, '--interface', b.host]);
 
@@ -215,6 +221,7 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
     for (const c of background) c.kill('SIGKILL');
     await Promise.all([stop(netmon), stop(prometheus), stop(alertmanager)]);
     if (webhook !== undefined) await new Promise((r) => webhook!.close(r));
+    await otlp?.stop();
     a?.destroy();
     b?.destroy();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
