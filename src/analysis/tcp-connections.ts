@@ -6,7 +6,6 @@ import { Slot, SlotF, State } from './tcp-sequence';
 export const PROBATION = 0;
 export const PROTECTED = 1;
 const SYN_LIST = 2;
-const INITIAL_SLOTS = 1024;
 
 /** Why a connection left the table. */
 export const END_IDLE = 0;
@@ -22,11 +21,17 @@ export interface TcpConnectionOwner {
 
 /**
  * The bounded connection table of the TCP analyser: open addressing over (endpoints, ports, IP
- * version), slots in typed arrays that grow by doubling up to `capacity`. No per-packet list moves:
+ * version), slots in typed arrays of `capacity` slots allocated on the first connection (zeroed memory
+ * the kernel maps only when written: slots are used from the first on, so the table is resident in
+ * proportion to the connections it held; growing by copies would leave the old arrays as garbage,
+ * which a SYN flood filling the table made a third of its size again), and a hash index that doubles
+ * as needed. No per-packet list moves:
  * a connection is appended to its list when created (probation) and when its responder first answers
  * (protected); advance() ends a list head idle for `idleTimeout` and gives one that was active since
  * it was queued a second chance at the tail. When full, the oldest probation connection (a SYN
- * nobody answered: scans, floods) is evicted before any protected one.
+ * nobody answered: scans, floods) is evicted before any protected one; probation connections hold at
+ * most half the table (the oldest goes when a new one would exceed that), so that a flood of SYNs
+ * makes only half of it resident and leaves the other half to connections that get answers.
  */
 export class TcpConnections {
   i = new Int32Array(0);
@@ -49,7 +54,12 @@ export class TcpConnections {
   /** Packet time of the current operation (doubles are not passed to calls that may not be inlined: boxing). */
   private now = 0;
 
-  constructor(readonly capacity: number, private readonly idleTimeout: number, private readonly owner: TcpConnectionOwner) {}
+  /** Connections on probation at most: half the table (a SYN flood never needs more of it). */
+  private readonly probationMax: number;
+
+  constructor(readonly capacity: number, private readonly idleTimeout: number, private readonly owner: TcpConnectionOwner) {
+    this.probationMax = Math.max(1, capacity >> 1);
+  }
 
   /** The slot of pkt's connection, or -1 (then create() makes it); sets dir. */
   find(pkt: DecodedPacket): number {
@@ -91,7 +101,9 @@ export class TcpConnections {
   /** A zeroed slot for the key of the last find() (which returned -1), on the probation list, at pkt.ts. */
   create(pkt: DecodedPacket): number {
     this.now = pkt.ts;
-    if (this.size >= this.capacity) {
+    if (this.count[PROBATION]! >= this.probationMax) {
+      this.end(this.head[PROBATION]!, END_CAPACITY);
+    } else if (this.size >= this.capacity) {
       const victim = this.head[PROBATION]! >= 0 ? this.head[PROBATION]! : this.head[PROTECTED]!;
       this.end(victim, END_CAPACITY);
     }
@@ -212,17 +224,12 @@ export class TcpConnections {
     }
   }
 
-  /** Doubles the slot arrays (up to capacity) and the hash table as needed. */
+  /** Allocates the slot arrays (once) and doubles the hash table as needed. */
   private grow(): void {
     if (this.size + 1 > this.slots) {
-      const n = Math.min(this.capacity, Math.max(INITIAL_SLOTS, this.slots * 2));
-      const i = new Int32Array(n * Slot.WORDS);
-      i.set(this.i);
-      const f = new Float64Array(n * SlotF.WORDS);
-      f.set(this.f);
-      this.i = i;
-      this.f = f;
-      this.slots = n;
+      this.i = new Int32Array(this.capacity * Slot.WORDS);
+      this.f = new Float64Array(this.capacity * SlotF.WORDS);
+      this.slots = this.capacity;
     }
     let size = Math.max(16, this.mask + 1);
     while ((this.size + 1) * 2 > size) size *= 2;
