@@ -8,6 +8,7 @@ import { filterCost } from './filter-cost';
 import { filterInstructions } from './filter-instructions';
 import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
+import { insightLiveBench } from './insight-live';
 import { insightReplay } from './insight-replay';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { otlpExportBench } from './otlp-export';
@@ -75,6 +76,13 @@ async function live(): Promise<void> {
       `${s.ratio.toFixed(2)}x (median of ${s.rounds} paired rounds)`,
     );
   }
+  const il = await insightLiveBench(cli, { rounds: Math.max(runs, 3) });
+  row(
+    `live run, ${il.packets / 1e3}k frames (TCP handshakes, 4% DNS) at ${il.pps / 1e3}k pps, DNS+TCP analysis on`,
+    `${il.onUs.toFixed(2)} µs CPU/pkt, ${il.dropped} dropped, ${il.missing} not counted`,
+    `analysis off: ${il.offUs.toFixed(2)} µs`,
+    `${il.ratio.toFixed(2)}x (median of ${il.rounds} paired rounds)`,
+  );
   process.stdout.write(`\n${formatLiveRuns(f)}\n`);
 }
 
