@@ -29,7 +29,6 @@ const START_LEN = 2 + DNS_HEADER_LEN;
 const LOST = 0;
 const HEAD = 1;
 const BODY = 2;
-const BODY_MALFORMED = 3;
 const LIVE = 1;
 
 const SYN = 0x02;
@@ -42,7 +41,8 @@ const SYN = 0x02;
  * the next message starts. A message counts when the segment holding its last byte arrives, the time
  * at which Wireshark dissects a reassembled message. Segments wholly before that point
  * (retransmissions) are skipped; after a gap, or when a message start was not captured (snap length),
- * the next segment is assumed to start a message. Out-of-order segments are not reordered. Streams
+ * the next segment is assumed to start a message; so too after a length shorter than a DNS header
+ * (counted malformed once, the rest of its segment not searched). Out-of-order segments are not reordered. Streams
  * live in a bounded table (dns.max_tcp_streams, the oldest reused first); they are kept after FIN or
  * RST, so that a late retransmission is still recognised as one.
  */
@@ -100,7 +100,7 @@ export class DnsTcpStreams {
     let mode = w[b + W_MODE]!;
     // Segment offset of the first byte still to look at.
     let pos = mode === LOST ? 0 : ((w[b + W_SEQ]! + (mode === HEAD ? w[b + W_ACC]! : 0)) - seq) | 0;
-    if (mode === LOST || pos < 0 || ((mode === BODY || mode === BODY_MALFORMED) && pos === 0)) {
+    if (mode === LOST || pos < 0 || (mode === BODY && pos === 0)) {
       // A gap (bytes never seen), or nothing known: assume a message starts here.
       mode = HEAD;
       w[b + W_SEQ] = seq;
@@ -115,13 +115,11 @@ export class DnsTcpStreams {
       if (mode !== HEAD) {
         const end = (w[b + W_SEQ]! - seq) | 0;
         if (end > len) break; // the body continues in a later segment
-        if (mode === BODY) {
-          const h = this.h;
-          h.id = w[b + W_ID]!;
-          h.flags = w[b + W_FLAGS]!;
-          h.qtype = w[b + W_QTYPE]!;
-          sink.message(ifIndex, pkt, TRANSPORT_TCP, h);
-        }
+        const h = this.h;
+        h.id = w[b + W_ID]!;
+        h.flags = w[b + W_FLAGS]!;
+        h.qtype = w[b + W_QTYPE]!;
+        sink.message(ifIndex, pkt, TRANSPORT_TCP, h);
         mode = HEAD;
         w[b + W_ACC] = 0;
         pos = end;
@@ -154,8 +152,12 @@ export class DnsTcpStreams {
         w[b + W_QTYPE] = qd !== 0 ? readQtype(buf, dataAt + pos, Math.min(capEnd, dataAt + bodyEnd)) : -1;
         mode = BODY;
       } else {
+        // Shorter than a DNS header: not DNS (or the stream was misread). Counted once; the rest of the
+        // segment is not searched for more (a segment of zeros would be hundreds of 0-length
+        // "messages"), and the next segment is taken to start a message.
         sink.malformed(ifIndex);
-        mode = BODY_MALFORMED;
+        w[b + W_MODE] = LOST;
+        return;
       }
       w[b + W_SEQ] = (start + 2 + mlen) | 0;
     }

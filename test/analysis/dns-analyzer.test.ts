@@ -159,6 +159,27 @@ test('DNS over TCP: length prefix, two messages in one segment, messages and pre
   assert.equal(c[DNS_MALFORMED], 0);
 });
 
+test('DNS over TCP: a length shorter than a DNS header is one malformed message per segment, and the stream recovers', () => {
+  const conv = new TcpConversation(C, S, 41001, 53, 7000, 9000);
+  conv.syn(T0); conv.synAck(T0 + 0.001); conv.ack(T0 + 0.002);
+  // 1200 zero bytes: a length prefix of 0, then (were it read on) 599 more: counted once.
+  const zeros = Buffer.alloc(1200);
+  conv.raw(true, T0 + 0.01, 0x18, conv.cseq, zeros);
+  conv.cseq += zeros.length;
+  // The next segment is taken to start a message: a real query and its response count.
+  const q = tcpFramed(dnsMessage({ id: 7, response: false, qtype: 1 }));
+  conv.raw(true, T0 + 0.02, 0x18, conv.cseq, q);
+  conv.cseq += q.length;
+  const r = tcpFramed(dnsMessage({ id: 7, response: true, qtype: 1, answerBytes: 16 }));
+  conv.raw(false, T0 + 0.03, 0x18, conv.sseq, r);
+  conv.sseq += r.length;
+  const c = counters(conv.frames);
+  assert.equal(c[DNS_MALFORMED], 1);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], 1);
+  assert.equal(c[DNS_TIME_COUNT], 1);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 0.01) < 1e-6, String(c[DNS_TIME_SUM]));
+});
+
 test('query names are never labels, and non-DNS ports are not looked at', () => {
   const { p } = runFrames([query(T0, 1, 1, { name: 'secret-host.internal' }), answer(T0 + 0.01, 1), query(T0, 2, 1, { dport: 80 })]);
   const text = renderFamilies(netmonFamilies({ version: 't', pipeline: p, captures: [] }));
