@@ -43,15 +43,8 @@ function instructions(cli: string, file: string, config: string): number {
   return Number(m[1]!.replace(/,/g, ''));
 }
 
-export function insightReplay(outDir: string, cli: string, rounds: number): InsightFigures {
-  mkdirSync(outDir, { recursive: true });
-  const packets = 1_000_000;
-  const file = join(outDir, 'insight-1m.pcap');
-  if (!existsSync(file)) generateInsightCapture(file, { packets, flows: 800, seed: 1, snaplen: 256, dnsShare: 0.04, connectionPackets: 40 });
-  const on = join(outDir, 'analysis-on.yaml');
-  const off = join(outDir, 'analysis-off.yaml');
-  writeFileSync(on, 'log:\n  level: warn\n');
-  writeFileSync(off, 'log:\n  level: warn\ndns: {enabled: false}\ntcp: {enabled: false}\n');
+/** On vs off on `file` (paired, alternating rounds): best wall and loop seconds, median ratios. */
+export function replayOnOff(cli: string, file: string, on: string, off: string, rounds: number): Omit<InsightFigures, 'packets' | 'instructions'> {
   const r: { on: number; off: number; loopOn: number; loopOff: number }[] = [];
   for (let i = 0; i < rounds; i++) {
     const x = { on: 0, off: 0, loopOn: 0, loopOff: 0 };
@@ -64,6 +57,31 @@ export function insightReplay(outDir: string, cli: string, rounds: number): Insi
     for (const [k, f] of i % 2 === 0 ? steps : [...steps].reverse()) x[k] = f();
     r.push(x);
   }
+  return {
+    onSeconds: Math.min(...r.map((x) => x.on)),
+    offSeconds: Math.min(...r.map((x) => x.off)),
+    loopOnSeconds: Math.min(...r.map((x) => x.loopOn)),
+    loopOffSeconds: Math.min(...r.map((x) => x.loopOff)),
+    ratios: { wall: median(r.map((x) => x.on / x.off)), loop: median(r.map((x) => x.loopOn / x.loopOff)) },
+  };
+}
+
+/**
+ * The analysers' cost on their own capture (and, with `mixed`, on another 1M-packet capture: the
+ * replay benchmark's, whose TCP segments all carry sequence number 0, so that every segment after a
+ * flow's first is a retransmission and takes the whole analysis: the worst case for the analyser).
+ */
+export function insightReplay(outDir: string, cli: string, rounds: number, mixed?: string): InsightFigures & { mixed?: Omit<InsightFigures, 'packets' | 'instructions'> } {
+  mkdirSync(outDir, { recursive: true });
+  const packets = 1_000_000;
+  const file = join(outDir, 'insight-1m.pcap');
+  if (!existsSync(file)) generateInsightCapture(file, { packets, flows: 800, seed: 1, snaplen: 256, dnsShare: 0.04, connectionPackets: 40 });
+  const on = join(outDir, 'analysis-on.yaml');
+  const off = join(outDir, 'analysis-off.yaml');
+  writeFileSync(on, 'log:\n  level: warn\n');
+  writeFileSync(off, 'log:\n  level: warn\ndns: {enabled: false}\ntcp: {enabled: false}\n');
+  const own = replayOnOff(cli, file, on, off, rounds);
+  const other = mixed !== undefined && existsSync(mixed) ? replayOnOff(cli, mixed, on, off, rounds) : undefined;
   let instr: InsightFigures['instructions'];
   if (spawnSync('valgrind', ['--version']).status === 0) {
     const cut = (n: number) => {
@@ -76,13 +94,5 @@ export function insightReplay(outDir: string, cli: string, rounds: number): Insi
     const per = (cfg: string) => (instructions(cli, b, cfg) - instructions(cli, a, cfg)) / 400_000;
     instr = { on: per(on), off: per(off) };
   }
-  return {
-    packets,
-    onSeconds: Math.min(...r.map((x) => x.on)),
-    offSeconds: Math.min(...r.map((x) => x.off)),
-    loopOnSeconds: Math.min(...r.map((x) => x.loopOn)),
-    loopOffSeconds: Math.min(...r.map((x) => x.loopOff)),
-    ratios: { wall: median(r.map((x) => x.on / x.off)), loop: median(r.map((x) => x.loopOn / x.loopOff)) },
-    instructions: instr,
-  };
+  return { packets, ...own, instructions: instr, ...(other !== undefined ? { mixed: other } : {}) };
 }
