@@ -8,6 +8,8 @@ import { filterCost } from './filter-cost';
 import { filterInstructions } from './filter-instructions';
 import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
+import { insightLiveBench } from './insight-live';
+import { insightReplay } from './insight-replay';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
 import { otlpExportBench } from './otlp-export';
 import { postgresSinkBench, sinkBenchSkipReason } from './postgres-sink';
@@ -38,6 +40,16 @@ row('replay loop only, 20 named filters', `${r.loopFiltersSeconds.toFixed(3)} s`
 const dc = detectorCost(root, outDir, cli, replayRounds);
 row('replay 1M packets, detectors on (default) vs off', `${dc.seconds.on.toFixed(3)} s; loop alone ${dc.seconds.loopOn.toFixed(3)} s`, `detect.enabled: false: ${dc.seconds.off.toFixed(3)} s; loop ${dc.seconds.loopOff.toFixed(3)} s`, `${x(dc.detectors)} / loop ${x(dc.detectorsLoop)}`);
 row(`replay 1M packets, shipped config.yaml (${dc.filterNames.length} named filters: ${dc.filterNames.join(', ')})`, `${dc.seconds.shipped.toFixed(3)} s; loop alone ${dc.seconds.loopShipped.toFixed(3)} s`, `the same without its filters: ${dc.seconds.shippedNoFilters.toFixed(3)} s; loop ${dc.seconds.loopShippedNoFilters.toFixed(3)} s`, `${x(dc.shippedFilters)} / loop ${x(dc.shippedFiltersLoop)}`);
+const ia = insightReplay(outDir, cli, replayRounds, join(outDir, 'mixed-1m.pcap'));
+row('replay 1M packets (TCP handshakes, 4% DNS), DNS+TCP analysis on', `${(ia.packets / ia.onSeconds / 1e6).toFixed(2)} Mpps (${ia.onSeconds.toFixed(3)} s); loop ${ia.loopOnSeconds.toFixed(3)} s`,
+  `analysis off: ${ia.offSeconds.toFixed(3)} s; loop ${ia.loopOffSeconds.toFixed(3)} s`, `${x(ia.ratios.wall)} / loop ${x(ia.ratios.loop)}`);
+if (ia.mixed !== undefined) {
+  row('replay 1M packets (mixed-1m: every TCP segment at sequence 0, the analyser\'s worst case), DNS+TCP analysis on', `${ia.mixed.onSeconds.toFixed(3)} s; loop ${ia.mixed.loopOnSeconds.toFixed(3)} s`,
+    `analysis off: ${ia.mixed.offSeconds.toFixed(3)} s; loop ${ia.mixed.loopOffSeconds.toFixed(3)} s`, `${x(ia.mixed.ratios.wall)} / loop ${x(ia.mixed.ratios.loop)}`);
+}
+if (ia.instructions !== undefined) {
+  row('DNS+TCP analysis, instructions per packet (cachegrind, steady state)', `${ia.instructions.on.toFixed(0)} per packet`, `analysis off: ${ia.instructions.off.toFixed(0)}`, x(ia.instructions.on / ia.instructions.off));
+}
 
 const ins = filterInstructions(join(outDir, 'mixed-1m.pcap'));
 if (ins === undefined) row('20 named filters, instructions per packet', 'skipped: valgrind is not installed', '-', '-');
@@ -68,6 +80,13 @@ async function live(): Promise<void> {
       `${s.ratio.toFixed(2)}x (median of ${s.rounds} paired rounds)`,
     );
   }
+  const il = await insightLiveBench(cli, { rounds: Math.max(runs, 3) });
+  row(
+    `live run, ${il.packets / 1e3}k frames (TCP handshakes, 4% DNS) at ${il.pps / 1e3}k pps, DNS+TCP analysis on`,
+    `${il.onUs.toFixed(2)} µs CPU/pkt, ${il.dropped} dropped, ${il.missing} not counted`,
+    `analysis off: ${il.offUs.toFixed(2)} µs`,
+    `${il.ratio.toFixed(2)}x (median of ${il.rounds} paired rounds)`,
+  );
   process.stdout.write(`\n${formatLiveRuns(f)}\n`);
 }
 

@@ -67,11 +67,13 @@ export const captureHealth: DashboardSpec = {
         }),
         timeseries({
           title: 'Capacity evictions',
-          description: 'Evictions per second because a table was full: the flow table (flows.max_flows) and the detectors (detect.max_*).',
+          description: 'Evictions per second because a table was full: the flow table (flows.max_flows), the detectors (detect.max_*), the TCP analyser (tcp.max_connections) and the DNS queries waiting (dns.max_pending).',
           unit: 'ops',
           queries: [
             { expr: `sum by (instance) (rate(netmon_flow_evictions_total{${INSTANCE}, reason="capacity"}[$__rate_interval]))`, legend: '{{instance}} flows' },
             { expr: `sum by (instance, detector) (rate(netmon_detect_evictions_total{${INSTANCE}}[$__rate_interval]))`, legend: '{{instance}} {{detector}}' },
+            { expr: `sum by (instance) (rate(netmon_tcp_connection_evictions_total{${INSTANCE}}[$__rate_interval]))`, legend: '{{instance}} tcp connections' },
+            { expr: `sum by (instance) (rate(netmon_dns_pending_evictions_total{${INSTANCE}}[$__rate_interval]))`, legend: '{{instance}} dns queries' },
           ],
         }),
       ],

@@ -1,4 +1,5 @@
 import { captureHealth } from './capture-health';
+import { dnsTcp } from './dns-tcp';
 import { flowsThreats } from './flows-threats';
 import { overview } from './overview';
 import type { DashboardSpec } from './panels';
@@ -8,4 +9,5 @@ export const DASHBOARDS: Readonly<Record<string, DashboardSpec>> = {
   'netmon-overview.json': overview,
   'netmon-flows-threats.json': flowsThreats,
   'netmon-capture-health.json': captureHealth,
+  'netmon-dns-tcp.json': dnsTcp,
 };

@@ -144,6 +144,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   }
   // Expire what the capture's last timestamp ends, so the output shows the flows active at that moment.
   pipeline.flows.advance(pipeline.lastTs);
+  pipeline.dns?.advance(pipeline.lastTs);
+  pipeline.tcp?.advance(pipeline.lastTs);
   outputs.flush();
   const seconds = (performance.now() - startedAt) / 1000;
   const packets = pipeline.interfaces.reduce((n, i) => n + i.packets, 0);

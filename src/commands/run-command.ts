@@ -87,7 +87,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const otlpModule = otlp !== undefined || otelEngineResource !== undefined ? (require('../metrics/otlp-export') as typeof OtlpExport) : undefined;
     const otlpStats = otlp !== undefined ? new otlpModule!.OtlpExportStats() : undefined;
     const families: Family[] = [
-      ...netmonFamilies({ version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus() }),
+      ...netmonFamilies({
+        version: VERSION, pipeline: engine.counters(), captures: engine.captureStatus(), captureProcess: engine.processUsage(), outputs: engine.outputsStatus(),
+        analysis: { dns: config.dns.enabled, tcp: config.tcp.enabled },
+      }),
       ...sinkFamilies(sinks?.stats ?? []),
       ...stats.families(),
       ...(otlpStats?.families() ?? []),

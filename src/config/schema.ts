@@ -48,6 +48,14 @@ const durationIn =
     return seconds;
   };
 
+/** A duration above zero (a timeout of 0 would end everything at once). */
+const durationAboveZero: Rule<number> = (v, path, problems) => {
+  const n = problems.length;
+  const seconds = duration(v, path, problems);
+  if (problems.length === n && !(seconds > 0)) problems.push({ path, message: `expected a duration above 0, got ${JSON.stringify(v)}` });
+  return seconds;
+};
+
 const listen = string({
   check: (s) => (parseListen(s) === undefined ? 'expected HOST:PORT (for example "0.0.0.0:10847" or "[::]:10847") with a port from 1 to 65535' : undefined),
 });
@@ -129,6 +137,23 @@ const schema = object({
     }),
   ),
   web_config_file: field(string(), ''),
+  dns: section(
+    object({
+      enabled: field(boolean, true),
+      ports: field(arrayOf(integer(1, 65535), 1), () => [53]),
+      timeout: field(durationAboveZero, 10),
+      max_pending: field(integer(16, 10_000_000), 65_536),
+      max_tcp_streams: field(integer(16, 1_000_000), 4_096),
+    }),
+  ),
+  tcp: section(
+    object({
+      enabled: field(boolean, true),
+      max_connections: field(integer(16, 50_000_000), 100_000),
+      idle_timeout: field(durationAboveZero, 120),
+      syn_timeout: field(durationAboveZero, 30),
+    }),
+  ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
   // Optional outputs; each is off (and its code never loaded) unless its section is given.
   sinks: section(object({ postgres: optional(postgresSink) })),

@@ -2,6 +2,8 @@ import { Detectors } from '../analysis/detectors';
 import { NetmonError } from '../errors';
 import type { NetmonConfig } from '../config/schema';
 import type * as CompileFilter from '../filter/compile-filter';
+import { DnsAnalyzer } from '../analysis/dns-analyzer';
+import { TcpAnalyzer } from '../analysis/tcp-analyzer';
 import { FlowTable } from '../flow/flow-table';
 import type { FlowRecordHook } from '../flow/flow-table';
 import type { Logger } from '../log';
@@ -66,5 +68,12 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
   const detectors = d.enabled
     ? new Detectors({ window: d.window, topN: d.top_n, maxContacts: d.max_contacts, maxTargets: d.max_targets, maxSources: d.max_sources })
     : null;
-  return new PacketPipeline(flows, filters, log, detectors);
+  const n = config.dns;
+  const t = config.tcp;
+  const tcp = t.enabled ? new TcpAnalyzer({ maxConnections: t.max_connections, idleTimeout: t.idle_timeout, synTimeout: t.syn_timeout }) : null;
+  if (tcp !== null && flows.exactKeys) tcp.attachFlows(flows);
+  return new PacketPipeline(flows, filters, log, detectors, {
+    dns: n.enabled ? new DnsAnalyzer({ ports: n.ports, timeout: n.timeout, maxPending: n.max_pending, maxTcpStreams: n.max_tcp_streams }) : null,
+    tcp,
+  });
 }

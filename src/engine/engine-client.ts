@@ -222,6 +222,12 @@ export class EngineClient implements CaptureOutputControl {
       get filterBytes() {
         return snap().filterBytes;
       },
+      get dns() {
+        return snap().dns;
+      },
+      get tcp() {
+        return snap().tcp;
+      },
       flows: {
         get stats() {
           return snap().flowStats;

@@ -10,6 +10,8 @@
  * process group, and the parent decides the order of shutdown ('stop'). If the parent goes away the
  * IPC channel disconnects and this process exits too.
  */
+import { snapshotDnsCounters } from '../analysis/dns-counters';
+import { snapshotTcpCounters } from '../analysis/tcp-counters';
 import { InterfaceSupervisor } from '../capture/interface-supervisor';
 import { buildPipeline } from './build-pipeline';
 import { CaptureOutputs } from './capture-outputs';
@@ -127,6 +129,8 @@ class Engine {
         overflowBytes: s.overflowBytes,
       },
       flows,
+      dns: p.dns === null ? undefined : snapshotDnsCounters(p.dns),
+      tcp: p.tcp === null ? undefined : snapshotTcpCounters(p.tcp),
       captures: this.captures.map((c) => ({ name: c.name, up: c.up, ...c.stats() })),
       detections: p.detections,
       residentBytes: process.memoryUsage.rss(),

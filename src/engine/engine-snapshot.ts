@@ -8,6 +8,8 @@
  * snapshot (FlowSeriesDelta). Rendering and its garbage stay in the HTTP process.
  */
 import type { DetectorReport } from '../analysis/detectors';
+import type { DnsCounters } from '../analysis/dns-counters';
+import type { TcpCounters } from '../analysis/tcp-counters';
 import type { NetmonConfig } from '../config/schema';
 import type { LiveCaptureOptions } from '../capture/live-capture';
 import type { FlowRecordBatch } from '../flow/flow-record-batch';
@@ -93,6 +95,9 @@ export interface EngineSnapshot {
   readonly filterBytes: Float64Array;
   readonly flowStats: FlowStatsSnapshot;
   readonly flows: FlowSeriesDelta;
+  /** DNS and TCP analysis counters (absent: disabled). */
+  readonly dns?: DnsCounters;
+  readonly tcp?: TcpCounters;
   readonly captures: readonly CaptureSnapshot[];
   /** The detectors' top-N lists (typed arrays + label values); absent when detect.enabled is false. */
   readonly detections?: DetectorReport;

@@ -1,4 +1,6 @@
 import type { DetectorReport, Detectors } from '../analysis/detectors';
+import type { DnsAnalyzer } from '../analysis/dns-analyzer';
+import type { TcpAnalyzer } from '../analysis/tcp-analyzer';
 import type { PacketCallback } from '../capture/packet-callback';
 import { decodeLink, linkTypeName } from '../decode/decode-frame';
 import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../decode/decode-layer';
@@ -19,6 +21,12 @@ export interface NamedFilters {
   readonly bytes: Float64Array;
 }
 
+/** DNS and TCP analysers fed by the pipeline (null: disabled in the configuration). */
+export interface PacketAnalyzers {
+  readonly dns: DnsAnalyzer | null;
+  readonly tcp: TcpAnalyzer | null;
+}
+
 /** Number of first packets that each run tick(): see there. */
 const WARM_TICKS = 64;
 
@@ -26,7 +34,7 @@ const WARM_TICKS = 64;
 const DECODE_LOG_INTERVAL_MS = 60_000;
 
 /**
- * The per-packet path: decode → interface counters → flow table and detectors → named filters. Everything here is
+ * The per-packet path: decode → interface counters → flow table, detectors, DNS and TCP analysis → named filters. Everything here is
  * synchronous, allocation-free and touches no metrics library; metrics are read from these counters at
  * scrape time.
  */
@@ -37,6 +45,9 @@ export class PacketPipeline {
   readonly interfaces: InterfaceCounters[] = [];
   readonly filterNames: readonly string[];
   readonly decodeErrors = new Float64Array(DECODE_LAYER_NAMES.length);
+  /** DNS and TCP analysis (src/analysis/dns-*, tcp-*), or null when disabled. */
+  readonly dns: DnsAnalyzer | null;
+  readonly tcp: TcpAnalyzer | null;
   /** Latest packet timestamp seen (the replay clock). */
   lastTs = 0;
   /** Header metadata of the packets some output subscribed to (capture-outputs.ts); null: none. */
@@ -55,9 +66,11 @@ export class PacketPipeline {
   private readonly lastDecodeLog = new Float64Array(DECODE_LAYER_NAMES.length);
   private readonly decodeErrorsAtLastLog = new Float64Array(DECODE_LAYER_NAMES.length);
 
-  constructor(flows: FlowTable, filters: NamedFilters, log: Logger, detectors: Detectors | null = null) {
+  constructor(flows: FlowTable, filters: NamedFilters, log: Logger, detectors: Detectors | null = null, analyzers: PacketAnalyzers = { dns: null, tcp: null }) {
     this.flows = flows;
     this.detectors = detectors;
+    this.dns = analyzers.dns;
+    this.tcp = analyzers.tcp;
     this.filterNames = filters.names;
     this.filterSet = filters.set;
     this.countFilters = this.filterSet?.count ?? null;
@@ -98,6 +111,8 @@ export class PacketPipeline {
     if (ifIndex < 0) {
       ifIndex = this.interfaces.length;
       this.interfaces.push(new InterfaceCounters(name));
+      this.dns?.addInterface();
+      this.tcp?.addInterface();
     }
     const ic = this.interfaces[ifIndex]!;
     const index = ifIndex;
@@ -128,6 +143,8 @@ export class PacketPipeline {
     }
     this.flows.advance(this.lastTs);
     this.detectors?.advance(this.lastTs);
+    this.dns?.advance(this.lastTs);
+    this.tcp?.advance(this.lastTs);
   }
 
   /** One packet; its timestamp is already in this.pkt.ts (see addInterface). */
@@ -141,10 +158,19 @@ export class PacketPipeline {
     if (pkt.ipProto === 6 && pkt.l4Offset >= 0) ic.countTcpFlags(pkt.tcpFlags);
     if (ts >= this.nextTick) this.tick(ts);
     if (pkt.ipVersion !== 0) {
-      this.flows.observe(pkt);
+      const slot = this.flows.observe(pkt);
       const detectors = this.detectors;
       if (detectors !== null) detectors.observe(pkt, buf);
+      // TCP analysis: one call per TCP segment; its events (retransmission, handshake RTT) go to the flow's record.
+      const tcp = this.tcp;
+      if (tcp !== null && pkt.ipProto === 6 && pkt.l4Offset >= 0) {
+        const events = tcp.observe(ifIndex, buf, pkt, slot);
+        if (events !== 0) this.flows.noteTcp(slot, events, tcp);
+      }
     }
+    // DNS analysis: only packets to or from a DNS port get past this check.
+    const dns = this.dns;
+    if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0 && pkt.l4Offset >= 0) dns.observe(ifIndex, buf, pkt);
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
     if (countFilters !== null) countFilters(buf, pkt, wireLen);

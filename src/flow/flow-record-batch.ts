@@ -30,12 +30,17 @@ export interface FlowRecordBatch {
   readonly tcpFlags: Uint8Array;
   /** Interface index of the record's first packet (capture order; in a replay, the file order). */
   readonly interfaces: Uint8Array;
+  /** Handshake RTT in seconds when the record's flow completed the TCP handshake, else NaN. */
+  readonly tcpHandshakeRtt: Float64Array;
+  /** Segments of the record that are TCP retransmissions. */
+  readonly tcpRetransmissions: Uint32Array;
 }
 
 /** Bytes per row in a batch's buffer (the columns below, in this order: 8-byte ones first, for alignment). */
-const F64_COLUMNS = 4; // packets, bytes, firstSeen, lastSeen
+const F64_COLUMNS = 5; // packets, bytes, firstSeen, lastSeen, tcpHandshakeRtt
+const U32_COLUMNS = 1; // tcpRetransmissions
 const U8_COLUMNS = 3; // endReasons, tcpFlags, interfaces
-const ROW_BYTES = F64_COLUMNS * 8 + KEY_WORDS * 4 + U8_COLUMNS;
+const ROW_BYTES = F64_COLUMNS * 8 + KEY_WORDS * 4 + U32_COLUMNS * 4 + U8_COLUMNS;
 
 /** Views of every column of `rows` rows laid out in one buffer (see ROW_BYTES). */
 function columns(buffer: ArrayBuffer, rows: number): Omit<FlowRecordBatch, 'count'> {
@@ -49,21 +54,24 @@ function columns(buffer: ArrayBuffer, rows: number): Omit<FlowRecordBatch, 'coun
   const bytes = f64();
   const firstSeen = f64();
   const lastSeen = f64();
+  const tcpHandshakeRtt = f64();
   const keys = new Int32Array(buffer, o, rows * KEY_WORDS);
   o += rows * KEY_WORDS * 4;
+  const tcpRetransmissions = new Uint32Array(buffer, o, rows);
+  o += rows * 4;
   const u8 = (): Uint8Array => {
     const a = new Uint8Array(buffer, o, rows);
     o += rows;
     return a;
   };
-  return { keys, packets, bytes, firstSeen, lastSeen, endReasons: u8(), tcpFlags: u8(), interfaces: u8() };
+  return { keys, packets, bytes, firstSeen, lastSeen, tcpHandshakeRtt, tcpRetransmissions, endReasons: u8(), tcpFlags: u8(), interfaces: u8() };
 }
 
 /**
  * A fixed-capacity batch being filled by the flow table. The table claims a row with claim() and
  * writes its columns directly; take() returns the filled rows as a FlowRecordBatch of their own and
  * empties the builder for reuse. Every column lives in one ArrayBuffer, so a batch is one copy and
- * one allocation (nine typed arrays of their own cost more than writing the records: V8 tracks
+ * one allocation (a typed array of its own per column costs more than writing the records: V8 tracks
  * every ArrayBuffer), and one buffer in a structured clone.
  */
 export class FlowRecordBatchBuilder {
@@ -76,6 +84,8 @@ export class FlowRecordBatchBuilder {
   readonly endReasons: Uint8Array;
   readonly tcpFlags: Uint8Array;
   readonly interfaces: Uint8Array;
+  readonly tcpHandshakeRtt: Float64Array;
+  readonly tcpRetransmissions: Uint32Array;
   private readonly buffer: ArrayBuffer;
 
   constructor(readonly capacity: number) {
@@ -89,6 +99,8 @@ export class FlowRecordBatchBuilder {
     this.endReasons = c.endReasons;
     this.tcpFlags = c.tcpFlags;
     this.interfaces = c.interfaces;
+    this.tcpHandshakeRtt = c.tcpHandshakeRtt;
+    this.tcpRetransmissions = c.tcpRetransmissions;
   }
 
   get full(): boolean {
@@ -114,6 +126,8 @@ export class FlowRecordBatchBuilder {
     out.endReasons.set(this.endReasons.subarray(0, n));
     out.tcpFlags.set(this.tcpFlags.subarray(0, n));
     out.interfaces.set(this.interfaces.subarray(0, n));
+    out.tcpHandshakeRtt.set(this.tcpHandshakeRtt.subarray(0, n));
+    out.tcpRetransmissions.set(this.tcpRetransmissions.subarray(0, n));
     return { count: n, ...out };
   }
 }
@@ -134,6 +148,8 @@ export function flowRecordAt(batch: FlowRecordBatch, i: number, proj: FlowKeyPro
     firstSeen: batch.firstSeen[i]!,
     lastSeen: batch.lastSeen[i]!,
     tcpFlags: batch.tcpFlags[i]!,
+    tcpHandshakeRtt: Number.isNaN(batch.tcpHandshakeRtt[i]!) ? null : batch.tcpHandshakeRtt[i]!,
+    tcpRetransmissions: batch.tcpRetransmissions[i]!,
     endReason: END_REASONS[batch.endReasons[i]!]!,
   };
 }

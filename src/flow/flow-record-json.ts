@@ -7,6 +7,7 @@ import type { FlowRecord } from './flow-record';
  * Addresses and numbers never need JSON escaping; end_reason is one of a few fixed words.
  */
 export function flowRecordJson(r: FlowRecord, withEndReason = true): string {
-  const head = `{"src_ip":"${r.srcIp}","dst_ip":"${r.dstIp}","proto":${r.proto},"src_port":${r.srcPort},"dst_port":${r.dstPort},"packets":${r.packets},"bytes":${r.bytes},"first_seen":${r.firstSeen.toFixed(6)},"last_seen":${r.lastSeen.toFixed(6)},"tcp_flags":${r.tcpFlags},"ip_version":${r.ipVersion}`;
+  const rtt = r.tcpHandshakeRtt === null ? 'null' : r.tcpHandshakeRtt.toFixed(9);
+  const head = `{"src_ip":"${r.srcIp}","dst_ip":"${r.dstIp}","proto":${r.proto},"src_port":${r.srcPort},"dst_port":${r.dstPort},"packets":${r.packets},"bytes":${r.bytes},"first_seen":${r.firstSeen.toFixed(6)},"last_seen":${r.lastSeen.toFixed(6)},"tcp_flags":${r.tcpFlags},"tcp_handshake_rtt":${rtt},"tcp_retransmissions":${r.tcpRetransmissions},"ip_version":${r.ipVersion}`;
   return withEndReason ? `${head},"end_reason":"${r.endReason}"}` : `${head}}`;
 }

@@ -27,8 +27,38 @@ export interface FlowRecord {
    * URG 0x20 ECE 0x40 CWR 0x80, as NetFlow/IPFIX tcpControlBits); 0 for other protocols.
    */
   tcpFlags: number;
+  /**
+   * Handshake RTT in seconds (Wireshark's tcp.analysis.initial_rtt) when the segment that completed
+   * the handshake belongs to this record (the client's flow, usually its first record); else null.
+   */
+  tcpHandshakeRtt: number | null;
+  /** Segments of this record that are retransmissions (tshark's tcp.analysis.retransmission). */
+  tcpRetransmissions: number;
   /** Snapshots taken by FlowTable.forEachActive carry 'end': that is how they end at end of replay. */
   endReason: FlowEndReason;
+}
+
+/** Bits of the events the TCP analyser reports for a packet (FlowTable.noteTcp). */
+export const TCP_EVENT_RETRANSMISSION = 1;
+export const TCP_EVENT_HANDSHAKE = 2;
+
+/** What the TCP analyser tells the flow table about the packet it just analysed (see FlowTable.noteTcp). */
+export interface TcpFlowEvent {
+  /** The handshake RTT measured on that packet, seconds (when its event says so). */
+  readonly eventRtt: number;
+}
+
+/**
+ * Per-flow links of the TCP analyser (implemented by the flow table when its key is the exact
+ * 5-tuple, so that a flow is one direction of one connection): a packet's flow slot then leads to its
+ * connection without a second hash lookup. A link is a number >= 0 the analyser chose.
+ */
+export interface TcpFlowLinks {
+  /** The link of flow slot `slot`, or -1. */
+  tcpLink(slot: number): number;
+  setTcpLink(slot: number, link: number): void;
+  /** Removes the link of `slot` if it is `link` (the connection ended). */
+  clearTcpLink(slot: number, link: number): void;
 }
 
 /**

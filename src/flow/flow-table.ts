@@ -4,7 +4,8 @@ import { hashDelete } from './flow-hash';
 import { FlowKeyProjection, KEY_WORDS } from './flow-key';
 import { resolveFlowOptions } from './flow-options';
 import type { FlowTableOptions } from './flow-options';
-import type { FlowEndReason, FlowRecord, FlowRecordHook } from './flow-record';
+import { TCP_EVENT_HANDSHAKE, TCP_EVENT_RETRANSMISSION } from './flow-record';
+import type { FlowEndReason, FlowRecord, FlowRecordHook, TcpFlowEvent, TcpFlowLinks } from './flow-record';
 import { END_REASON_CODE } from './flow-record-batch';
 import type { FlowRecordBatchBuilder, FlowRecordOutput } from './flow-record-batch';
 import { FlowLists, PROBATION, PROTECTED, R_HASH, R_LRU_NEXT, R_STATE, REC_WORDS } from './flow-lists';
@@ -44,6 +45,13 @@ const WON_BIT = 16;
  */
 const FLAGS_SHIFT = 8;
 const FLAGS_MASK = 0xff << FLAGS_SHIFT;
+/**
+ * State bit: the current record has TCP analysis results (tcpRtt, tcpRetrans of the slot are its
+ * own); clear, they are stale and read as none. So a new record costs no write to those arrays.
+ */
+const TCP_BIT = 32;
+/** State bit: tcpLinks[slot] holds the TCP analyser's link for this flow (see TcpFlowLinks). */
+const LINK_BIT = 64;
 
 /**
  * Per-slot Float64 record: every counter a packet updates, in the second 64-byte half of the slot's
@@ -88,9 +96,10 @@ const PROTECTED_SHARE = 0.75;
  * four cache lines however large the table: the hash bucket (hash and slot side by side), the slot's
  * Int32 record (key, state, list links, hash: REC_WORDS), its Float64 record (counters: F_WORDS),
  * plus the LRU neighbours. Open addressing with linear probing and backward-shift deletion (no
- * tombstones). About 170 bytes per slot (64 + 64 for the records, 16-32 for the hash table at load
- * <= 0.5, 20 for rebalance scratch and the label cache). The per-slot arrays grow with the number
- * of slots used (see slotCap), so a table far below maxFlows costs little memory.
+ * tombstones). About 187 bytes per slot (64 + 64 for the records, 16-32 for the hash table at load
+ * <= 0.5, 20 for rebalance scratch and the label cache, 16 for TCP analysis results and link, 1 for
+ * the interface). The per-slot arrays grow with the number of slots used (see slotCap), so a table far
+ * below maxFlows costs little memory.
  *
  * Memory budget policy ("small and idle first", segmented LRU): a new flow enters the probation
  * segment and moves to the protected one on its second packet. When the table is full the victim is
@@ -100,8 +109,10 @@ const PROTECTED_SHARE = 0.75;
  *
  * Series budget policy: see rebalance().
  */
-export class FlowTable {
+export class FlowTable implements TcpFlowLinks {
   readonly options: FlowTableOptions;
+  /** The key is the whole 5-tuple (no label dropped, no prefix): a flow is one direction of one connection. */
+  readonly exactKeys: boolean;
   readonly stats = new FlowTableStats();
   private readonly hook: FlowRecordHook | undefined;
   /** Columnar output of ended records (sinks, streams), when some consumer wants them. */
@@ -125,6 +136,14 @@ export class FlowTable {
   private f: Float64Array;
   /** Admission score per slot (decayed bytes of past windows); read only by rebalance(). */
   private score: Float64Array;
+  /**
+   * TCP analysis results of the slot's current record (valid under TCP_BIT): handshake RTT (NaN:
+   * none) and retransmitted segments. Outside the 128-byte block: written only on those events.
+   */
+  private tcpRtt: Float64Array;
+  private tcpRetrans: Uint32Array;
+  /** TCP analyser links per slot (valid under LINK_BIT). */
+  private tcpLinks: Int32Array;
   /**
    * Interface index (DecodedPacket.ifIndex) of the first packet of each slot's current record, for
    * the record outputs (the key has no interface). Apart from the 128-byte slot blocks, whose words
@@ -193,6 +212,9 @@ export class FlowTable {
     this.rec = new Int32Array(slots);
     this.f = new Float64Array(slots);
     this.score = new Float64Array(cap);
+    this.tcpRtt = new Float64Array(cap);
+    this.tcpRetrans = new Uint32Array(cap);
+    this.tcpLinks = new Int32Array(cap);
     this.ifaces = new Uint8Array(cap);
     this.granule = Math.min(LRU_GRANULE, o.idleTimeout / 16);
     this.lists = new FlowLists(this.rec);
@@ -207,10 +229,30 @@ export class FlowTable {
     this.sm6a = p.srcMask6[0]!; this.sm6b = p.srcMask6[1]!; this.sm6c = p.srcMask6[2]!; this.sm6d = p.srcMask6[3]!;
     this.dm6a = p.dstMask6[0]!; this.dm6b = p.dstMask6[1]!; this.dm6c = p.dstMask6[2]!; this.dm6d = p.dstMask6[3]!;
     this.verMask = p.versionMask; this.protoMask = p.protoMask; this.spMask = p.srcPortMask; this.dpMask = p.dstPortMask;
+    this.exactKeys = this.sm4 === -1 && this.dm4 === -1 && [...p.srcMask6, ...p.dstMask6].every((m) => m === -1) &&
+      this.verMask === 0xff && this.protoMask === 0xff && this.spMask === 0xffff && this.dpMask === 0xffff;
   }
 
-  /** Counts one packet. Caller guarantees pkt.ipVersion is 4 or 6. Allocation-free unless a flow ends. */
-  observe(pkt: DecodedPacket): void {
+  tcpLink(slot: number): number {
+    return (this.rec[slot * REC_WORDS + R_STATE]! & LINK_BIT) !== 0 ? this.tcpLinks[slot]! : -1;
+  }
+
+  setTcpLink(slot: number, link: number): void {
+    if (!this.exactKeys) return;
+    this.tcpLinks[slot] = link;
+    this.rec[slot * REC_WORDS + R_STATE]! |= LINK_BIT;
+  }
+
+  clearTcpLink(slot: number, link: number): void {
+    const sb = slot * REC_WORDS + R_STATE;
+    if ((this.rec[sb]! & LINK_BIT) !== 0 && this.tcpLinks[slot] === link) this.rec[sb]! &= ~LINK_BIT;
+  }
+
+  /**
+   * Counts one packet and returns its flow's slot (for noteTcp). Caller guarantees pkt.ipVersion is
+   * 4 or 6. Allocation-free unless a flow ends.
+   */
+  observe(pkt: DecodedPacket): number {
     if (pkt.ts >= this.nextExpiry) this.advance(pkt.ts);
     const a = pkt.addrs;
     const v = pkt.ipVersion;
@@ -255,7 +297,7 @@ export class FlowTable {
           // The packet is passed rather than its time and length: a double argument to a call that
           // is not inlined would be boxed (allocated) per packet.
           this.hit(e - 1, pkt);
-          return;
+          return e - 1;
         }
       }
       i = (i + 1) & mask;
@@ -304,6 +346,23 @@ export class FlowTable {
     this.lists.fifoAppend(s);
     this.stats.activeFlows++;
     this.stats.flowsCreated++;
+    return s;
+  }
+
+  /**
+   * Adds the TCP analyser's events (TCP_EVENT_* bits; the RTT read from `src`) for the packet
+   * observe() just counted in `slot` to that flow's current record.
+   */
+  noteTcp(slot: number, events: number, src: TcpFlowEvent): void {
+    const sb = slot * REC_WORDS + R_STATE;
+    const st = this.rec[sb]!;
+    if ((st & TCP_BIT) === 0) {
+      this.tcpRtt[slot] = NaN;
+      this.tcpRetrans[slot] = 0;
+      this.rec[sb] = st | TCP_BIT;
+    }
+    if ((events & TCP_EVENT_RETRANSMISSION) !== 0) this.tcpRetrans[slot]!++;
+    if ((events & TCP_EVENT_HANDSHAKE) !== 0) this.tcpRtt[slot] = src.eventRtt;
   }
 
   /** A packet of the flow in slot s. */
@@ -362,7 +421,7 @@ export class FlowTable {
       f[c + F_FIRST] = pkt.ts;
       this.ifaces[s] = pkt.ifIndex;
       this.lists.fifoAppend(s);
-      st = (st & ~FLAGS_MASK) | FIFO_BIT;
+      st = (st & ~(FLAGS_MASK | TCP_BIT)) | FIFO_BIT;
     }
     return st;
   }
@@ -407,6 +466,15 @@ export class FlowTable {
     const score = new Float64Array(cap);
     score.set(this.score);
     this.score = score;
+    const rtt = new Float64Array(cap);
+    rtt.set(this.tcpRtt);
+    this.tcpRtt = rtt;
+    const retrans = new Uint32Array(cap);
+    retrans.set(this.tcpRetrans);
+    this.tcpRetrans = retrans;
+    const links = new Int32Array(cap);
+    links.set(this.tcpLinks);
+    this.tcpLinks = links;
     const ifaces = new Uint8Array(cap);
     ifaces.set(this.ifaces);
     this.ifaces = ifaces;
@@ -543,8 +611,11 @@ export class FlowTable {
     b.lastSeen[i] = f[c + F_LAST]!;
     // Compared, not looked up: a keyed load by string costs more than the rest of the record.
     b.endReasons[i] = reason === 'idle' ? END_REASON_CODE.idle : reason === 'active' ? END_REASON_CODE.active : reason === 'capacity' ? END_REASON_CODE.capacity : END_REASON_CODE.end;
-    b.tcpFlags[i] = (r[base + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT;
+    const st = r[base + R_STATE]!;
+    b.tcpFlags[i] = (st & FLAGS_MASK) >>> FLAGS_SHIFT;
     b.interfaces[i] = this.ifaces[s]!;
+    b.tcpHandshakeRtt[i] = (st & TCP_BIT) !== 0 ? this.tcpRtt[s]! : NaN;
+    b.tcpRetransmissions[i] = (st & TCP_BIT) !== 0 ? this.tcpRetrans[s]! : 0;
   }
 
   private record(s: number, endReason: FlowEndReason): FlowRecord {
@@ -564,6 +635,8 @@ export class FlowTable {
       firstSeen: this.f[c + F_FIRST]!,
       lastSeen: this.f[c + F_LAST]!,
       tcpFlags: (r[b + R_STATE]! & FLAGS_MASK) >>> FLAGS_SHIFT,
+      tcpHandshakeRtt: (r[b + R_STATE]! & TCP_BIT) !== 0 && !Number.isNaN(this.tcpRtt[s]!) ? this.tcpRtt[s]! : null,
+      tcpRetransmissions: (r[b + R_STATE]! & TCP_BIT) !== 0 ? this.tcpRetrans[s]! : 0,
       endReason,
     };
   }

@@ -12,6 +12,11 @@ export const OTLP_EXPORT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05,
 
 export const TCP_FLAG_NAMES: readonly string[] = ['syn', 'synack', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'];
 
+/** Seconds; DNS answers from a local cache take well under a millisecond, recursion tens to hundreds. */
+export const DNS_RESPONSE_TIME_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Seconds; from a LAN (~0.1 ms) to intercontinental and satellite paths. */
+export const TCP_HANDSHAKE_RTT_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 export const CATALOG = {
   buildInfo: { name: 'netmon_build_info', help: 'netmon build information; always 1.', type: 'gauge', labelNames: ['version', 'node_version'] },
   packets: { name: 'netmon_packets_total', help: 'Frames seen on the interface (or in the replayed file), decodable or not.', type: 'counter', labelNames: ['interface'] },
@@ -53,6 +58,25 @@ export const CATALOG = {
   sinkUp: { name: 'netmon_sink_up', help: '1 while the sink is connected to its database, 0 while it is down and being retried.', type: 'gauge', labelNames: ['sink'] },
   otlpExports: { name: 'netmon_otlp_exports_total', help: 'OTLP exports: result="success", "failed" (the collector refused it or could not be reached, retries with backoff included; dropped), "timeout" (not done within otlp.timeout; dropped), "skipped" (the previous export was still in flight).', type: 'counter', labelNames: ['result'], unit: '{export}' },
   otlpExportSeconds: { name: 'netmon_otlp_export_seconds', help: 'Time one OTLP export took, snapshot, encoding and retries included, seconds.', type: 'histogram', labelNames: [], buckets: OTLP_EXPORT_BUCKETS },
+  // DNS analysis (src/analysis/dns-*.ts)
+  dnsQueries: { name: 'netmon_dns_queries_total', help: 'DNS query messages seen (retransmissions included), by the first question\'s type.', type: 'counter', labelNames: ['interface', 'qtype'] },
+  dnsResponses: { name: 'netmon_dns_responses_total', help: 'DNS response messages seen, by header RCODE.', type: 'counter', labelNames: ['interface', 'rcode'] },
+  dnsResponseTime: { name: 'netmon_dns_response_time_seconds', help: 'Time from a DNS query to its response (matched by transaction id and both endpoints), as seen at the capture point.', type: 'histogram', labelNames: ['interface'], buckets: DNS_RESPONSE_TIME_BUCKETS },
+  dnsUnanswered: { name: 'netmon_dns_unanswered_total', help: 'DNS queries that got no response within dns.timeout.', type: 'counter', labelNames: ['interface'] },
+  dnsTruncated: { name: 'netmon_dns_truncated_responses_total', help: 'DNS responses with the TC (truncated) bit set.', type: 'counter', labelNames: ['interface'] },
+  dnsUnmatched: { name: 'netmon_dns_unmatched_responses_total', help: 'DNS responses without a waiting query (query not seen, already answered, or timed out).', type: 'counter', labelNames: ['interface'] },
+  dnsRetransmitted: { name: 'netmon_dns_query_retransmissions_total', help: 'DNS queries repeated (same id and endpoints) within 5 s of the unanswered original.', type: 'counter', labelNames: ['interface'] },
+  dnsMalformed: { name: 'netmon_dns_malformed_total', help: 'Messages on a DNS port whose 12-byte header was not captured whole.', type: 'counter', labelNames: ['interface'] },
+  dnsPending: { name: 'netmon_dns_pending_queries', help: 'DNS queries waiting for a response.', type: 'gauge', labelNames: [] },
+  dnsEvictions: { name: 'netmon_dns_pending_evictions_total', help: 'Waiting DNS queries dropped because the pending table was full (dns.max_pending).', type: 'counter', labelNames: [] },
+  // TCP analysis (src/analysis/tcp-*.ts)
+  tcpHandshakeRtt: { name: 'netmon_tcp_handshake_rtt_seconds', help: 'TCP handshake round trip as seen at the capture point: SYN to the first segment with ACK without SYN (Wireshark tcp.analysis.initial_rtt).', type: 'histogram', labelNames: ['interface'], buckets: TCP_HANDSHAKE_RTT_BUCKETS },
+  tcpConnections: { name: 'netmon_tcp_connections_total', help: 'TCP connection attempts (SYN seen) by result: established, refused (RST answering the SYN), timeout (no answer within tcp.syn_timeout).', type: 'counter', labelNames: ['interface', 'result'] },
+  tcpRetransmissions: { name: 'netmon_tcp_retransmissions_total', help: 'TCP segments that are retransmissions, fast or spurious ones included (Wireshark tcp.analysis.retransmission).', type: 'counter', labelNames: ['interface'] },
+  tcpZeroWindow: { name: 'netmon_tcp_zero_window_total', help: 'TCP segments advertising a zero receive window (Wireshark tcp.analysis.zero_window).', type: 'counter', labelNames: ['interface'] },
+  tcpDataSegments: { name: 'netmon_tcp_data_segments_total', help: 'TCP segments with payload, SYN or FIN: those that can be retransmissions (the ratio\'s denominator).', type: 'counter', labelNames: ['interface'] },
+  tcpConnectionsTracked: { name: 'netmon_tcp_connections_tracked', help: 'TCP connections in the analyser\'s table.', type: 'gauge', labelNames: [] },
+  tcpConnectionEvictions: { name: 'netmon_tcp_connection_evictions_total', help: 'TCP connections dropped from the analyser\'s table because it was full (tcp.max_connections).', type: 'counter', labelNames: [] },
 } as const satisfies Record<string, FamilyDef>;
 
 /**
@@ -86,4 +110,19 @@ export const FAMILY_UNITS: Readonly<Record<string, string>> = {
   netmon_sink_records_total: '{record}',
   netmon_sink_batches_total: '{batch}',
   netmon_sink_queue_records: '{record}',
+  netmon_dns_queries_total: '{query}',
+  netmon_dns_responses_total: '{response}',
+  netmon_dns_unanswered_total: '{query}',
+  netmon_dns_truncated_responses_total: '{response}',
+  netmon_dns_unmatched_responses_total: '{response}',
+  netmon_dns_query_retransmissions_total: '{query}',
+  netmon_dns_malformed_total: '{message}',
+  netmon_dns_pending_queries: '{query}',
+  netmon_dns_pending_evictions_total: '{query}',
+  netmon_tcp_connections_total: '{connection}',
+  netmon_tcp_retransmissions_total: '{segment}',
+  netmon_tcp_zero_window_total: '{segment}',
+  netmon_tcp_data_segments_total: '{segment}',
+  netmon_tcp_connections_tracked: '{connection}',
+  netmon_tcp_connection_evictions_total: '{connection}',
 };

@@ -1,8 +1,11 @@
 import { DETECTOR_NAMES } from '../analysis/detectors';
 import type { DetectorReport, TopList } from '../analysis/detectors';
+import type { DnsCounters } from '../analysis/dns-counters';
+import type { TcpCounters } from '../analysis/tcp-counters';
 import { DECODE_LAYER_NAMES } from '../decode/decode-layer';
 import type { FlowTableStats } from '../flow/flow-stats';
 import { CATALOG, TCP_FLAG_NAMES } from './catalog';
+import { dnsTcpFamilies } from './dns-tcp-families';
 import type { Family, HistogramSample, Sample } from './family';
 
 /** What a live capture reports about one interface (implemented by the interface supervisor). */
@@ -34,6 +37,9 @@ export interface PipelineCounters {
   readonly filterNames: readonly string[];
   readonly filterPackets: ArrayLike<number>;
   readonly filterBytes: ArrayLike<number>;
+  /** DNS and TCP analysis (null or absent: disabled). */
+  readonly dns?: DnsCounters | null;
+  readonly tcp?: TcpCounters | null;
   readonly flows: {
     readonly stats: Pick<FlowTableStats, 'activeFlows' | 'seriesExported' | 'evictionsIdle' | 'evictionsActive' | 'evictionsCapacity' | 'overflowPackets' | 'overflowBytes'>;
   };
@@ -61,6 +67,8 @@ export interface FamilySources {
   readonly replay?: ReplayStatus;
   readonly captureProcess?: CaptureProcessStatus;
   readonly outputs?: CaptureOutputsStatus;
+  /** Which analysers run (default: those the pipeline has; `netmon run` says so before its first snapshot). */
+  readonly analysis?: { readonly dns: boolean; readonly tcp: boolean };
 }
 
 /**
@@ -120,6 +128,7 @@ export function netmonFamilies(src: FamilySources): Family[] {
       collect: (): HistogramSample[] =>
         p.interfaces.map((i) => ({ labels: { interface: i.name }, bucketCounts: i.sizeBuckets, sum: i.sizeSum, count: i.packets })),
     },
+    ...dnsTcpFamilies(src.analysis ?? { dns: p.dns != null, tcp: p.tcp != null }, () => p.interfaces.map((i) => i.name), () => p.dns, () => p.tcp),
   ];
   if (p.detectorsEnabled) families.push(...detectorFamilies(p));
   if (src.captures.length > 0) {

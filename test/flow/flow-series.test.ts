@@ -174,7 +174,7 @@ test('aggregation: labels drop fields at the key level (fewer flows), prefixes b
   ].sort());
   t.endAll();
   const r = records.find((x) => x.srcIp === '10.1.2.0/24')!;
-  assert.deepEqual({ ...r }, { ipVersion: 4, srcIp: '10.1.2.0/24', dstIp: '192.0.2.1', proto: -1, srcPort: 0, dstPort: 443, packets: 3, bytes: 600, firstSeen: 1, lastSeen: 1, tcpFlags: 0, endReason: 'end' });
+  assert.deepEqual({ ...r }, { ipVersion: 4, srcIp: '10.1.2.0/24', dstIp: '192.0.2.1', proto: -1, srcPort: 0, dstPort: 443, packets: 3, bytes: 600, firstSeen: 1, lastSeen: 1, tcpFlags: 0, tcpHandshakeRtt: null, tcpRetransmissions: 0, endReason: 'end' });
 });
 
 test('aggregation without address labels merges IPv4 and IPv6 (no duplicate label sets)', () => {

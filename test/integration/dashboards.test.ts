@@ -67,11 +67,19 @@ test('three or more dashboards, valid JSON, unique uids and titles, each consist
   assert.deepEqual(rows('netmon-overview.json'), ['Traffic', 'Protocols', 'Named filters', 'Top talkers']);
   assert.ok(rows('netmon-flows-threats.json').some((r) => r!.startsWith('Threats')) && rows('netmon-flows-threats.json').includes('Flows'));
   assert.deepEqual(rows('netmon-capture-health.json'), ['Capture', 'Budgets', 'Sinks', 'Scrapes and processes']);
+  assert.deepEqual(rows('netmon-dns-tcp.json'), ['DNS', 'TCP']);
   const vars = (f: string) => all.get(f)!.templating.list.map((v) => v.name);
   assert.deepEqual(vars('netmon-overview.json'), ['datasource', 'instance', 'interface', 'filter']);
   // Every detector gauge has a panel.
   const exprs = [...all].flatMap(([f, d]) => dashboardQueries(f, d).map((q) => q.expr)).join('\n');
   for (const g of ['netmon_detect_syn_unanswered', 'netmon_detect_scan_ports', 'netmon_detect_scan_hosts', 'netmon_detect_rst_sent', 'netmon_detect_keys', 'netmon_detect_evictions_total']) assert.ok(exprs.includes(g), g);
+  // DNS: rcodes and latency quantiles; TCP: the handshake RTT heatmap and the retransmission ratio.
+  const dnsTcp = all.get('netmon-dns-tcp.json')!;
+  const byTitle = (t: string) => panelsOf(dnsTcp).find((p) => p.title === t)!;
+  assert.match(byTitle('DNS responses by RCODE').targets![0]!.expr!, /netmon_dns_responses_total/);
+  assert.equal(byTitle('DNS response time quantiles').targets!.filter((t) => /histogram_quantile/.test(t.expr!)).length, 3);
+  assert.equal(byTitle('TCP handshake RTT').type, 'heatmap');
+  assert.match(byTitle('TCP retransmission ratio').targets![0]!.expr!, /interface:netmon_tcp_retransmissions:ratio_rate5m/);
 });
 
 test('the consistency check catches each kind of problem', () => {

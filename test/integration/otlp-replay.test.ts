@@ -48,11 +48,13 @@ function frames(): { frames: Buffer[]; flows: Map<string, { packets: number; byt
 const compared = (key: string) => key.startsWith('netmon_') && !key.startsWith('netmon_otlp_');
 /**
  * prom-client's metrics of the serving process are read when each side is rendered, by a registry of
- * its own (the GC kinds it has seen can differ): compared by family, not by series or value.
+ * its own (the GC kinds it has seen can differ): compared by family, not by series or value. The GC
+ * histogram has no series until that process has collected garbage once, which depends on how much
+ * it allocated by then (the analysers' tables, the OpenTelemetry modules): it is left out.
  */
 const processMetric = (key: string) => key.startsWith('netmon_process_') || key.startsWith('netmon_nodejs_');
 const family = (key: string) => key.split('{')[0]!.replace(/_(bucket|sum|count)$/, '');
-const processFamilies = (keys: Iterable<string>) => new Set([...keys].filter(processMetric).map(family));
+const processFamilies = (keys: Iterable<string>) => new Set([...keys].filter(processMetric).map(family).filter((f) => f !== 'netmon_nodejs_gc_duration_seconds'));
 
 const UNITS: Record<string, string> = {
   netmon_packets: '{packet}',

@@ -37,11 +37,17 @@ interface JsonRecord {
   first_seen: number;
   last_seen: number;
   tcp_flags: number;
+  tcp_handshake_rtt: number | null;
+  tcp_retransmissions: number;
   end_reason: string;
 }
 
-const recordText = (r: { src_ip: string; dst_ip: string; proto: number; src_port: number; dst_port: number; packets: number | string; bytes: number | string; first_us: number | string; last_us: number | string; tcp_flags: number; end_reason: string }): string =>
-  `${r.src_ip} ${r.dst_ip} ${r.proto} ${r.src_port} ${r.dst_port} ${r.packets} ${r.bytes} ${r.first_us} ${r.last_us} ${r.tcp_flags} ${r.end_reason}`;
+const recordText = (r: {
+  src_ip: string; dst_ip: string; proto: number; src_port: number; dst_port: number; packets: number | string; bytes: number | string; first_us: number | string; last_us: number | string;
+  tcp_flags: number; tcp_handshake_rtt: number | string | null; tcp_retransmissions: number; end_reason: string;
+}): string =>
+  `${r.src_ip} ${r.dst_ip} ${r.proto} ${r.src_port} ${r.dst_port} ${r.packets} ${r.bytes} ${r.first_us} ${r.last_us} ${r.tcp_flags} ` +
+  `${r.tcp_handshake_rtt === null ? 'null' : Number(r.tcp_handshake_rtt).toFixed(9)} ${r.tcp_retransmissions} ${r.end_reason}`;
 
 function ndjsonRecords(stdout: string): string[] {
   return stdout
@@ -84,7 +90,7 @@ describe('netmon replay with the PostgreSQL sink (real PostgreSQL)', { skip, tim
     (
       await pg.query<Record<string, string | number>>(
         `SELECT host(src_ip) AS src_ip, host(dst_ip) AS dst_ip, proto, src_port, dst_port, packets, bytes,
-                (extract(epoch FROM first_seen) * 1000000)::bigint AS first_us, (extract(epoch FROM last_seen) * 1000000)::bigint AS last_us, tcp_flags, end_reason
+                (extract(epoch FROM first_seen) * 1000000)::bigint AS first_us, (extract(epoch FROM last_seen) * 1000000)::bigint AS last_us, tcp_flags, tcp_handshake_rtt, tcp_retransmissions, end_reason
          FROM ${table}`,
       )
     )

@@ -13,6 +13,7 @@ import { parseConfigText } from '../../src/config/load';
 import type { Logger } from '../../src/log';
 import { PostgresSink } from '../../src/sinks/postgres/postgres-sink';
 import { partitionName, dayOf } from '../../src/sinks/postgres/partitions';
+import { flowMigrations } from '../../src/sinks/postgres/schema-sql';
 import { RecordBus } from '../../src/sinks/record-bus';
 import { flowBatch, manyRecords } from '../support/flow-batches';
 import type { TestRecord } from '../support/flow-batches';
@@ -91,11 +92,11 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
     }
   }
 
-  it('stores every column as the record holds it (IPv4, IPv6, counters above 2^32, microseconds, interfaces, end reasons)', async () => {
+  it('stores every column as the record holds it (IPv4, IPv6, counters above 2^32, microseconds, interfaces, end reasons, TCP analysis)', async () => {
     const t = table();
     const h = harness(t);
     const recs: TestRecord[] = [
-      { src: '192.0.2.10', dst: '198.51.100.7', proto: 6, sport: 40000, dport: 443, packets: 5_000_000_001, bytes: 2 ** 40 + 12345, first: NOW - 3.123456, last: NOW - 0.000001, reason: 'idle', iface: 0, tcpFlags: 0x1b },
+      { src: '192.0.2.10', dst: '198.51.100.7', proto: 6, sport: 40000, dport: 443, packets: 5_000_000_001, bytes: 2 ** 40 + 12345, first: NOW - 3.123456, last: NOW - 0.000001, reason: 'idle', iface: 0, tcpFlags: 0x1b, tcpHandshakeRtt: 0.012345678, tcpRetransmissions: 7 },
       { src: '2001:db8::1', dst: 'fe80::1:2:3:4', proto: 17, sport: 5353, dport: 5353, packets: 1, bytes: 60, first: NOW + 0.5, last: NOW + 0.5, reason: 'active', iface: 1 },
       { src: '10.0.0.1', dst: '10.0.0.2', proto: 1, sport: 0, dport: 0, packets: 2, bytes: 196, first: NOW, last: NOW + 1, reason: 'capacity', iface: 1 },
       { src: '255.255.255.255', dst: '0.0.0.0', proto: 132, sport: 65535, dport: 1, packets: 3, bytes: 300, first: NOW, last: NOW, reason: 'end', iface: 0 },
@@ -104,7 +105,8 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
     await h.sink.close();
     const rows = await pg.query<Record<string, string | number | null>>(
       `SELECT (extract(epoch FROM first_seen) * 1000000)::bigint AS first_us, (extract(epoch FROM last_seen) * 1000000)::bigint AS last_us,
-              host, interface, host(src_ip) AS src, masklen(src_ip) AS src_bits, host(dst_ip) AS dst, proto, src_port, dst_port, packets, bytes, tcp_flags, end_reason
+              host, interface, host(src_ip) AS src, masklen(src_ip) AS src_bits, host(dst_ip) AS dst, proto, src_port, dst_port, packets, bytes, tcp_flags, end_reason,
+              tcp_handshake_rtt, tcp_retransmissions
        FROM ${t} ORDER BY src_port DESC`,
     );
     assert.equal(rows.length, recs.length);
@@ -125,6 +127,8 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
       assert.equal(r['bytes'], String(w.bytes));
       assert.equal(r['tcp_flags'], w.tcpFlags ?? 0);
       assert.equal(r['end_reason'], w.reason);
+      assert.equal(r['tcp_handshake_rtt'], w.tcpHandshakeRtt ?? null);
+      assert.equal(r['tcp_retransmissions'], w.tcpRetransmissions ?? 0);
     });
     assert.equal(h.sink.flowStats.written, recs.length);
     assert.equal(h.sink.flowStats.dropped, 0);
@@ -342,7 +346,7 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
     await a.sink.close();
     const versions = async () => pg.query<{ version: number; applied_at: Date }>(`SELECT version, applied_at FROM netmon_schema_version WHERE object = $1 ORDER BY version`, [t]);
     const before = await versions();
-    assert.deepEqual(before.map((v) => v.version), [1]);
+    assert.deepEqual(before.map((v) => v.version), [1, 2]);
     assert.ok(a.log.lines.some((l) => l.msg.includes('schema migrated')));
     const b = harness(t);
     b.publish(manyRecords(5, 5, NOW));
@@ -350,5 +354,22 @@ describe('PostgreSQL sink (real PostgreSQL)', { skip, timeout: 180_000 }, () => 
     assert.deepEqual(await versions(), before);
     assert.ok(!b.log.lines.some((l) => l.msg.includes('schema migrated')), 'nothing to migrate the second time');
     assert.equal(await count(t), 10);
+  });
+
+  it('a flows table made by schema version 1 gains the TCP analysis columns; its rows keep NULL there', async () => {
+    const t = table();
+    const v1 = flowMigrations(t)[0]!;
+    for (const sql of v1.statements) await pg.query(sql);
+    await pg.query(`CREATE TABLE IF NOT EXISTS netmon_schema_version (object text NOT NULL, version integer NOT NULL, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (object, version))`);
+    await pg.query(`INSERT INTO netmon_schema_version (object, version, description) VALUES ($1, 1, $2)`, [t, v1.description]);
+    await pg.query(`CREATE TABLE ${t}_old PARTITION OF ${t} FOR VALUES FROM ('2000-01-01') TO ('2000-01-02')`);
+    await pg.query(`INSERT INTO ${t} VALUES ('2000-01-01 10:00Z', '2000-01-01 10:01Z', 'old', 'eth0', '10.0.0.1', '10.0.0.2', 6, 1, 2, 3, 4, 2, 'idle')`);
+    const h = harness(t);
+    h.publish([{ src: '192.0.2.1', dst: '192.0.2.2', proto: 6, sport: 5, dport: 6, packets: 1, bytes: 60, first: NOW, last: NOW, reason: 'end', iface: 0, tcpHandshakeRtt: 0.5, tcpRetransmissions: 2 }]);
+    await h.sink.close();
+    const rows = await pg.query<{ host: string; tcp_handshake_rtt: number | null; tcp_retransmissions: number | null }>(`SELECT host, tcp_handshake_rtt, tcp_retransmissions FROM ${t} ORDER BY host`);
+    assert.deepEqual(rows.map((r) => [r.host, r.tcp_handshake_rtt, r.tcp_retransmissions]), [['node-a', 0.5, 2], ['old', null, null]]);
+    const versions = await pg.query<{ version: number }>(`SELECT version FROM netmon_schema_version WHERE object = $1 ORDER BY version`, [t]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2]);
   });
 });

@@ -23,6 +23,9 @@ export interface TestRecord {
   readonly iface: number;
   /** OR of the TCP flags seen (default 0). */
   readonly tcpFlags?: number;
+  /** Handshake RTT in seconds (default none) and retransmitted segments (default 0). */
+  readonly tcpHandshakeRtt?: number;
+  readonly tcpRetransmissions?: number;
 }
 
 export function flowBatch(recs: readonly TestRecord[]): FlowRecordBatch {
@@ -49,6 +52,8 @@ export function flowBatch(recs: readonly TestRecord[]): FlowRecordBatch {
     endReasons: Uint8Array.from(recs, (r) => END_REASON_CODE[r.reason]),
     tcpFlags: Uint8Array.from(recs, (r) => r.tcpFlags ?? 0),
     interfaces: Uint8Array.from(recs, (r) => r.iface),
+    tcpHandshakeRtt: Float64Array.from(recs, (r) => r.tcpHandshakeRtt ?? NaN),
+    tcpRetransmissions: Uint32Array.from(recs, (r) => r.tcpRetransmissions ?? 0),
   };
 }
 

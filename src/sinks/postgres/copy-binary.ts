@@ -71,6 +71,15 @@ export class CopyBinaryWriter {
     this.off += 8;
   }
 
+  /** A double precision (float8). */
+  float64(v: number): void {
+    this.room(12);
+    const b = this.buf;
+    b.writeInt32BE(8, this.off);
+    b.writeDoubleBE(v, this.off + 4);
+    this.off += 12;
+  }
+
   /** A bigint from an integral double (exact up to 2^53, which counters never reach). */
   int64(v: number): void {
     this.room(12);

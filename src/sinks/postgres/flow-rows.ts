@@ -5,7 +5,8 @@
  * A field the label configuration aggregates away (flows.labels) is NULL: an address or port that
  * is not a label, proto when it is not. An aggregated address (flows.aggregate) is stored as the
  * prefix the key holds, e.g. 10.1.2.0/24. tcp_flags is the OR of the TCP flags bytes of the
- * record's packets, 0 when none was TCP (as flows-json prints it).
+ * record's packets, 0 when none was TCP (as flows-json prints it); tcp_handshake_rtt (seconds) is
+ * NULL unless the record's flow completed a TCP handshake, tcp_retransmissions 0 for other protocols.
  */
 import type { FlowKeyProjection } from '../../flow/flow-key';
 import { KEY_WORDS } from '../../flow/flow-key';
@@ -71,6 +72,10 @@ export class FlowRowEncoder implements RowEncoder<FlowRecordBatch> {
     w.int64(b.bytes[i]!);
     w.int16(b.tcpFlags[i]!);
     w.bytes(this.reasons[b.endReasons[i]!]!);
+    const rtt = b.tcpHandshakeRtt[i]!;
+    if (Number.isNaN(rtt)) w.null();
+    else w.float64(rtt);
+    w.int32(b.tcpRetransmissions[i]!);
   }
 
   private address(w: CopyBinaryWriter, k: Int32Array, o: number, version: number, bits: number): void {

@@ -31,6 +31,7 @@ export function packetsTableOf(flowsTable: string): string {
 /** Columns of the flows table in COPY order (flow-rows.ts writes them in this order). */
 export const FLOW_COLUMNS = [
   'first_seen', 'last_seen', 'host', 'interface', 'src_ip', 'dst_ip', 'proto', 'src_port', 'dst_port', 'packets', 'bytes', 'tcp_flags', 'end_reason',
+  'tcp_handshake_rtt', 'tcp_retransmissions',
 ] as const;
 
 /** Columns of the packets table in COPY order (packet-rows.ts). */
@@ -62,6 +63,14 @@ export function flowMigrations(t: string): Migration[] {
         `CREATE INDEX IF NOT EXISTS ${t}_time ON ${t} USING brin (last_seen, first_seen)`,
         `CREATE INDEX IF NOT EXISTS ${t}_src_ip ON ${t} (src_ip)`,
         `CREATE INDEX IF NOT EXISTS ${t}_dst_ip ON ${t} (dst_ip)`,
+      ],
+    },
+    {
+      version: 2,
+      description: 'TCP analysis: handshake RTT and retransmissions of each record',
+      statements: [
+        // On the partitioned parent: every partition, existing or future, gets the columns.
+        `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS tcp_handshake_rtt double precision, ADD COLUMN IF NOT EXISTS tcp_retransmissions integer`,
       ],
     },
   ];

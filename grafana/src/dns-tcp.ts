@@ -1,0 +1,136 @@
+import { INSTANCE, INTERFACE, heatmap, stat, timeseries } from './panels';
+import type { DashboardSpec } from './panels';
+
+/** DNS and TCP health: what netmon's protocol analysis (src/analysis) sees of resolvers and connections. */
+export const dnsTcp: DashboardSpec = {
+  uid: 'netmon-dns-tcp',
+  title: 'netmon / DNS and TCP',
+  description: 'Is DNS answering, and how fast? Are TCP connections completing, how long do handshakes take, are we retransmitting? From the packets netmon sees (DNS responses matched to their queries, Wireshark\'s TCP analysis).',
+  variables: ['instance', 'interface'],
+  rows: [
+    {
+      title: 'DNS',
+      panels: [
+        stat({
+          title: 'DNS response time p95',
+          description: '95th percentile of the time from a query to its response over 5 minutes (NetmonDnsLatencyHigh at 500 ms).',
+          unit: 's',
+          width: 6,
+          height: 4,
+          queries: [{ expr: `max(interface:netmon_dns_response_time_seconds:p95_5m{${INTERFACE}})` }],
+        }),
+        stat({
+          title: 'SERVFAIL share',
+          description: 'Share of DNS responses that are SERVFAIL over 5 minutes (NetmonDnsServfailRatio at 5%).',
+          unit: 'percentunit',
+          width: 6,
+          height: 4,
+          queries: [{ expr: `max(interface:netmon_dns_servfail:ratio_rate5m{${INTERFACE}})` }],
+        }),
+        stat({
+          title: 'Unanswered share',
+          description: 'Share of DNS queries without a response within dns.timeout over 5 minutes (NetmonDnsUnanswered at 5%).',
+          unit: 'percentunit',
+          width: 6,
+          height: 4,
+          queries: [{ expr: `max(interface:netmon_dns_unanswered:ratio_rate5m{${INTERFACE}})` }],
+        }),
+        stat({
+          title: 'Queries waiting',
+          description: 'DNS queries waiting for their response now (netmon_dns_pending_queries; the table holds dns.max_pending).',
+          unit: 'short',
+          width: 6,
+          height: 4,
+          queries: [{ expr: `sum(netmon_dns_pending_queries{${INSTANCE}})` }],
+        }),
+        timeseries({
+          title: 'DNS responses by RCODE',
+          description: 'DNS responses per second by response code (noerror, nxdomain, servfail, refused...).',
+          unit: 'rps',
+          stack: true,
+          queries: [{ expr: `sum by (rcode) (rate(netmon_dns_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: '{{rcode}}' }],
+        }),
+        timeseries({
+          title: 'DNS response time quantiles',
+          description: 'Median, 95th and 99th percentile of the DNS response time (from the histogram buckets: as precise as their bounds).',
+          unit: 's',
+          queries: [
+            { expr: `histogram_quantile(0.5, sum by (le) (rate(netmon_dns_response_time_seconds_bucket{${INTERFACE}}[$__rate_interval])))`, legend: 'p50' },
+            { expr: `histogram_quantile(0.95, sum by (le) (rate(netmon_dns_response_time_seconds_bucket{${INTERFACE}}[$__rate_interval])))`, legend: 'p95' },
+            { expr: `histogram_quantile(0.99, sum by (le) (rate(netmon_dns_response_time_seconds_bucket{${INTERFACE}}[$__rate_interval])))`, legend: 'p99' },
+          ],
+        }),
+        timeseries({
+          title: 'DNS queries by type',
+          description: 'DNS queries per second by the first question\'s type (retransmissions included).',
+          unit: 'rps',
+          stack: true,
+          queries: [{ expr: `sum by (qtype) (rate(netmon_dns_queries_total{${INTERFACE}}[$__rate_interval]))`, legend: '{{qtype}}' }],
+        }),
+        timeseries({
+          title: 'DNS trouble',
+          description: 'Per second: queries unanswered within dns.timeout, queries retransmitted, responses without a waiting query, truncated (TC) responses, messages whose header was not captured.',
+          unit: 'rps',
+          queries: [
+            { expr: `sum(rate(netmon_dns_unanswered_total{${INTERFACE}}[$__rate_interval]))`, legend: 'unanswered' },
+            { expr: `sum(rate(netmon_dns_query_retransmissions_total{${INTERFACE}}[$__rate_interval]))`, legend: 'retransmitted queries' },
+            { expr: `sum(rate(netmon_dns_unmatched_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'unmatched responses' },
+            { expr: `sum(rate(netmon_dns_truncated_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'truncated responses' },
+            { expr: `sum(rate(netmon_dns_malformed_total{${INTERFACE}}[$__rate_interval]))`, legend: 'malformed' },
+          ],
+        }),
+      ],
+    },
+    {
+      title: 'TCP',
+      panels: [
+        heatmap({
+          title: 'TCP handshake RTT',
+          description: 'Handshakes per second by round-trip time, SYN to the ACK completing the handshake as seen where netmon captures (Wireshark\'s tcp.analysis.initial_rtt).',
+          queries: [{ expr: `sum by (le) (rate(netmon_tcp_handshake_rtt_seconds_bucket{${INTERFACE}}[$__rate_interval]))` }],
+        }),
+        timeseries({
+          title: 'TCP retransmission ratio',
+          description: 'Retransmitted segments per segment with data, SYN or FIN, over 5 minutes (NetmonTcpRetransmitRatio at 5%).',
+          unit: 'percentunit',
+          min: 0,
+          queries: [{ expr: `interface:netmon_tcp_retransmissions:ratio_rate5m{${INTERFACE}}`, legend: '{{instance}} {{interface}}' }],
+        }),
+        timeseries({
+          title: 'TCP connections by result',
+          description: 'Connection attempts per second: established, refused (RST answering the SYN), timeout (no answer within tcp.syn_timeout).',
+          unit: 'ops',
+          stack: true,
+          queries: [{ expr: `sum by (result) (rate(netmon_tcp_connections_total{${INTERFACE}}[$__rate_interval]))`, legend: '{{result}}' }],
+        }),
+        timeseries({
+          title: 'TCP handshake RTT quantiles',
+          description: 'Median and 95th percentile of the handshake RTT.',
+          unit: 's',
+          queries: [
+            { expr: `histogram_quantile(0.5, sum by (le) (rate(netmon_tcp_handshake_rtt_seconds_bucket{${INTERFACE}}[$__rate_interval])))`, legend: 'p50' },
+            { expr: `histogram_quantile(0.95, sum by (le) (rate(netmon_tcp_handshake_rtt_seconds_bucket{${INTERFACE}}[$__rate_interval])))`, legend: 'p95' },
+          ],
+        }),
+        timeseries({
+          title: 'TCP retransmissions and zero windows',
+          description: 'Retransmitted segments (timeout, fast and spurious) and segments advertising a zero window, per second.',
+          unit: 'pps',
+          queries: [
+            { expr: `sum(rate(netmon_tcp_retransmissions_total{${INTERFACE}}[$__rate_interval]))`, legend: 'retransmissions' },
+            { expr: `sum(rate(netmon_tcp_zero_window_total{${INTERFACE}}[$__rate_interval]))`, legend: 'zero windows' },
+          ],
+        }),
+        timeseries({
+          title: 'TCP connections tracked',
+          description: 'Connections in the TCP analyser\'s table (budget tcp.max_connections) and those dropped because it was full.',
+          unit: 'short',
+          queries: [
+            { expr: `netmon_tcp_connections_tracked{${INSTANCE}}`, legend: '{{instance}} tracked' },
+            { expr: `rate(netmon_tcp_connection_evictions_total{${INSTANCE}}[$__rate_interval])`, legend: '{{instance}} evicted/s' },
+          ],
+        }),
+      ],
+    },
+  ],
+};

@@ -1,0 +1,198 @@
+import type { DecodedPacket } from '../decode/packet';
+import { DNS_RESPONSE_TIME_BUCKETS } from '../metrics/catalog';
+import {
+  DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
+} from './dns-counters';
+import type { DnsCounters } from './dns-counters';
+import { DnsHeader, isResponse, readDnsHeader } from './dns-message';
+import { qtypeIndex } from './dns-names';
+import { DnsRingTable } from './dns-ring-table';
+import { DnsTcpStreams } from './dns-tcp-streams';
+import type { DnsMessageSink } from './dns-tcp-streams';
+
+export interface DnsAnalyzerOptions {
+  /** UDP and TCP ports whose traffic is DNS (either end). */
+  readonly ports: readonly number[];
+  /** Seconds a query waits for its response before it counts as unanswered. */
+  readonly timeout: number;
+  /** Queries remembered at most (waiting, or answered and kept for `timeout` to spot repeated responses). */
+  readonly maxPending: number;
+  /** DNS-over-TCP stream directions followed at most. */
+  readonly maxTcpStreams: number;
+}
+
+/**
+ * A repeated query (same id and endpoints) this soon after an unanswered one is a retransmission of
+ * it, not a new transaction: Wireshark's dns.retransmission_timer default.
+ */
+export const DNS_RETRANSMIT_WINDOW = 5;
+
+const TRANSPORT_UDP = 1;
+const WAITING = 1;
+const ANSWERED = 2;
+const PHASE = 3;
+/** State bit: the transaction is a zone transfer (AXFR, IXFR), whose every response is timed. */
+const MULTI = 4;
+const AXFR = 252;
+const IXFR = 251;
+const TC = 0x0200;
+const NBUCKETS = DNS_RESPONSE_TIME_BUCKETS.length;
+const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
+
+/**
+ * DNS health from the packets: queries by type, responses by RCODE, and each response matched to its
+ * query by transaction id and the two endpoints (addresses, ports, transport), as Wireshark's DNS
+ * dissector matches them (packet-dns.c: the latest transaction with that id in the conversation):
+ *  - a query repeating a waiting one within DNS_RETRANSMIT_WINDOW is a retransmission and keeps the
+ *    original's time; otherwise it starts a new transaction (a waiting one it replaces is unanswered);
+ *  - the first response to a transaction is timed from its (first) query; a repeated response, or one
+ *    without a waiting query, is counted by RCODE but not timed (netmon_dns_unmatched_responses_total),
+ *    except in a zone transfer (the question of the query, or of the latest response that has one, is
+ *    AXFR or IXFR: Wireshark's multiple_responds), where every response is timed from the query;
+ *  - a query still waiting after dns.timeout is unanswered (Wireshark has no timeout: a response later
+ *    than that is timed by Wireshark and unmatched here).
+ * The pending table is bounded (dns.max_pending, oldest evicted first, counted) and allocated on first
+ * use. Only packets on a configured port reach observe(): the pipeline checks portMap first.
+ */
+export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
+  /** portMap[p] is 1 for a DNS port: one load per port decides whether a packet is DNS. */
+  readonly portMap = new Uint8Array(65536);
+  readonly perInterface: Float64Array[] = [];
+  evictions = 0;
+  private waiting = 0;
+  private readonly timeout: number;
+  private readonly queries: DnsRingTable;
+  private reqTime = new Float64Array(0);
+  private reqIface = new Uint16Array(0);
+  private readonly tcp: DnsTcpStreams;
+  private readonly key = new Int32Array(10);
+  private readonly h = new DnsHeader();
+
+  constructor(o: DnsAnalyzerOptions) {
+    for (const p of o.ports) this.portMap[p] = 1;
+    this.timeout = o.timeout;
+    this.queries = new DnsRingTable(o.maxPending, 10);
+    this.tcp = new DnsTcpStreams(o.maxTcpStreams);
+  }
+
+  get pending(): number {
+    return this.waiting;
+  }
+
+  addInterface(): void {
+    this.perInterface.push(new Float64Array(DNS_WORDS));
+  }
+
+  /** A UDP or TCP packet with a decoded transport header on a DNS port. */
+  observe(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    if (pkt.ipProto === 17) {
+      const l4 = pkt.l4Offset;
+      const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
+      const p = l4 + 8;
+      if (readDnsHeader(buf, p, ulen >= 8 ? l4 + ulen : pkt.capEnd, pkt.capEnd, this.h)) this.message(ifIndex, pkt, TRANSPORT_UDP, this.h);
+      else this.malformed(ifIndex);
+    } else if (pkt.ipProto === 6) {
+      this.tcp.segment(this, ifIndex, buf, pkt);
+    }
+  }
+
+  malformed(ifIndex: number): void {
+    this.perInterface[ifIndex]![DNS_MALFORMED]++;
+  }
+
+  message(ifIndex: number, pkt: DecodedPacket, transport: number, h: DnsHeader): void {
+    const c = this.perInterface[ifIndex]!;
+    const a = pkt.addrs;
+    const k = this.key;
+    const response = isResponse(h.flags);
+    // The key names the client first: the query's source, the response's destination.
+    const cl = response ? 4 : 0;
+    const sv = response ? 0 : 4;
+    k[0] = a[cl]!; k[1] = a[cl + 1]!; k[2] = a[cl + 2]!; k[3] = a[cl + 3]!;
+    k[4] = a[sv]!; k[5] = a[sv + 1]!; k[6] = a[sv + 2]!; k[7] = a[sv + 3]!;
+    k[8] = response ? (pkt.dstPort << 16) | pkt.srcPort : (pkt.srcPort << 16) | pkt.dstPort;
+    k[9] = (h.id << 8) | (transport << 4) | pkt.ipVersion;
+    const t = this.queries;
+    const hh = t.hash(k);
+    const s = t.find(k, hh);
+    const now = pkt.ts;
+    if (!response) {
+      c[DNS_Q + qtypeIndex(h.qtype)]++;
+      if (s >= 0) {
+        if ((t.state[s]! & PHASE) === WAITING) {
+          const age = now - this.reqTime[s]!;
+          if (age < DNS_RETRANSMIT_WINDOW && age < this.timeout) {
+            c[DNS_RETRANSMITTED]++;
+            return;
+          }
+          this.unanswered(s);
+        } else {
+          t.remove(s);
+        }
+      }
+      const n = t.nextSlot();
+      if (t.state[n] !== 0) {
+        if (t.state[n] === WAITING) {
+          this.evictions++;
+          this.waiting--;
+        }
+        t.remove(n);
+      }
+      const q = t.insert(k, hh, h.qtype === AXFR || h.qtype === IXFR ? WAITING | MULTI : WAITING);
+      if (this.reqTime.length === 0) {
+        this.reqTime = new Float64Array(t.capacity);
+        this.reqIface = new Uint16Array(t.capacity);
+      }
+      this.reqTime[q] = now;
+      this.reqIface[q] = ifIndex;
+      this.waiting++;
+      return;
+    }
+    c[DNS_R + (h.flags & 15)]++;
+    if ((h.flags & TC) !== 0) c[DNS_TRUNCATED]++;
+    if (s < 0) {
+      c[DNS_UNMATCHED]++;
+      return;
+    }
+    const st = t.state[s]!;
+    // As Wireshark, a response's own question (when it has one) decides for the responses after it.
+    if (h.qtype >= 0) t.state[s] = (st & PHASE) | (h.qtype === AXFR || h.qtype === IXFR ? MULTI : 0);
+    if ((st & PHASE) !== WAITING && (st & MULTI) === 0) {
+      c[DNS_UNMATCHED]++;
+      return;
+    }
+    const dt = now - this.reqTime[s]!;
+    if (dt >= this.timeout) {
+      // Expired, though advance() has not swept it yet.
+      if ((st & PHASE) === WAITING) this.unanswered(s);
+      else t.remove(s);
+      c[DNS_UNMATCHED]++;
+      return;
+    }
+    if ((st & PHASE) === WAITING) {
+      // Answered: kept until its timeout, so that a repeated response is not taken for a new one.
+      t.state[s] = (t.state[s]! & MULTI) | ANSWERED;
+      this.waiting--;
+    }
+    let i = 0;
+    while (i < NBUCKETS && dt > BOUNDS[i]!) i++;
+    c[DNS_TIME_BUCKETS + i]++;
+    c[DNS_TIME_SUM] += dt;
+    c[DNS_TIME_COUNT]++;
+  }
+
+  /** Ends the queries older than dns.timeout at packet time `now`. */
+  advance(now: number): void {
+    const t = this.queries;
+    for (let s = t.oldest(); s >= 0 && now - this.reqTime[s]! >= this.timeout; s = t.oldest()) {
+      if ((t.state[s]! & PHASE) === WAITING) this.unanswered(s);
+      else t.remove(s);
+    }
+  }
+
+  private unanswered(s: number): void {
+    this.perInterface[this.reqIface[s]!]![DNS_UNANSWERED]++;
+    this.waiting--;
+    this.queries.remove(s);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The DNS message header (RFC 1035 section 4.1.1) and the first question's QTYPE (4.1.2), read from
+ * captured bytes without allocating. Names are skipped, never kept: netmon exports no query names.
+ */
+
+/** Fields of one message; one instance is reused for every message. */
+export class DnsHeader {
+  id = 0;
+  /** The 16-bit flags word: QR 0x8000, opcode (>> 11) & 15, TC 0x0200, rcode & 15. */
+  flags = 0;
+  /** QTYPE of the first question, or -1 when there is none or it was not captured (queries and responses). */
+  qtype = -1;
+}
+
+export const DNS_HEADER_LEN = 12;
+const QR = 0x8000;
+
+/** True when the message is a response (QR bit set). */
+export const isResponse = (flags: number): boolean => (flags & QR) !== 0;
+
+/**
+ * Reads the header of the message at `p` (its first byte) into `out`, looking no further than `end`
+ * (one past the last captured byte) nor `msgEnd` (one past the message's last byte). Returns false
+ * when the 12-byte header is not there whole.
+ */
+export function readDnsHeader(buf: Buffer, p: number, msgEnd: number, end: number, out: DnsHeader): boolean {
+  const lim = msgEnd < end ? msgEnd : end;
+  if (p + DNS_HEADER_LEN > lim) return false;
+  out.id = (buf[p]! << 8) | buf[p + 1]!;
+  const flags = (buf[p + 2]! << 8) | buf[p + 3]!;
+  out.flags = flags;
+  out.qtype = -1;
+  if (((buf[p + 4]! << 8) | buf[p + 5]!) !== 0) out.qtype = readQtype(buf, p + DNS_HEADER_LEN, lim);
+  return true;
+}
+
+/**
+ * QTYPE of the question whose QNAME starts at `q`, looking no further than `lim`; -1 when not there.
+ * QNAME: labels of up to 63 bytes ending with a zero byte, or a compression pointer (two bytes, top
+ * bits 11) ending it; at most 255 bytes (RFC 1035 section 3.1), so the walk is bounded.
+ */
+export function readQtype(buf: Buffer, q: number, lim: number): number {
+  const nameLimit = q + 255;
+  for (;;) {
+    if (q >= lim || q > nameLimit) return -1;
+    const len = buf[q]!;
+    if (len === 0) {
+      q += 1;
+      break;
+    }
+    if ((len & 0xc0) === 0xc0) {
+      q += 2;
+      break;
+    }
+    if ((len & 0xc0) !== 0) return -1; // reserved label types (RFC 6891 section 5)
+    q += len + 1;
+  }
+  return q + 2 <= lim ? (buf[q]! << 8) | buf[q + 1]! : -1;
+}

@@ -1,0 +1,260 @@
+import type { DecodedPacket } from '../decode/packet';
+import { TCP_EVENT_HANDSHAKE, TCP_EVENT_RETRANSMISSION } from '../flow/flow-record';
+import type { TcpFlowEvent, TcpFlowLinks } from '../flow/flow-record';
+import { TCP_HANDSHAKE_RTT_BUCKETS } from '../metrics/catalog';
+import { END_CAPACITY, END_REPLACED, TcpConnections } from './tcp-connections';
+import type { TcpConnectionOwner } from './tcp-connections';
+import {
+  TCP_DATA_SEGMENTS, TCP_ESTABLISHED, TCP_REFUSED, TCP_RETRANSMISSIONS, TCP_RTT_BUCKETS, TCP_RTT_COUNT, TCP_RTT_SUM, TCP_TIMEOUT, TCP_WORDS, TCP_ZERO_WINDOW,
+} from './tcp-counters';
+import type { TcpCounters } from './tcp-counters';
+import { tcpPayloadLength } from './tcp-segment';
+import { A_ANY_RETRANSMISSION, A_ZERO_WINDOW, analyzeSequence, Dir, DirFlags, inOrder, SEG_ACK, SEG_FLAGS, SEG_LEN, SEG_SEQ, SEG_WINDOW, Slot, SlotF, State } from './tcp-sequence';
+
+export interface TcpAnalyzerOptions {
+  /** Connections tracked at most (tcp.max_connections). */
+  readonly maxConnections: number;
+  /** A connection without packets for this long is forgotten (seconds). */
+  readonly idleTimeout: number;
+  /** A SYN unanswered (no SYN-ACK, no RST) this long counts as result="timeout" (seconds). */
+  readonly synTimeout: number;
+}
+
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const ACK = 0x10;
+const NBUCKETS = TCP_HANDSHAKE_RTT_BUCKETS.length;
+const BOUNDS = Float64Array.from(TCP_HANDSHAKE_RTT_BUCKETS);
+
+/**
+ * TCP health from the packets, per connection (both directions, in a bounded table):
+ *  - handshake RTT as Wireshark's tcp.analysis.initial_rtt: from the most recent SYN (without ACK)
+ *    to the first segment with ACK and without SYN, in either direction, once per connection. For a
+ *    connection refused with RST+ACK that segment is the RST, as in Wireshark;
+ *  - connection results: established (SYN-ACK seen, then that ACK), refused (RST from the responder
+ *    before any SYN-ACK), timeout (no SYN-ACK nor RST within tcp.syn_timeout), for connections that
+ *    open with a SYN while netmon watches;
+ *  - retransmissions (tshark's tcp.analysis.retransmission: plain, fast and spurious) and zero
+ *    windows by Wireshark's sequence analysis (tcp-sequence.ts), with Wireshark's stream rules: a SYN
+ *    whose sequence number differs from the connection's first one starts a new connection (port
+ *    reuse); the same one is a retransmitted SYN.
+ * IP fragments are skipped (Wireshark analyses the reassembled segment).
+ */
+export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEvent {
+  readonly perInterface: Float64Array[] = [];
+  evictions = 0;
+  /** The handshake RTT measured on the last packet (valid when observe() returned TCP_EVENT_HANDSHAKE). */
+  eventRtt = 0;
+  private readonly table: TcpConnections;
+  private readonly synTimeout: number;
+  private readonly seg = new Int32Array(5);
+  private viewOf: Buffer | null = null;
+  private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /** The flow table's links (when its key is the exact 5-tuple), or null: every packet looks its connection up. */
+  private links: TcpFlowLinks | null = null;
+
+  constructor(o: TcpAnalyzerOptions) {
+    this.table = new TcpConnections(o.maxConnections, o.idleTimeout, this);
+    this.synTimeout = o.synTimeout;
+  }
+
+  get connections(): number {
+    return this.table.size;
+  }
+
+  addInterface(): void {
+    this.perInterface.push(new Float64Array(TCP_WORDS));
+  }
+
+  /** Lets each flow slot remember its connection (one direction of it): no hash lookup per packet. */
+  attachFlows(links: TcpFlowLinks): void {
+    this.links = links;
+  }
+
+  /**
+   * A TCP segment with a decoded header (l4Offset >= 0), counted in flow slot `flowSlot` (-1: none);
+   * returns TCP_EVENT_* bits for its flow record.
+   */
+  observe(ifIndex: number, buf: Buffer, pkt: DecodedPacket, flowSlot: number): number {
+    if (pkt.isFragment) return 0;
+    const links = this.links;
+    const link = links !== null && flowSlot >= 0 ? links.tcpLink(flowSlot) : -1;
+    if (link >= 0 && (pkt.tcpFlags & (SYN | FIN | RST)) === 0) {
+      const n = inOrder(this.table.i, this.table.f, link, this.view(buf), buf, pkt);
+      if (n >= 0) {
+        if (n > 0) this.perInterface[ifIndex]![TCP_DATA_SEGMENTS]++;
+        return 0;
+      }
+    }
+    return this.segment(ifIndex, buf, pkt, flowSlot, link);
+  }
+
+  /** A DataView on the packet's buffer (made again only when the capture hands out another buffer). */
+  private view(buf: Buffer): DataView<ArrayBufferLike> {
+    if (buf !== this.viewOf) {
+      this.viewOf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.dv;
+  }
+
+  /** Every other segment: the handshake, results, Wireshark's whole sequence analysis. */
+  private segment(ifIndex: number, buf: Buffer, pkt: DecodedPacket, flowSlot: number, link: number): number {
+    const t = this.table;
+    const now = pkt.ts;
+    const flags = pkt.tcpFlags;
+    const l4 = pkt.l4Offset;
+    const seq = (buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+    let s: number;
+    let dir: number;
+    let keyed = link < 0;
+    if (link >= 0) {
+      s = link >> 1;
+      dir = link & 1;
+    } else {
+      s = t.find(pkt);
+      dir = t.dir;
+      if (s >= 0) this.link(s, dir, flowSlot);
+    }
+    if (s >= 0 && (flags & (SYN | ACK)) === SYN) {
+      const fb = s * Slot.WORDS + Slot.DIR + dir * Dir.WORDS;
+      if ((t.i[fb + Dir.FLAGS]! & DirFlags.BASE_SEQ_SET) !== 0) {
+        if (seq !== t.i[fb + Dir.BASE_SEQ]) {
+          // A new connection on the same ports (Wireshark: a new stream); a SYN of the old one still
+          // waiting for an answer timed out.
+          t.end(s, END_REPLACED);
+          s = -1;
+        } else {
+          // Retransmitted SYN: restore nextseq so that it is analysed as a retransmission.
+          t.i[fb + Dir.NEXTSEQ] = t.i[fb + Dir.MAXSEQTOBEACKED]!;
+        }
+      }
+    }
+    if (s < 0) {
+      if (!keyed) {
+        t.find(pkt); // the key for create()
+        keyed = true;
+      }
+      s = t.create(pkt);
+      this.link(s, dir, flowSlot);
+      const b = s * Slot.WORDS + Slot.DIR;
+      t.i[b + Dir.WINDOW] = -1;
+      t.i[b + Dir.WORDS + Dir.WINDOW] = -1;
+      t.i[s * Slot.WORDS + Slot.STATE]! |= (dir === 1 ? State.INITIATOR_B : 0) | (ifIndex << State.IFACE_SHIFT);
+      if ((flags & (SYN | ACK)) === SYN) {
+        t.i[s * Slot.WORDS + Slot.STATE]! |= State.ATTEMPT;
+        t.f[s * SlotF.WORDS + SlotF.SYN_TIME] = now;
+        t.waitSyn(s);
+      }
+    } else {
+      t.f[s * SlotF.WORDS + SlotF.LAST] = now;
+    }
+    const i = t.i;
+    const f = t.f;
+    const sb = s * Slot.WORDS + Slot.STATE;
+    if ((flags & (SYN | ACK)) === (SYN | ACK)) {
+      const fb = s * Slot.WORDS + Slot.DIR + dir * Dir.WORDS;
+      if ((i[fb + Dir.FLAGS]! & DirFlags.BASE_SEQ_SET) !== 0 && seq !== i[fb + Dir.BASE_SEQ]) i[fb + Dir.BASE_SEQ] = seq;
+    }
+    const c = this.perInterface[ifIndex]!;
+    const seglen = tcpPayloadLength(buf, pkt);
+    let ev = 0;
+    if (seglen >= 0) {
+      if (seglen > 0 || (flags & (SYN | FIN)) !== 0) c[TCP_DATA_SEGMENTS]++;
+      const g = this.seg;
+      g[SEG_SEQ] = seq;
+      g[SEG_ACK] = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
+      g[SEG_LEN] = seglen;
+      g[SEG_FLAGS] = flags;
+      g[SEG_WINDOW] = (buf[l4 + 14]! << 8) | buf[l4 + 15]!;
+      const a = analyzeSequence(i, f, s, dir, g, pkt);
+      if ((a & A_ANY_RETRANSMISSION) !== 0) {
+        c[TCP_RETRANSMISSIONS]++;
+        ev = TCP_EVENT_RETRANSMISSION;
+      }
+      if ((a & A_ZERO_WINDOW) !== 0) c[TCP_ZERO_WINDOW]++;
+    }
+    let st = i[sb]!;
+    if (((st & State.INITIATOR_B) !== 0 ? 1 : 0) !== dir) {
+      // From the other end than the connection's first packet (the responder).
+      t.protect(s, pkt);
+      if ((st & (State.ATTEMPT | State.SYNACK | State.DONE)) === State.ATTEMPT) {
+        if ((flags & (SYN | ACK)) === (SYN | ACK)) {
+          st |= State.SYNACK;
+          t.unwaitSyn(s);
+        } else if ((flags & (RST | SYN)) === RST) {
+          st |= State.DONE;
+          t.unwaitSyn(s);
+          c[TCP_REFUSED]++;
+        }
+      }
+    }
+    const fo = s * SlotF.WORDS;
+    if ((flags & (SYN | ACK)) === SYN) {
+      f[fo + SlotF.MRU_SYN] = now;
+      if (f[fo + SlotF.FIRST_RTT] === 0) st |= State.RTT_PENDING;
+    } else if ((flags & (SYN | ACK)) === ACK && f[fo + SlotF.MRU_SYN] !== 0 && f[fo + SlotF.FIRST_RTT] === 0) {
+      const rtt = now - f[fo + SlotF.MRU_SYN]!;
+      f[fo + SlotF.FIRST_RTT] = rtt;
+      if (rtt !== 0) {
+        st &= ~State.RTT_PENDING;
+        let k = 0;
+        while (k < NBUCKETS && rtt > BOUNDS[k]!) k++;
+        c[TCP_RTT_BUCKETS + k]++;
+        c[TCP_RTT_SUM] += rtt;
+        c[TCP_RTT_COUNT]++;
+        this.eventRtt = rtt;
+        ev |= TCP_EVENT_HANDSHAKE;
+        if ((st & (State.ATTEMPT | State.SYNACK | State.DONE)) === (State.ATTEMPT | State.SYNACK)) {
+          st |= State.DONE;
+          c[TCP_ESTABLISHED]++;
+        }
+      }
+    }
+    // The table's own bits may have changed meanwhile (protect, unwaitSyn): keep the current ones.
+    i[sb] = (st & ~State.TABLE_BITS) | (i[sb]! & State.TABLE_BITS);
+    return ev;
+  }
+
+  /** Expires by packet time: unanswered SYNs and idle connections. */
+  advance(now: number): void {
+    this.table.advance(now, this.synTimeout);
+  }
+
+  synExpired(s: number): void {
+    this.timedOut(s);
+  }
+
+  /**
+   * Idle or replaced, a connection whose SYN still waits for an answer timed out; evicted, it did not.
+   * Its flows forget it.
+   */
+  ended(s: number, reason: number): void {
+    const i = this.table.i;
+    if (reason === END_CAPACITY) this.evictions++;
+    else if ((i[s * Slot.WORDS + Slot.STATE]! & State.ON_SYN_LIST) !== 0) this.timedOut(s);
+    const links = this.links;
+    if (links === null) return;
+    for (let d = 0; d < 2; d++) {
+      const f = i[s * Slot.WORDS + Slot.DIR + d * Dir.WORDS + Dir.FLOW]! - 1;
+      if (f >= 0) links.clearTcpLink(f, s * 2 + d);
+    }
+  }
+
+  private link(s: number, dir: number, flowSlot: number): void {
+    const links = this.links;
+    if (links === null || flowSlot < 0) return;
+    links.setTcpLink(flowSlot, s * 2 + dir);
+    this.table.i[s * Slot.WORDS + Slot.DIR + dir * Dir.WORDS + Dir.FLOW] = flowSlot + 1;
+  }
+
+  private timedOut(s: number): void {
+    const sb = s * Slot.WORDS + Slot.STATE;
+    const st = this.table.i[sb]!;
+    if ((st & (State.ATTEMPT | State.SYNACK | State.DONE)) !== State.ATTEMPT) return;
+    this.table.i[sb] = st | State.DONE;
+    this.perInterface[st >>> State.IFACE_SHIFT]![TCP_TIMEOUT]++;
+  }
+}

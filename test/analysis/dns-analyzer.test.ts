@@ -1,0 +1,197 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED,
+} from '../../src/analysis/dns-counters';
+import { DNS_QTYPE_NAMES, DNS_RCODE_NAMES } from '../../src/analysis/dns-names';
+import { netmonFamilies } from '../../src/metrics/netmon-families';
+import { renderFamilies } from '../../src/metrics/text-exposition';
+import { runFrames } from '../support/analysis-run';
+import { dnsMessage, TcpConversation, tcpFramed, udpFrame } from '../support/dns-tcp-frames';
+import type { TimedFrame } from '../support/dns-tcp-frames';
+
+const C = '10.0.0.1', S = '10.0.0.53', C6 = 'fd00::1', S6 = 'fd00::53';
+const T0 = 1_700_000_000;
+
+function query(ts: number, id: number, qtype = 1, o: { src?: string; dst?: string; sport?: number; dport?: number; name?: string } = {}): TimedFrame {
+  return { data: udpFrame(o.src ?? C, o.dst ?? S, o.sport ?? 40000, o.dport ?? 53, dnsMessage({ id, response: false, qtype, name: o.name })), ts };
+}
+function answer(ts: number, id: number, rcode = 0, o: { src?: string; dst?: string; sport?: number; dport?: number; tc?: boolean } = {}): TimedFrame {
+  return { data: udpFrame(o.src ?? S, o.dst ?? C, o.sport ?? 53, o.dport ?? 40000, dnsMessage({ id, response: true, qtype: 1, rcode, tc: o.tc, answerBytes: 16 })), ts };
+}
+const counters = (frames: TimedFrame[], config: object = {}) => runFrames(frames, config).p.dns!.perInterface[0]!;
+
+test('every RCODE and QTYPE is counted under its label; each response is timed from its query', () => {
+  const qtypes = [1, 28, 5, 15, 2, 12, 6, 33, 16, 65, 64, 255, 99, 257];
+  const frames: TimedFrame[] = [];
+  let t = T0;
+  let sum = 0;
+  for (let rcode = 0; rcode < 16; rcode++) {
+    const qt = qtypes[rcode % qtypes.length]!;
+    const delay = 0.001 * (rcode + 1) + 0.0003; // off the bucket bounds (packet times carry float error)
+    frames.push(query(t, 100 + rcode, qt, { sport: 40000 + rcode }), answer(t + delay, 100 + rcode, rcode, { dport: 40000 + rcode }));
+    sum += delay;
+    t += 1;
+  }
+  const c = counters(frames);
+  for (let r = 0; r < 16; r++) assert.equal(c[DNS_R + r], 1, `rcode ${DNS_RCODE_NAMES[r]}`);
+  const byName = (name: string) => c[DNS_Q + DNS_QTYPE_NAMES.indexOf(name)];
+  for (const [name, n] of [['a', 2], ['aaaa', 2], ['cname', 1], ['mx', 1], ['ns', 1], ['ptr', 1], ['soa', 1], ['srv', 1], ['txt', 1], ['https', 1], ['svcb', 1], ['any', 1], ['other', 2]] as const) {
+    assert.equal(byName(name), n, name);
+  }
+  assert.equal(c[DNS_TIME_COUNT], 16);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - sum) < 1e-6, `${c[DNS_TIME_SUM]} vs ${sum}`);
+  // 1.3..16.3 ms against buckets 0.5, 1, 2.5, 5, 10, 25 ms.
+  assert.deepEqual(Array.from(c.subarray(DNS_TIME_BUCKETS, DNS_TIME_BUCKETS + 6)), [0, 0, 2, 2, 5, 7]);
+  assert.equal(c[DNS_UNMATCHED], 0);
+});
+
+test('the same query again within 5 s is a retransmission timed from the first; later it is a new query', () => {
+  const c = counters([
+    query(T0, 7), query(T0 + 1, 7), query(T0 + 2, 7), answer(T0 + 2.5, 7),
+    // Unanswered for 6 s: the repeat is a new transaction and the first one is unanswered.
+    query(T0 + 10, 8), query(T0 + 16, 8), answer(T0 + 16.25, 8),
+  ]);
+  assert.equal(c[DNS_Q], 5);
+  assert.equal(c[DNS_RETRANSMITTED], 2);
+  assert.equal(c[DNS_TIME_COUNT], 2);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 2.75) < 1e-6, String(c[DNS_TIME_SUM]));
+  assert.equal(c[DNS_UNANSWERED], 1);
+});
+
+test('responses without a waiting query, and repeated responses, count by RCODE but are not timed', () => {
+  const c = counters([
+    answer(T0, 1, 3), // no query at all
+    query(T0 + 1, 2), answer(T0 + 1.1, 2, 2), answer(T0 + 1.2, 2, 2), // the repeat is unmatched
+    query(T0 + 2, 3, 1, { sport: 40001 }), answer(T0 + 2.1, 3, 0, { src: '10.0.0.54' }), // other server: no match
+    query(T0 + 3, 4), answer(T0 + 3.1, 5), // other id
+  ]);
+  assert.deepEqual([c[DNS_R + 0], c[DNS_R + 2], c[DNS_R + 3]], [2, 2, 1]);
+  assert.equal(c[DNS_TIME_COUNT], 1);
+  assert.equal(c[DNS_UNMATCHED], 4);
+});
+
+test('zone transfers (AXFR, IXFR): every response is timed, as Wireshark does; a response\'s own question decides for the later ones', () => {
+  const msg = (ts: number, id: number, response: boolean, qtype: number, noQuestion = false, sport = 40000): TimedFrame => ({
+    data: response
+      ? udpFrame(S, C, 53, sport, dnsMessage({ id, response, qtype, noQuestion, answerBytes: 30 }))
+      : udpFrame(C, S, sport, 53, dnsMessage({ id, response, qtype })),
+    ts,
+  });
+  const c = counters([
+    // AXFR: the answer in three messages, the later two without a question: all three timed.
+    msg(T0, 1, false, 252), msg(T0 + 0.01, 1, true, 252), msg(T0 + 0.02, 1, true, 252, true), msg(T0 + 0.03, 1, true, 252, true),
+    // IXFR answered by a message whose question is A: the response after it is a repeat.
+    msg(T0 + 1, 2, false, 251, false, 40001), msg(T0 + 1.01, 2, true, 1, false, 40001), msg(T0 + 1.02, 2, true, 251, true, 40001),
+    // An A query answered twice: the second is a repeat (unmatched), as before.
+    msg(T0 + 2, 3, false, 1, false, 40002), msg(T0 + 2.01, 3, true, 1, false, 40002), msg(T0 + 2.02, 3, true, 1, false, 40002),
+  ]);
+  assert.equal(c[DNS_TIME_COUNT], 5);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - (0.01 + 0.02 + 0.03 + 0.01 + 0.01)) < 1e-6, String(c[DNS_TIME_SUM]));
+  assert.equal(c[DNS_UNMATCHED], 2);
+  assert.equal(c[DNS_UNANSWERED], 0);
+});
+
+test('a query unanswered after dns.timeout is counted once; a response after that is unmatched', () => {
+  const { p } = runFrames([query(T0, 9), query(T0 + 0.5, 10, 1, { sport: 40001 }), answer(T0 + 3.5, 10, 0, { dport: 40001 }), answer(T0 + 4, 9), { ...query(T0 + 20, 11, 1, { sport: 40002 }) }], { dns: { timeout: '3s' } });
+  const c = p.dns!.perInterface[0]!;
+  assert.equal(c[DNS_UNANSWERED], 2); // 9 (its answer came after 4 s) and 10 (after 3 s, the timeout is inclusive)
+  assert.equal(c[DNS_UNMATCHED], 2);
+  assert.equal(c[DNS_TIME_COUNT], 0);
+  assert.equal(p.dns!.pending, 1); // query 11 is still within its timeout at the end
+});
+
+test('the pending table is bounded: the oldest waiting query is evicted and counted', () => {
+  const frames: TimedFrame[] = [];
+  for (let i = 0; i < 20; i++) frames.push(query(T0 + i * 0.01, i));
+  for (let i = 0; i < 20; i++) frames.push(answer(T0 + 1 + i * 0.01, i));
+  const { p } = runFrames(frames, { dns: { max_pending: 16 } });
+  const c = p.dns!.perInterface[0]!;
+  assert.equal(p.dns!.evictions, 4);
+  assert.equal(c[DNS_TIME_COUNT], 16);
+  assert.equal(c[DNS_UNMATCHED], 4);
+  assert.equal(p.dns!.pending, 0);
+});
+
+test('truncated (TC) responses, IPv6, configured ports, and a header cut by the snap length', () => {
+  const frames = [
+    query(T0, 1, 28, { src: C6, dst: S6 }), answer(T0 + 0.002, 1, 0, { src: S6, dst: C6, tc: true }),
+    query(T0 + 1, 2, 1, { dport: 5353 }), answer(T0 + 1.003, 2, 0, { sport: 5353 }),
+    query(T0 + 2, 3, 1, { dport: 8053 }), // not a DNS port here
+  ];
+  const c = counters(frames, { dns: { ports: [53, 5353] } });
+  assert.equal(c[DNS_TRUNCATED], 1);
+  assert.equal(c[DNS_TIME_COUNT], 2);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('aaaa')], 1);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], 1);
+  // 14 + 20 + 8 + 11: one byte short of the DNS header.
+  const cut = runFrames([query(T0, 4)], {}, 53).p.dns!.perInterface[0]!;
+  assert.deepEqual([cut[DNS_MALFORMED], cut[DNS_Q + 0]], [1, 0]);
+});
+
+test('DNS over TCP: length prefix, two messages in one segment, messages and prefixes split across segments', () => {
+  const conv = new TcpConversation(C, S, 41000, 53, 1000, 5000);
+  conv.syn(T0); conv.synAck(T0 + 0.001); conv.ack(T0 + 0.002);
+  // Two queries in one segment.
+  const q1 = dnsMessage({ id: 1, response: false, qtype: 1 });
+  const q2 = dnsMessage({ id: 2, response: false, qtype: 28 });
+  const both = tcpFramed(q1, q2);
+  conv.raw(true, T0 + 0.01, 0x18, conv.cseq, both);
+  conv.cseq += both.length;
+  // Response 1: its length prefix split 1 + rest (as in a real capture); response 2: split inside the header.
+  const r1 = tcpFramed(dnsMessage({ id: 1, response: true, qtype: 1, answerBytes: 100 }));
+  const r2 = tcpFramed(dnsMessage({ id: 2, response: true, qtype: 28, rcode: 3, answerBytes: 40 }));
+  const pieces = [r1.subarray(0, 1), r1.subarray(1), r2.subarray(0, 7), r2.subarray(7, 30), r2.subarray(30)];
+  const times = [T0 + 0.05, T0 + 0.051, T0 + 0.06, T0 + 0.061, T0 + 0.07];
+  pieces.forEach((b, i) => {
+    conv.raw(false, times[i]!, 0x18, conv.sseq, b);
+    if (i === 3) conv.raw(false, times[i]! + 0.0001, 0x18, conv.sseq, b); // a retransmitted piece changes nothing
+    conv.sseq += b.length;
+  });
+  conv.fin(true, T0 + 0.08);
+  const c = counters(conv.frames);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], 1);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('aaaa')], 1);
+  assert.deepEqual([c[DNS_R + 0], c[DNS_R + 3]], [1, 1]);
+  assert.equal(c[DNS_TIME_COUNT], 2);
+  // Each response is timed at the segment holding its last byte: 0.051 - 0.01 and 0.07 - 0.01.
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - (0.041 + 0.06)) < 1e-6, String(c[DNS_TIME_SUM]));
+  assert.equal(c[DNS_MALFORMED], 0);
+});
+
+test('DNS over TCP: a length shorter than a DNS header is one malformed message per segment, and the stream recovers', () => {
+  const conv = new TcpConversation(C, S, 41001, 53, 7000, 9000);
+  conv.syn(T0); conv.synAck(T0 + 0.001); conv.ack(T0 + 0.002);
+  // 1200 zero bytes: a length prefix of 0, then (were it read on) 599 more: counted once.
+  const zeros = Buffer.alloc(1200);
+  conv.raw(true, T0 + 0.01, 0x18, conv.cseq, zeros);
+  conv.cseq += zeros.length;
+  // The next segment is taken to start a message: a real query and its response count.
+  const q = tcpFramed(dnsMessage({ id: 7, response: false, qtype: 1 }));
+  conv.raw(true, T0 + 0.02, 0x18, conv.cseq, q);
+  conv.cseq += q.length;
+  const r = tcpFramed(dnsMessage({ id: 7, response: true, qtype: 1, answerBytes: 16 }));
+  conv.raw(false, T0 + 0.03, 0x18, conv.sseq, r);
+  conv.sseq += r.length;
+  const c = counters(conv.frames);
+  assert.equal(c[DNS_MALFORMED], 1);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], 1);
+  assert.equal(c[DNS_TIME_COUNT], 1);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 0.01) < 1e-6, String(c[DNS_TIME_SUM]));
+});
+
+test('query names are never labels, and non-DNS ports are not looked at', () => {
+  const { p } = runFrames([query(T0, 1, 1, { name: 'secret-host.internal' }), answer(T0 + 0.01, 1), query(T0, 2, 1, { dport: 80 })]);
+  const text = renderFamilies(netmonFamilies({ version: 't', pipeline: p, captures: [] }));
+  assert.ok(!text.includes('secret'), 'no query name in the exposition');
+  assert.match(text, /netmon_dns_queries_total\{interface="test0",qtype="a"\} 1\n/);
+  assert.match(text, /netmon_dns_response_time_seconds_count\{interface="test0"\} 1\n/);
+  assert.match(text, /netmon_dns_responses_total\{interface="test0",rcode="noerror"\} 1\n/);
+  assert.ok(!/rcode="1[2-5]"/.test(text), 'unassigned RCODEs appear only once seen');
+});
+
+test('dns.enabled: false leaves DNS alone', () => {
+  const { p } = runFrames([query(T0, 1), answer(T0 + 0.01, 1)], { dns: { enabled: false } });
+  assert.equal(p.dns, null);
+  assert.ok(!renderFamilies(netmonFamilies({ version: 't', pipeline: p, captures: [] })).includes('netmon_dns_'));
+});

@@ -1,0 +1,121 @@
+/**
+ * DNS and TCP analysis in `netmon run` (capture process, snapshot, HTTP process) against tshark, live
+ * (root only): generated traffic (test/support/dns-tcp-traffic.ts) is sent with tcpreplay at its own
+ * pace from inside a test-made network namespace while netmon captures on the host side of the veth
+ * and tcpdump records the same interface. Both get each packet from the kernel with the same
+ * timestamp, so tshark's analysis of tcpdump's file is the oracle for what netmon serves: responses
+ * by RCODE, timed DNS responses and their sum, handshake RTTs and their sum, retransmissions, zero
+ * windows. The frames go to a MAC that is not the host's: the kernel drops them after capture and
+ * answers nothing. Snap length 65535 on both: tshark does not time a DNS response it sees cut.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { netmonInsight, tsharkInsight } from '../support/dns-tcp-oracle';
+import { generateTraffic } from '../support/dns-tcp-traffic';
+import { freePort } from '../support/free-port';
+import { prng } from '../support/frames';
+import { parseExposition, startNetmon } from '../support/netmon-cli';
+import { createVethNs, liveSkipReason } from '../support/netns';
+import type { VethNs } from '../support/netns';
+import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
+
+const tools = ['tcpreplay', 'tcpdump', 'tshark'].find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+const skip = liveSkipReason() ?? (tools !== undefined ? `${tools} is not installed` : undefined);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Records in a classic pcap file written so far (tcpdump -w, host byte order, little-endian here). */
+function pcapRecords(path: string): number {
+  if (!existsSync(path)) return 0;
+  const b = readFileSync(path);
+  let n = 0;
+  for (let o = 24; o + 16 <= b.length; n++) o += 16 + b.readUInt32LE(o + 8);
+  return n;
+}
+
+describe('netmon run: DNS and TCP analysis of live traffic equals tshark on a tcpdump of the same interface', { skip, timeout: 120_000 }, () => {
+  let v: VethNs;
+  let dir: string;
+  let netmon: ReturnType<typeof startNetmon>;
+  let tcpdump: ChildProcess;
+  let base: string;
+
+  before(async () => {
+    v = createVethNs();
+    dir = mkdtempSync(join(tmpdir(), 'nmt-insight-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'capture:\n  snaplen: 65535\n');
+    netmon = startNetmon(['run', '--config', config, '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+    tcpdump = spawn('tcpdump', ['-i', v.host, '-s', '65535', '-U', '--immediate-mode', '-n', '-w', join(dir, 'seen.pcap')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let tcpdumpErr = '';
+    tcpdump.stderr!.setEncoding('utf8').on('data', (d: string) => (tcpdumpErr += d));
+    const end = Date.now() + 20_000;
+    for (;;) {
+      if (netmon.exitCode !== null) assert.fail(`netmon exited ${netmon.exitCode}: ${netmon.output.stderr}`);
+      const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      if (r?.status === 200 && tcpdumpErr.includes('listening on')) break;
+      if (Date.now() > end) assert.fail(`not ready in 20 s: netmon ${netmon.output.stderr}; tcpdump ${tcpdumpErr}`);
+      await sleep(50);
+    }
+  });
+
+  after(async () => {
+    for (const p of [netmon, tcpdump]) {
+      if (p !== undefined && p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGKILL');
+        await once(p, 'exit');
+      }
+    }
+    v?.destroy();
+    // NETMON_KEEP_TEST_DIR=1 keeps the captures (sent.pcap, seen.pcap) to look at a failure.
+    if (dir !== undefined && process.env['NETMON_KEEP_TEST_DIR'] !== '1') rmSync(dir, { recursive: true, force: true });
+    else if (dir !== undefined) process.stderr.write(`kept ${dir}\n`);
+  });
+
+  it('responses by RCODE, DNS times, handshake RTTs, retransmissions and zero windows', async () => {
+    const frames = generateTraffic(prng(15), { start: 1_700_000_000, dnsUdp: 150, dnsTcp: 15, tcp: 50, span: 2, keepAliveGap: [0.2, 0.5] });
+    const file = join(dir, 'sent.pcap');
+    writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
+    // At the capture's own pace: the analysers' time thresholds (20 ms, 3 ms, the initial RTT) meet
+    // the gaps the generator chose (tcpdump's file records the pace that actually happened).
+    v.exec(['tcpreplay', '-q', '-i', v.peer, file], 90_000);
+    const packets = (m: Map<string, number>) => m.get(`netmon_packets_total{interface="${v.host}"}`) ?? 0;
+    let m = new Map<string, number>();
+    const end = Date.now() + 20_000;
+    while (packets(m) < frames.length) {
+      if (Date.now() > end) assert.fail(`netmon counted ${packets(m)} of ${frames.length} packets`);
+      await sleep(100);
+      m = parseExposition(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
+    }
+    await sleep(300);
+    m = parseExposition(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
+    assert.equal(packets(m), frames.length, 'every frame once');
+    assert.equal(m.get(`netmon_capture_dropped_packets_total{interface="${v.host}",reason="kernel"}`), 0);
+    // tcpdump too must have written every frame before it is stopped (it drops what it holds then).
+    const seen = join(dir, 'seen.pcap');
+    while (pcapRecords(seen) < frames.length) {
+      if (Date.now() > end) assert.fail(`tcpdump wrote ${pcapRecords(seen)} of ${frames.length} packets`);
+      await sleep(100);
+    }
+    tcpdump.kill('SIGINT');
+    await once(tcpdump, 'exit');
+    assert.equal(pcapRecords(seen), frames.length);
+    const want = tsharkInsight(seen);
+    const got = netmonInsight(m);
+    assert.deepEqual([...got.rcodes].sort(), [...want.rcodes].sort());
+    assert.equal(got.dnsTimes.count, want.dnsTimes.count);
+    assert.ok(Math.abs(got.dnsTimes.sum - want.dnsTimes.sum) <= 1e-6 * want.dnsTimes.count, `dns.time sum ${want.dnsTimes.sum}, netmon ${got.dnsTimes.sum}`);
+    assert.equal(got.handshakes.count, want.handshakes.count);
+    assert.ok(Math.abs(got.handshakes.sum - want.handshakes.sum) <= 1e-6 * want.handshakes.count, `initial_rtt sum ${want.handshakes.sum}, netmon ${got.handshakes.sum}`);
+    assert.equal(got.retransmissions, want.retransmissions);
+    assert.equal(got.zeroWindows, want.zeroWindows);
+    assert.ok(want.dnsTimes.count > 100 && want.handshakes.count > 30 && want.retransmissions > 5, `exercised: ${JSON.stringify({ dns: want.dnsTimes.count, rtt: want.handshakes.count, retr: want.retransmissions })}`);
+  });
+});

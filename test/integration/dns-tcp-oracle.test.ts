@@ -1,0 +1,85 @@
+/**
+ * DNS and TCP analysis against tshark (Wireshark 4's dissectors are the definition the issue names):
+ * seeded random traffic (test/support/dns-tcp-traffic.ts) written to a pcap, dissected by tshark and
+ * replayed by the netmon CLI. Equal: responses by dns.flags.rcode; the number of dns.time values and
+ * their sum (each within a microsecond: the pcap has microsecond timestamps); streams with
+ * tcp.analysis.initial_rtt and the sum of those RTTs; frames marked tcp.analysis.retransmission
+ * (which tshark sets on fast and spurious retransmissions too) and tcp.analysis.zero_window; and in
+ * the flow records (flows-json), each flow's retransmissions and the handshake RTT on the flow whose
+ * segment completed the handshake.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
+import { generateTraffic } from '../support/dns-tcp-traffic';
+import { prng } from '../support/frames';
+import { parseExposition, runNetmon } from '../support/netmon-cli';
+import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
+
+const skip = spawnSync('tshark', ['--version']).status === 0 ? undefined : 'tshark is not installed';
+
+for (const seed of [1, 2, 3]) {
+  test(`seed ${seed}: DNS rcodes and times, handshake RTTs, retransmissions and zero windows equal tshark's`, { skip }, () => {
+    const frames = generateTraffic(prng(seed), { start: 1_700_000_000 + seed * 1000, dnsUdp: 400, dnsTcp: 40, tcp: 150, span: 60, zoneTransfers: 8 });
+    const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-'));
+    try {
+      const file = join(dir, 'traffic.pcap');
+      writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
+      const r = runNetmon(['replay', file, '--log-level', 'silent']);
+      assert.equal(r.code, 0, r.stderr);
+      const m = parseExposition(r.stdout);
+
+      const want = tsharkInsight(file);
+      const got = netmonInsight(m);
+      assert.deepEqual([...got.rcodes].sort(), [...want.rcodes].sort());
+      assert.ok(want.rcodes.size >= 5, `rcodes exercised: ${[...want.rcodes.keys()]}`);
+      assert.equal(got.dnsTimes.count, want.dnsTimes.count);
+      assert.ok(Math.abs(got.dnsTimes.sum - want.dnsTimes.sum) <= 1e-6 * want.dnsTimes.count, `dns.time sum ${want.dnsTimes.sum}, netmon ${got.dnsTimes.sum}`);
+      assert.equal(got.handshakes.count, want.handshakes.count);
+      assert.ok(Math.abs(got.handshakes.sum - want.handshakes.sum) <= 1e-6 * want.handshakes.count, `initial_rtt sum ${want.handshakes.sum}, netmon ${got.handshakes.sum}`);
+      assert.equal(got.retransmissions, want.retransmissions);
+      assert.equal(got.zeroWindows, want.zeroWindows);
+      assert.ok(want.retransmissions > 20 && want.fastRetransmissions! > 3 && want.zeroWindows > 3, `exercised: ${want.retransmissions} retransmissions, ${want.fastRetransmissions} fast, ${want.zeroWindows} zero windows`);
+
+      // Flow records: retransmissions per flow, and the RTT on the flow that completed the handshake.
+      const key = (c: string[]) => `${c[0] || c[1]} ${c[2] || c[3]} ${c[4]} ${c[5]}`;
+      const addr = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport'];
+      const perFlow = new Map<string, number>();
+      for (const c of tsharkFields(file, 'tcp.analysis.retransmission', addr)) perFlow.set(key(c), (perFlow.get(key(c)) ?? 0) + 1);
+      const firstRtt = new Map<string, { key: string; rtt: number }>();
+      for (const c of tsharkFields(file, 'tcp.analysis.initial_rtt', [...addr, 'tcp.stream', 'tcp.analysis.initial_rtt'])) {
+        if (!firstRtt.has(c[6]!)) firstRtt.set(c[6]!, { key: key(c), rtt: Number(c[7]) });
+      }
+      const handshakes = new Map<string, number[]>();
+      for (const { key: k, rtt } of firstRtt.values()) handshakes.set(k, [...(handshakes.get(k) ?? []), rtt]);
+      const f = runNetmon(['replay', file, '--format', 'flows-json', '--log-level', 'silent']);
+      assert.equal(f.code, 0, f.stderr);
+      const recRetrans = new Map<string, number>();
+      const recRtt = new Map<string, number[]>();
+      for (const line of f.stdout.split('\n').filter((l) => l !== '')) {
+        const j = JSON.parse(line) as { src_ip: string; dst_ip: string; proto: number; src_port: number; dst_port: number; tcp_retransmissions: number; tcp_handshake_rtt: number | null };
+        if (j.proto !== 6) continue;
+        const k = `${j.src_ip} ${j.dst_ip} ${j.src_port} ${j.dst_port}`;
+        if (j.tcp_retransmissions > 0) recRetrans.set(k, (recRetrans.get(k) ?? 0) + j.tcp_retransmissions);
+        if (j.tcp_handshake_rtt !== null) recRtt.set(k, [...(recRtt.get(k) ?? []), j.tcp_handshake_rtt]);
+      }
+      assert.deepEqual(Object.fromEntries([...recRetrans].sort()), Object.fromEntries([...perFlow].sort()));
+      let compared = 0;
+      for (const [k, rtts] of handshakes) {
+        // A flow with two connections (port reuse within the idle timeout) keeps the later handshake.
+        const got = recRtt.get(k);
+        assert.ok(got !== undefined && got.length === 1, `${k}: ${got}`);
+        assert.ok(Math.abs(got[0]! - rtts[rtts.length - 1]!) <= 1e-6, `${k}: ${got[0]} vs ${rtts}`);
+        compared++;
+      }
+      assert.equal(recRtt.size, handshakes.size);
+      assert.ok(compared > 100, `handshakes compared: ${compared}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
