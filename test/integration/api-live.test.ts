@@ -12,16 +12,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ETH, ethernet, ethIpv4Udp, ipv4, PROTO, tcp, TCP_FLAGS } from '../support/frames';
-import { freePort } from '../support/free-port';
-import { startNetmon } from '../support/netmon-cli';
-import { createVethNs, liveSkipReason } from '../support/netns';
+import { liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
+import { startLiveRun } from '../support/live-run';
+import type { LiveRun } from '../support/live-run';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { openStream } from '../support/stream-client';
 import { tcpdumpMatch } from '../support/tcpdump';
@@ -75,7 +72,7 @@ describe('API of netmon run, live over a veth', { skip, timeout: 120_000 }, () =
   let v: VethNs;
   let dir: string;
   let base: string;
-  let netmon: ReturnType<typeof startNetmon>;
+  let run: LiveRun | undefined;
 
   const send = (name: string, frames: readonly Buffer[]): string => {
     const file = join(dir, name);
@@ -93,26 +90,12 @@ describe('API of netmon run, live over a veth', { skip, timeout: 120_000 }, () =
   };
 
   before(async () => {
-    v = createVethNs();
-    dir = mkdtempSync(join(tmpdir(), 'nmt-api-'));
-    const config = join(dir, 'netmon.yml');
-    writeFileSync(config, 'flows:\n  idle_timeout: 4s\napi:\n  packets: true\n');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    netmon = startNetmon(['run', '--config', config, '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
-    await until('netmon ready', 20_000, async () => {
-      if (netmon.exitCode !== null) assert.fail(netmon.output.stderr);
-      return (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200;
-    });
+    run = await startLiveRun('nmt-api-', 'flows:\n  idle_timeout: 4s\napi:\n  packets: true\n');
+    ({ v, dir, base } = run);
   });
 
   after(async () => {
-    if (netmon !== undefined && netmon.exitCode === null) {
-      netmon.kill('SIGTERM');
-      await once(netmon, 'exit');
-    }
-    v?.destroy();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await run?.stop();
   });
 
   it('lists the active flows (top N by packets or bytes, filtered) and streams every record as it ends', async () => {

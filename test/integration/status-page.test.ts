@@ -17,8 +17,10 @@ import type * as Playwright from 'playwright-core';
 import { ethIpv4Tcp, ethIpv4Udp } from '../support/frames';
 import { freePort } from '../support/free-port';
 import { startNetmon } from '../support/netmon-cli';
-import { createVethNs, liveSkipReason } from '../support/netns';
+import { liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
+import { startLiveRun } from '../support/live-run';
+import type { LiveRun } from '../support/live-run';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { htpasswd, makeCa, makeCert, tlsToolsMissing } from '../support/tls-material';
 
@@ -43,32 +45,17 @@ describe('the status page in Chromium', { skip, timeout: 120_000 }, () => {
   let v: VethNs;
   let dir: string;
   let base: string;
-  let netmon: ReturnType<typeof startNetmon>;
+  let run: LiveRun | undefined;
   let context: Playwright.BrowserContext | undefined;
 
   before(async () => {
-    v = createVethNs();
-    dir = mkdtempSync(join(tmpdir(), 'nmt-page-'));
-    const config = join(dir, 'netmon.yml');
-    writeFileSync(config, 'flows:\n  idle_timeout: 60s\nfilters:\n  web: tcp port 443\n  dns: udp dst port 53\n  ssh: tcp port 22\n');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    netmon = startNetmon(['run', '--config', config, '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
-    const end = Date.now() + 20_000;
-    while ((await fetch(`${base}/readyz`).catch(() => undefined))?.status !== 200) {
-      if (netmon.exitCode !== null || Date.now() > end) assert.fail(`netmon not ready: ${netmon.output.stderr}`);
-      await sleep(50);
-    }
+    run = await startLiveRun('nmt-page-', 'flows:\n  idle_timeout: 60s\nfilters:\n  web: tcp port 443\n  dns: udp dst port 53\n  ssh: tcp port 22\n');
+    ({ v, dir, base } = run);
   });
 
   after(async () => {
     await context?.close();
-    if (netmon !== undefined && netmon.exitCode === null) {
-      netmon.kill('SIGTERM');
-      await once(netmon, 'exit');
-    }
-    v?.destroy();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await run?.stop();
   });
 
   it('shows capture health, the throughput chart, named filters and the flows sent, updated live', async () => {

@@ -11,15 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { flowPorts, writeFlowTraffic } from '../../bench/live-traffic';
-import { freePort } from '../support/free-port';
-import { parseExposition, startNetmon } from '../support/netmon-cli';
-import { createVethNs, liveSkipReason } from '../support/netns';
+import { startLiveRun } from '../support/live-run';
+import type { LiveRun } from '../support/live-run';
+import { parseExposition } from '../support/netmon-cli';
+import { liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
 import { countingClient, openStream } from '../support/stream-client';
 import type { Counter } from '../support/stream-client';
@@ -34,30 +32,15 @@ describe('50 flow stream clients, one stalled, while 300 kpps cross a veth', { s
   let v: VethNs;
   let dir: string;
   let base: string;
-  let netmon: ReturnType<typeof startNetmon>;
+  let run: LiveRun | undefined;
 
   before(async () => {
-    v = createVethNs();
-    dir = mkdtempSync(join(tmpdir(), 'nmt-load-'));
-    const config = join(dir, 'netmon.yml');
-    writeFileSync(config, 'flows:\n  idle_timeout: 2s\n');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    netmon = startNetmon(['run', '--config', config, '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
-    const end = Date.now() + 20_000;
-    while ((await fetch(`${base}/readyz`).catch(() => undefined))?.status !== 200) {
-      if (netmon.exitCode !== null || Date.now() > end) assert.fail(`netmon not ready: ${netmon.output.stderr}`);
-      await sleep(50);
-    }
+    run = await startLiveRun('nmt-load-', 'flows:\n  idle_timeout: 2s\n');
+    ({ v, dir, base } = run);
   });
 
   after(async () => {
-    if (netmon !== undefined && netmon.exitCode === null) {
-      netmon.kill('SIGTERM');
-      await once(netmon, 'exit');
-    }
-    v?.destroy();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await run?.stop();
   });
 
   it('delivers every record to every reading client, cuts off the stalled one, drops nothing, keeps scraping', async () => {

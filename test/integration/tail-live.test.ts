@@ -10,15 +10,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ethIpv4Udp, ethIpv4Tcp } from '../support/frames';
-import { freePort } from '../support/free-port';
 import { CLI, startNetmon } from '../support/netmon-cli';
-import { createVethNs, liveSkipReason } from '../support/netns';
+import { liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
+import { startLiveRun } from '../support/live-run';
+import type { LiveRun } from '../support/live-run';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { tcpdumpMatch } from '../support/tcpdump';
 
@@ -47,6 +47,7 @@ describe('netmon tail against netmon run', { skip, timeout: 120_000 }, () => {
   let dir: string;
   let base: string;
   let netmon: ReturnType<typeof startNetmon>;
+  let run: LiveRun | undefined;
   const sock = `nmt-tail-${randomBytes(3).toString('hex')}`;
   const tmux = (args: readonly string[]) => spawnSync('tmux', ['-L', sock, ...args], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm-256color' } });
   const send = (name: string, frames: readonly Buffer[]): string => {
@@ -61,27 +62,13 @@ describe('netmon tail against netmon run', { skip, timeout: 120_000 }, () => {
   };
 
   before(async () => {
-    v = createVethNs();
-    dir = mkdtempSync(join(tmpdir(), 'nmt-tail-'));
-    const config = join(dir, 'netmon.yml');
-    writeFileSync(config, 'flows:\n  idle_timeout: 60s\napi:\n  packets: true\n');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    netmon = startNetmon(['run', '--config', config, '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
-    await until('netmon ready', 20_000, async () => {
-      if (netmon.exitCode !== null) assert.fail(netmon.output.stderr);
-      return (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200;
-    });
+    run = await startLiveRun('nmt-tail-', 'flows:\n  idle_timeout: 60s\napi:\n  packets: true\n');
+    ({ v, dir, base, netmon } = run);
   });
 
   after(async () => {
     tmux(['kill-server']);
-    if (netmon !== undefined && netmon.exitCode === null) {
-      netmon.kill('SIGTERM');
-      await once(netmon, 'exit');
-    }
-    v?.destroy();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await run?.stop();
   });
 
   it('shows the flows sent in a live table on a terminal (tmux), their packets counted; Ctrl-C exits 0', async () => {
