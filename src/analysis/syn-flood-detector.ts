@@ -52,7 +52,7 @@ export class SynFloodDetector {
   private readonly selector: TopSelector;
 
   constructor(maxTargets: number) {
-    this.targets = new KeyTable(TARGET_WIDTH, 2, maxTargets);
+    this.targets = new KeyTable(TARGET_WIDTH, 4, maxTargets);
     this.counts = new WindowCounts(maxTargets);
     this.portCounts = new WindowCounts(maxTargets);
     this.srcCounts = new WindowCounts(maxTargets);
