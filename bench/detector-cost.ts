@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { generateCapture } from './capture-generator';
-import { bestOf } from './timing';
+import { bestOf, median } from './timing';
 
 type Variant = 'on' | 'off' | 'shipped' | 'shippedNoFilters' | 'loopOn' | 'loopOff' | 'loopShipped' | 'loopShippedNoFilters';
 
@@ -23,11 +23,6 @@ export interface DetectorCostFigures {
   shippedFilters: number;
   shippedFiltersLoop: number;
   filterNames: string[];
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function loopSeconds(cli: string, args: readonly string[]): number {

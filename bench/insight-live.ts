@@ -17,6 +17,7 @@ import { createVethNs, liveSkipReason } from '../test/support/netns';
 import type { VethNs } from '../test/support/netns';
 import { generateInsightCapture } from './insight-capture';
 import { cpuSeconds, sampleValue, sleep, startLiveNetmon } from './live-netmon';
+import { median } from './timing';
 
 export interface InsightLiveFigures {
   packets: number;
@@ -32,11 +33,6 @@ export interface InsightLiveFigures {
   /** Packets sent but not counted, summed over every push. */
   missing: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export function insightLiveSkipReason(): string | undefined {
   return liveSkipReason();

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateInsightCapture } from './insight-capture';
-import { bestOf } from './timing';
+import { bestOf, median } from './timing';
 
 export interface InsightFigures {
   packets: number;
@@ -22,11 +22,6 @@ export interface InsightFigures {
   ratios: { wall: number; loop: number };
   /** Steady-state instructions per packet, analysers on and off (undefined without valgrind). */
   instructions?: { on: number; off: number };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function loopSeconds(cli: string, file: string, config: string): number {

@@ -28,7 +28,7 @@ import type { SqlClient } from '../src/sinks/postgres/sql-client';
 import { buildFlowCapture } from '../test/support/flow-capture';
 import { LINKTYPE_ETHERNET, writePcap } from '../test/support/pcap-writer';
 import { postgresSkipReason, startPostgres } from '../test/support/postgres';
-import { bestOf } from './timing';
+import { bestOf, median } from './timing';
 
 export const SINK_RECORDS = 200_000;
 const SNAP = 96;
@@ -49,11 +49,6 @@ export interface SinkFigures {
   /** The same on the 1M-packet, 800-flow capture of the replay benchmark (few records per packet). */
   mixed?: { nsOff: number; nsOn: number; ratio: number };
   fsync: boolean;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /** A capture whose replay ends exactly SINK_RECORDS flow records: one per flow (gaps < the idle timeout, flows < the active timeout). */

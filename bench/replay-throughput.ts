@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCapture } from './capture-generator';
-import { bestOf } from './timing';
+import { bestOf, median } from './timing';
 
 export interface ReplayFigures {
   packets: number;
@@ -25,11 +25,6 @@ export interface ReplayFigures {
 }
 
 type Variant = 'tcpdump' | 'none' | 'noFilters' | 'filters' | 'loop' | 'loopFilters';
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** Twenty filters of the kinds users write: ports, hosts, nets, flags, protocols. */
 export const TWENTY_FILTERS: Record<string, string> = {

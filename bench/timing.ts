@@ -12,3 +12,9 @@ export function bestOf(runs: number, cmd: string, args: readonly string[]): numb
   }
   return best;
 }
+
+/** Median of a non-empty list (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
