@@ -9,7 +9,7 @@ import {
 } from './tcp-counters';
 import type { TcpCounters } from './tcp-counters';
 import { tcpPayloadLength } from './tcp-segment';
-import { A_ANY_RETRANSMISSION, A_ZERO_WINDOW, analyzeSequence, Dir, DirFlags, inOrder, SEG_ACK, SEG_FLAGS, SEG_LEN, SEG_SEQ, SEG_WINDOW, Slot, SlotF, State } from './tcp-sequence';
+import { A_ANY_RETRANSMISSION, A_ZERO_WINDOW, analyzeSequence, Dir, DirFlags, inOrder, Slot, SlotF, State } from './tcp-sequence';
 
 export interface TcpAnalyzerOptions {
   /** Connections tracked at most (tcp.max_connections). */
@@ -49,7 +49,6 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
   eventRtt = 0;
   private readonly table: TcpConnections;
   private readonly synTimeout: number;
-  private readonly seg = new Int32Array(5);
   private viewOf: Buffer | null = null;
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   /** The flow table's links (when its key is the exact 5-tuple), or null: every packet looks its connection up. */
@@ -163,13 +162,7 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
     let ev = 0;
     if (seglen >= 0) {
       if (seglen > 0 || (flags & (SYN | FIN)) !== 0) c[TCP_DATA_SEGMENTS]++;
-      const g = this.seg;
-      g[SEG_SEQ] = seq;
-      g[SEG_ACK] = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
-      g[SEG_LEN] = seglen;
-      g[SEG_FLAGS] = flags;
-      g[SEG_WINDOW] = (buf[l4 + 14]! << 8) | buf[l4 + 15]!;
-      const a = analyzeSequence(i, f, s, dir, g, pkt);
+      const a = analyzeSequence(i, f, s, dir, buf, pkt, seglen);
       if ((a & A_ANY_RETRANSMISSION) !== 0) {
         c[TCP_RETRANSMISSIONS]++;
         ev = TCP_EVENT_RETRANSMISSION;

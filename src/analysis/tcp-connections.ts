@@ -113,8 +113,10 @@ export class TcpConnections {
     else s = this.highWater++;
     const r = this.i;
     const b = s * Slot.WORDS;
-    r.fill(0, b, b + Slot.WORDS);
-    this.f.fill(0, s * SlotF.WORDS, (s + 1) * SlotF.WORDS);
+    // Loops, not fill(): TypedArray fill with bounds is a runtime call costing more than these stores.
+    for (let j = Slot.HASH; j < Slot.WORDS; j++) r[b + j] = 0;
+    const f = this.f;
+    for (let j = s * SlotF.WORDS, e = j + SlotF.WORDS; j < e; j++) f[j] = 0;
     for (let j = 0; j < 10; j++) r[b + j] = this.key[j]!;
     const h = this.kh[0]!;
     r[b + Slot.HASH] = h;

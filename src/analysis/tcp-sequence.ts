@@ -73,13 +73,6 @@ const FAST_RETRANSMISSION_WINDOW = 0.02;
 /** Out-of-order threshold before the initial RTT is known (Wireshark: 3 ms). */
 const DEFAULT_OOO_THRESHOLD = 0.003;
 
-/** Words of the segment passed to analyzeSequence (an Int32Array: int32 arguments could be boxed). */
-export const SEG_SEQ = 0;
-export const SEG_ACK = 1;
-export const SEG_LEN = 2;
-export const SEG_FLAGS = 3;
-export const SEG_WINDOW = 4;
-
 /**
  * The common case, cheaply: a segment of connection slot link >> 1, direction link & 1, past its
  * handshake (answered or from the initiator, RTT measured), without SYN, FIN or RST (the caller
@@ -138,17 +131,18 @@ export function inOrder(I: Int32Array, F: Float64Array, link: number, v: DataVie
 }
 
 /**
- * Analyses one segment of connection slot s going in direction dir (seg: SEG_* words, sequence and
- * acknowledgement numbers and window as on the wire, SEG_LEN the payload length) at packet time
- * pkt.ts; updates the per-direction state and returns the A_* flags. Layout constants as numbers,
- * as in inOrder().
+ * Analyses the TCP segment in `pkt` (its header in `buf` at pkt.l4Offset, its payload `seglen` bytes:
+ * tcpPayloadLength) of connection slot s going in direction dir at packet time pkt.ts; updates the
+ * per-direction state and returns the A_* flags. Sequence and acknowledgement numbers are read here
+ * from the header, not passed in: a call that is not inlined passes a 32-bit value above 2^30 as a
+ * heap number. Layout constants as numbers, as in inOrder().
  */
-export function analyzeSequence(I: Int32Array, F: Float64Array, s: number, dir: number, seg: Int32Array, pkt: DecodedPacket): number {
-  const seq = seg[SEG_SEQ]!;
-  const ack = seg[SEG_ACK]!;
-  const seglen = seg[SEG_LEN]!;
-  const flags = seg[SEG_FLAGS]!;
-  const window = seg[SEG_WINDOW]!;
+export function analyzeSequence(I: Int32Array, F: Float64Array, s: number, dir: number, buf: Buffer, pkt: DecodedPacket, seglen: number): number {
+  const l4 = pkt.l4Offset;
+  const seq = (buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+  const ack = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
+  const flags = pkt.tcpFlags;
+  const window = (buf[l4 + 14]! << 8) | buf[l4 + 15]!;
   const now = pkt.ts;
   const fb = s * 32 /* Slot.WORDS */ + 16 /* Slot.DIR */ + dir * 8 /* Dir.WORDS */;
   const rb = s * 32 /* Slot.WORDS */ + 16 /* Slot.DIR */ + (1 - dir) * 8 /* Dir.WORDS */;
