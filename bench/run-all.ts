@@ -16,6 +16,7 @@ import { postgresSinkBench, sinkBenchSkipReason } from './postgres-sink';
 import { liveStreamsBench } from './live-streams';
 import { replayThroughput } from './replay-throughput';
 import { scrapeRender } from './scrape-render';
+import { tcpPathInstructions } from './tcp-paths';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'bin', 'netmon.js');
@@ -50,6 +51,10 @@ if (ia.mixed !== undefined) {
 if (ia.instructions !== undefined) {
   row('DNS+TCP analysis, instructions per packet (cachegrind, steady state)', `${ia.instructions.on.toFixed(0)} per packet`, `analysis off: ${ia.instructions.off.toFixed(0)}`, x(ia.instructions.on / ia.instructions.off));
 }
+
+const tp = tcpPathInstructions();
+if (tp === undefined) row('TCP analyser, instructions per segment', 'skipped: valgrind is not installed', '-', '-');
+else row('TCP analyser alone, instructions per segment (cachegrind, node --predictable; bench/tcp-paths.ts)', `in order: ${tp.inOrder.toFixed(0)}`, `retransmitted: ${tp.retransmission.toFixed(0)}`, '-');
 
 const ins = filterInstructions(join(outDir, 'mixed-1m.pcap'));
 if (ins === undefined) row('20 named filters, instructions per packet', 'skipped: valgrind is not installed', '-', '-');
