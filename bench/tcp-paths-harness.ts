@@ -11,30 +11,16 @@ import { TcpAnalyzer } from '../src/analysis/tcp-analyzer';
 import { decodeLink } from '../src/decode/decode-frame';
 import { DecodedPacket } from '../src/decode/packet';
 import type { TcpFlowLinks } from '../src/flow/flow-record';
+import { tcpFrame } from '../test/support/dns-tcp-frames';
 
 const SYN = 0x02;
 const ACK = 0x10;
 const PSH = 0x08;
 
-/** An Ethernet/IPv4/TCP frame from 10.0.0.1:40000 (or back, with `reverse`) with `len` payload bytes. */
-function frame(flags: number, seq: number, ack: number, len: number, reverse = false): Buffer {
-  const f = Buffer.alloc(14 + 20 + 20 + len);
-  f.writeUInt16BE(0x0800, 12);
-  f[14] = 0x45;
-  f.writeUInt16BE(20 + 20 + len, 16);
-  f[22] = 64;
-  f[23] = 6;
-  f.writeUInt32BE(reverse ? 0x0a000002 : 0x0a000001, 26);
-  f.writeUInt32BE(reverse ? 0x0a000001 : 0x0a000002, 30);
-  f.writeUInt16BE(reverse ? 80 : 40000, 34);
-  f.writeUInt16BE(reverse ? 40000 : 80, 36);
-  f.writeUInt32BE(seq >>> 0, 38);
-  f.writeUInt32BE(ack >>> 0, 42);
-  f[46] = 0x50;
-  f[47] = flags;
-  f.writeUInt16BE(65535, 48);
-  return f;
-}
+const frame = (flags: number, seq: number, ack: number, len: number, reverse = false): Buffer =>
+  reverse
+    ? tcpFrame('10.0.0.2', '10.0.0.1', { sport: 80, dport: 40000, flags, seq, ack }, Buffer.alloc(len))
+    : tcpFrame('10.0.0.1', '10.0.0.2', { sport: 40000, dport: 80, flags, seq, ack }, Buffer.alloc(len));
 
 /** Flow slot links as the flow table keeps them (one Int32 per slot). */
 class Links implements TcpFlowLinks {
@@ -69,6 +55,8 @@ feed(frame(ACK, 1000, 5000, 0), 1.002, 3);
 const data = frame(PSH | ACK, 1000, 5000, 100);
 decodeLink(data, 0, data.length, 1, pkt);
 pkt.wireLen = data.length;
+/** Where the data segment's sequence number is (rewritten for each in-order segment). */
+const seqAt = pkt.l4Offset + 4;
 
 const inorder = kind !== 'retransmission';
 const analyse = kind !== 'baseline';
@@ -80,10 +68,10 @@ function run(n: number, ts0: number): number {
     pkt.ts = ts0 + i * 1e-6;
     // The baseline writes the sequence numbers too: only the analyser's work is left in the difference.
     if (inorder) {
-      data[38] = seq >>> 24;
-      data[39] = (seq >>> 16) & 255;
-      data[40] = (seq >>> 8) & 255;
-      data[41] = seq & 255;
+      data[seqAt] = seq >>> 24;
+      data[seqAt + 1] = (seq >>> 16) & 255;
+      data[seqAt + 2] = (seq >>> 8) & 255;
+      data[seqAt + 3] = seq & 255;
       seq = (seq + 100) | 0;
     }
     if (analyse) sum += t.observe(0, data, pkt, 3);
