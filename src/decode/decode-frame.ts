@@ -7,8 +7,6 @@ import { decodeRawIp } from './raw-ip';
 import { decodeSll } from './sll';
 import { decodeSll2 } from './sll2';
 
-export { SUPPORTED_LINK_TYPES, linkTypeName } from './link-types';
-
 /**
  * Decodes one frame, buf[offset, offset + capLen), into `out` (reset first).
  * Returns DECODE_OK, or the DecodeLayer of the first error; fields decoded before the error stay

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
-import { decodeFrame, SUPPORTED_LINK_TYPES } from '../../src/decode/decode-frame';
+import { decodeFrame } from '../../src/decode/decode-frame';
+import { SUPPORTED_LINK_TYPES } from '../../src/decode/link-types';
 import {
   arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, nullLoopback, prng, PROTO, sctp, sll, sll2, tcp, udp,
 } from '../support/frames';

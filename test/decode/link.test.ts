@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
-import { decodeFrame, linkTypeName, SUPPORTED_LINK_TYPES } from '../../src/decode/decode-frame';
+import { decodeFrame } from '../../src/decode/decode-frame';
+import { linkTypeName, SUPPORTED_LINK_TYPES } from '../../src/decode/link-types';
 import {
   arp, ETH, ethernet, ethIpv4Tcp, ipToWords, ipv4, ipv6, LT, nullLoopback, PROTO, sll, sll2, tcp, udp,
 } from '../support/frames';
