@@ -51,6 +51,9 @@ if (ia.mixed !== undefined) {
 if (ia.instructions !== undefined) {
   row('DNS+TCP analysis, instructions per packet (cachegrind, steady state)', `${ia.instructions.on.toFixed(0)} per packet`, `analysis off: ${ia.instructions.off.toFixed(0)}`, x(ia.instructions.on / ia.instructions.off));
 }
+if (ia.wholeReplay !== undefined) {
+  row('DNS+TCP analysis, instructions of the whole 1M replay process (cachegrind)', `${(ia.wholeReplay.on / 1e6).toFixed(0)}M`, `analysis off: ${(ia.wholeReplay.off / 1e6).toFixed(0)}M`, x(ia.wholeReplay.on / ia.wholeReplay.off));
+}
 
 const tp = tcpPathInstructions();
 if (tp === undefined) row('TCP analyser, instructions per segment', 'skipped: valgrind is not installed', '-', '-');
