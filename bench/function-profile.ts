@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 interface CodeRange { start: number; end: number; name: string }
 
@@ -85,6 +85,9 @@ function selfCosts(callgrindOut: string, nameOf: (addr: number) => string): Map<
 /** Runs the replay under callgrind and returns self instructions per function. */
 export function profileReplay(cli: string, file: string, config: string | undefined): Map<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'netmon-profile-'));
+  // valgrind runs in `dir` (callgrind writes its own files there): paths are made absolute first.
+  file = resolve(file);
+  config = config === undefined ? undefined : resolve(config);
   try {
     const out = join(dir, 'callgrind.out');
     const args = ['--tool=callgrind', '--dump-instr=yes', '--compress-pos=no', '--compress-strings=no', `--callgrind-out-file=${out}`,
