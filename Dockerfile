@@ -18,7 +18,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
-COPY scripts/build-code-cache.js scripts/build-web.js ./scripts/
+COPY scripts/build-code-cache.js scripts/build-web.js scripts/strip-export-init.js ./scripts/
 # The status page's assets (bundled into dist/bundle/web by the build).
 COPY web ./web
 # The code cache is made here by the same Node.js as the final stage's (same base image), so it is

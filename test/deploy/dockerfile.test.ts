@@ -28,7 +28,7 @@ const ROOT = [join(__dirname, '..', '..', '..'), process.cwd()].find((d) => exis
 const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const build = stages[0]!;
 const final = stages[stages.length - 1]!;
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string; engines: { node: string } };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string; engines: { node: string }; scripts: { build: string } };
 const listenPort = Number(/:(\d+)$/.exec((parse(readFileSync(join(ROOT, 'config.yaml'), 'utf8')) as { listen: string }).listen)![1]);
 
 const of = (s: Stage, keyword: string): Instruction[] => s.instructions.filter((i) => i.keyword === keyword);
@@ -73,6 +73,13 @@ describe('Dockerfile', () => {
     const patches = order.findIndex((s) => /^COPY patches\b/.test(s));
     const ci = order.findIndex((s) => /npm ci\b/.test(s));
     assert.ok(patches >= 0 && patches < ci, 'COPY patches before npm ci');
+  });
+
+  it('copies every script `npm run build` runs into the build stage before it', () => {
+    const scripts = [...pkg.scripts.build.matchAll(/\bnode (scripts\/[\w.-]+\.js)/g)].map((m) => m[1]!);
+    assert.ok(scripts.length >= 3, `scripts found in "build": ${scripts.join(', ')}`);
+    const copied = copies(build).filter((c) => c.from === undefined).flatMap((c) => c.sources);
+    for (const s of scripts) assert.ok(copied.includes(s) || copied.includes('scripts'), `the build stage does not COPY ${s}, which npm run build runs`);
   });
 
   it('final stage: the libpcap runtime library only, no compiler, headers or Python', () => {
