@@ -4,7 +4,7 @@
 // Each export is then written once, where it is defined, and V8 keeps such a property constant: the
 // packet path's loads of another module's constants and classes (`flow_lists_1.REC_WORDS`) become
 // literals in optimised code instead of a load and a type check at every use (measured with
-// bench/function-profile.js on the 1M insight replay: -1.6% instructions with analysis off, -2.4% on).
+// bench/function-profile.js on the 1M insight replay: -1.6% instructions with analysis off, -2.5% on).
 // Nothing else changes: before its definition runs, an export reads undefined either way (only
 // `'A' in exports` would tell, and nothing in netmon asks). Idempotent.
 const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
@@ -14,20 +14,15 @@ const { join } = require('node:path');
 const INIT = /^exports\.[A-Za-z0-9_$]+ = (?:exports\.[A-Za-z0-9_$]+ = )*void 0;$/gm;
 
 function walk(dir) {
-  let changed = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) changed += walk(path);
+    if (entry.isDirectory()) walk(path);
     else if (entry.name.endsWith('.js')) {
       const text = readFileSync(path, 'utf8');
       const stripped = text.replace(INIT, '');
-      if (stripped !== text) {
-        writeFileSync(path, stripped);
-        changed++;
-      }
+      if (stripped !== text) writeFileSync(path, stripped);
     }
   }
-  return changed;
 }
 
 const dist = join(__dirname, '..', 'dist');
