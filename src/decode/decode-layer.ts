@@ -18,6 +18,8 @@ export const DecodeLayer = {
   SCTP: 11,
   ICMP: 12,
   ICMPV6: 13,
+  PPPOE: 14,
+  MPLS: 15,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -38,6 +40,8 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'sctp',
   'icmp',
   'icmpv6',
+  'pppoe',
+  'mpls',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

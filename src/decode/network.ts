@@ -3,10 +3,14 @@ import type { DecodedPacket } from './packet';
 import { decodeArp } from './arp';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
+import { decodeMpls } from './mpls';
+import { decodePppoeSession } from './pppoe';
 
 /**
  * Decodes the network layer at `p` named by `etherType`. Sets etherType and l3Offset for every
  * EtherType, known or not: an unknown EtherType is not an error, there is just nothing more to decode.
+ * Under PPPoE sessions and MPLS label stacks the IPv4 or IPv6 packet they carry is decoded (and named
+ * by etherType and l3Offset), as Wireshark does.
  */
 export function decodeNetwork(buf: Buffer, p: number, etherType: number, out: DecodedPacket): number {
   out.etherType = etherType;
@@ -18,6 +22,11 @@ export function decodeNetwork(buf: Buffer, p: number, etherType: number, out: De
       return decodeIpv6(buf, p, out);
     case 0x0806:
       return decodeArp(buf, p, out);
+    case 0x8864:
+      return decodePppoeSession(buf, p, out);
+    case 0x8847:
+    case 0x8848:
+      return decodeMpls(buf, p, out);
     default:
       return DECODE_OK;
   }

@@ -5,7 +5,7 @@ import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { linkTypeName, SUPPORTED_LINK_TYPES } from '../../src/decode/link-types';
 import {
-  arp, ETH, ethernet, ethIpv4Tcp, ipToWords, ipv4, ipv6, LT, nullLoopback, PROTO, sll, sll2, tcp, udp,
+  arp, ETH, ethernet, ethIpv4Tcp, ipToWords, ipv4, ipv6, LT, mplsStack, nullLoopback, pppoeSession, PROTO, sll, sll2, tcp, udp,
 } from '../support/frames';
 
 function dec(buf: Buffer, lt: number, offset = 0, capLen = buf.length - offset): { rc: number; p: DecodedPacket } {
@@ -147,6 +147,54 @@ test('arp: sender/target protocol addresses, over ethernet, vlan and sll', () =>
   const o = dec(ethernet({ etherType: ETH.ARP }, other), LT.ETHERNET);
   assert.equal(o.rc, DECODE_OK);
   assert.equal(o.p.addrs[0], 0);
+});
+
+test('pppoe session: the ipv4 or ipv6 packet inside (2-byte or compressed protocol), under vlan and sll; other ppp protocols; truncation', () => {
+  const a = dec(ethernet({ etherType: ETH.PPPOE_SESSION }, pppoeSession({ protocol: 0x0021 }, v4udp)), LT.ETHERNET);
+  assert.equal(a.rc, DECODE_OK);
+  assertV4udp(a.p, 22);
+  const b = dec(ethernet({ etherType: ETH.PPPOE_SESSION, vlans: [{ vid: 7 }] }, pppoeSession({ protocol: 0x0057 }, v6tcp)), LT.ETHERNET);
+  assert.equal(b.rc, DECODE_OK);
+  assertV6tcp(b.p, 26);
+  assert.equal(b.p.vlanId, 7);
+  const c = dec(ethernet({ etherType: ETH.PPPOE_SESSION }, pppoeSession({ protocol: 0x21, compressed: true }, v4udp)), LT.ETHERNET);
+  assert.equal(c.rc, DECODE_OK);
+  assertV4udp(c.p, 21);
+  const d = dec(sll({ protocol: ETH.PPPOE_SESSION }, pppoeSession({ protocol: 0x0021 }, v4udp)), LT.LINUX_SLL);
+  assert.equal(d.rc, DECODE_OK);
+  assertV4udp(d.p, 24);
+  // LCP: no network layer to decode, not an error; the PPPoE header is the "network layer".
+  const lcp = dec(ethernet({ etherType: ETH.PPPOE_SESSION, pad: true }, pppoeSession({ protocol: 0xc021 }, Buffer.from([1, 1, 0, 4]))), LT.ETHERNET);
+  assert.equal(lcp.rc, DECODE_OK);
+  assert.equal(lcp.p.etherType, ETH.PPPOE_SESSION);
+  assert.equal(lcp.p.l3Offset, 14);
+  assert.equal(lcp.p.ipVersion, 0);
+  // Cut inside the PPPoE header or the protocol field: a pppoe error; inside the IPv4 header: an ipv4 one.
+  const full = ethernet({ etherType: ETH.PPPOE_SESSION }, pppoeSession({ protocol: 0x0021 }, v4udp));
+  for (let cap = 14; cap < 22; cap++) assert.equal(dec(full, LT.ETHERNET, 0, cap).rc, DecodeLayer.PPPOE, `cap ${cap}`);
+  assert.equal(dec(full, LT.ETHERNET, 0, 30).rc, DecodeLayer.IPV4);
+});
+
+test('mpls: the ipv4 or ipv6 packet after the bottom of the label stack, any depth, unicast and multicast; other payloads; truncation', () => {
+  for (const depth of [1, 2, 3, 5]) {
+    const labels = Array.from({ length: depth }, (_, i) => 16 + 1000 * i);
+    const a = dec(ethernet({ etherType: ETH.MPLS }, mplsStack(labels, v4udp)), LT.ETHERNET);
+    assert.equal(a.rc, DECODE_OK, `depth ${depth}`);
+    assertV4udp(a.p, 14 + 4 * depth);
+    const b = dec(ethernet({ etherType: ETH.MPLS_MULTICAST, vlans: [{ vid: 9 }] }, mplsStack(labels, v6tcp)), LT.ETHERNET);
+    assert.equal(b.rc, DECODE_OK, `depth ${depth}`);
+    assertV6tcp(b.p, 18 + 4 * depth);
+    // Cut inside the stack: an mpls error.
+    const full = ethernet({ etherType: ETH.MPLS }, mplsStack(labels, v4udp));
+    for (let cap = 14; cap < 14 + 4 * depth; cap++) assert.equal(dec(full, LT.ETHERNET, 0, cap).rc, DecodeLayer.MPLS, `depth ${depth} cap ${cap}`);
+    // The stack and nothing after it: nothing to decode.
+    assert.equal(dec(full, LT.ETHERNET, 0, 14 + 4 * depth).rc, DECODE_OK);
+  }
+  // A pseudowire control word (first nibble 0): not decoded, not an error.
+  const pw = dec(ethernet({ etherType: ETH.MPLS }, mplsStack([100], Buffer.concat([Buffer.alloc(4), v4udp]))), LT.ETHERNET);
+  assert.equal(pw.rc, DECODE_OK);
+  assert.equal(pw.p.ipVersion, 0);
+  assert.equal(pw.p.etherType, ETH.MPLS);
 });
 
 test('linux sll (113): ipv4, ipv6, vlan inside, non-EtherType protocol, truncation', () => {

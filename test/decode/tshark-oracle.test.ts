@@ -13,7 +13,7 @@ import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import {
-  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, nullLoopback, prng, PROTO, randomIpv4, randomIpv6,
+  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, mplsStack, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
   sctp, sll, sll2, tcp, udp,
 } from '../support/frames';
 import type { Ipv6Ext, VlanTag } from '../support/frames';
@@ -86,6 +86,16 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
       const l3 = randomL3(rand, true);
       const depth = rand() < 0.5 ? 0 : Math.floor(rand() * 4);
       for (let i = 0; i < depth; i++) vlans.push({ tpid: [0x8100, 0x88a8, 0x9100][Math.floor(rand() * 3)], vid: Math.floor(rand() * 4096) });
+      // Some IP packets inside a PPPoE session or under an MPLS label stack (1-3 labels).
+      const wrap = l3.etherType === ETH.ARP ? 1 : rand();
+      if (wrap < 0.15) {
+        const ppp = pppoeSession({ protocol: l3.etherType === ETH.IPV4 ? 0x0021 : 0x0057, session: Math.floor(rand() * 65536) }, l3.bytes);
+        return ethernet({ etherType: ETH.PPPOE_SESSION, vlans, pad: true }, ppp);
+      }
+      if (wrap < 0.3) {
+        const labels = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => 16 + Math.floor(rand() * 0xfffe0));
+        return ethernet({ etherType: rand() < 0.8 ? ETH.MPLS : ETH.MPLS_MULTICAST, vlans, pad: true }, mplsStack(labels, l3.bytes));
+      }
       return ethernet({ etherType: l3.etherType, vlans, pad: true }, l3.bytes);
     }
     case LT.LINUX_SLL: {
@@ -111,7 +121,7 @@ const FIELDS = [
   'frame.number', 'vlan.id', 'ieee8021ad.id', 'ieee8021ad.svid', 'ieee8021ad.cvid', 'ip.src', 'ip.dst', 'ip.proto', 'ip.flags.mf', 'ip.frag_offset',
   'ipv6.src', 'ipv6.dst', 'ipv6.fraghdr.offset', 'ipv6.fraghdr.more',
   'tcp.srcport', 'tcp.dstport', 'tcp.flags', 'udp.srcport', 'udp.dstport', 'sctp.srcport', 'sctp.dstport',
-  'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4',
+  'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'pppoe.session_id', 'mpls.label',
 ] as const;
 
 test('decodeFrame agrees with tshark on generated frames of every link type', { skip: !hasTshark() }, () => {
@@ -133,6 +143,8 @@ test('decodeFrame agrees with tshark on generated frames of every link type', { 
     const p = new DecodedPacket();
     let withPorts = 0;
     let fragments = 0;
+    let pppoe = 0;
+    let mpls = 0;
     for (let i = 0; i < frames.length; i++) {
       const cols = lines[i].split('\t');
       const all = (name: (typeof FIELDS)[number]): string[] => {
@@ -175,6 +187,8 @@ test('decodeFrame agrees with tshark on generated frames of every link type', { 
         assert.deepEqual(Array.from(p.addrs), [...ipToWords(arpSrc), ...ipToWords(first('arp.dst.proto_ipv4')!)], msg);
       }
       if (p.isFragment) fragments++;
+      if (first('pppoe.session_id') !== undefined) pppoe++;
+      if (first('mpls.label') !== undefined) mpls++;
 
       const sport = num('tcp.srcport') ?? num('udp.srcport') ?? num('sctp.srcport');
       const dport = num('tcp.dstport') ?? num('udp.dstport') ?? num('sctp.dstport');
@@ -191,6 +205,7 @@ test('decodeFrame agrees with tshark on generated frames of every link type', { 
     // The generator must actually have exercised the interesting cases.
     assert.ok(withPorts > frames.length / 3, `withPorts ${withPorts}`);
     assert.ok(fragments > 10, `fragments ${fragments}`);
+    assert.ok(pppoe > 3 && mpls > 3, `pppoe ${pppoe} mpls ${mpls}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

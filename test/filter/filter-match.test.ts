@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { compileFilter } from '../../src/filter/compile-filter';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { DecodedPacket } from '../../src/decode/packet';
-import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, PROTO, sctp, sll, tcp, TCP_FLAGS, udp } from '../support/frames';
+import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, mplsStack, pppoeSession, PROTO, sctp, sll, tcp, TCP_FLAGS, udp } from '../support/frames';
 
 interface Frame {
   data: Buffer;
@@ -260,4 +260,21 @@ test('large filters compile quickly and stay exact', () => {
   const hosts = Array.from({ length: 400 }, (_, i) => `host 10.${i >> 8}.${i & 255}.1`).join(' or ');
   assert.deepEqual(matches(hosts, [F[0]!, F[2]!, F[9]!, F[6]!]), [0, 2]);
   assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+});
+
+test('PPPoE and MPLS: the expression applies to the IP packet inside, as it does under VLAN tags (tcpdump would need pppoes / mpls)', () => {
+  const t4 = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.TCP }, T(40000, 80));
+  const u6 = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nextHeader: PROTO.UDP }, U(5000, 53));
+  const frames: Frame[] = [
+    { data: ethernet({ etherType: ETH.PPPOE_SESSION }, pppoeSession({ protocol: 0x0021 }, t4)) },
+    { data: ethernet({ etherType: ETH.MPLS }, mplsStack([16, 17], u6)) },
+    { data: ethernet({ etherType: ETH.PPPOE_SESSION, pad: true }, pppoeSession({ protocol: 0xc021 }, Buffer.from([1, 1, 0, 4]))) },
+  ];
+  assert.deepEqual(matches('tcp port 80', frames), [0]);
+  assert.deepEqual(matches('host 10.0.0.2', frames), [0]);
+  assert.deepEqual(matches('ip6 and udp port 53', frames), [1]);
+  assert.deepEqual(matches('ip or ip6', frames), [0, 1]);
+  // Byte offsets count from the inner IP header: its protocol byte, and its version nibble.
+  assert.deepEqual(matches('ip[9] = 6', frames), [0]);
+  assert.deepEqual(matches('ip6[6] = 17', frames), [1]);
 });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
 import { generateTraffic } from '../support/dns-tcp-traffic';
-import { prng } from '../support/frames';
+import { ETH, ethernet, mplsStack, pppoeSession, prng } from '../support/frames';
 import { parseExposition, runNetmon } from '../support/netmon-cli';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 
@@ -83,3 +83,36 @@ for (const seed of [1, 2, 3]) {
     }
   });
 }
+
+test('inside PPPoE sessions and MPLS label stacks: the same DNS and TCP figures as tshark', { skip }, () => {
+  const rand = prng(44);
+  // Each Ethernet frame of the generated traffic goes out as it is, inside a PPPoE session, or under
+  // one or two MPLS labels, at random: one connection's segments arrive under different encapsulations.
+  const frames = generateTraffic(prng(4), { start: 1_700_004_000, dnsUdp: 300, dnsTcp: 30, tcp: 120, span: 60, zoneTransfers: 4 }).map((f) => {
+    const etherType = f.data.readUInt16BE(12);
+    const ip = f.data.subarray(14);
+    const r = rand();
+    if (r < 0.35) return { ts: f.ts, data: ethernet({ etherType: ETH.PPPOE_SESSION }, pppoeSession({ protocol: etherType === ETH.IPV4 ? 0x0021 : 0x0057 }, ip)) };
+    if (r < 0.7) return { ts: f.ts, data: ethernet({ etherType: ETH.MPLS }, mplsStack(r < 0.5 ? [100] : [100, 2000], ip)) };
+    return f;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-encap-'));
+  try {
+    const file = join(dir, 'traffic.pcap');
+    writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
+    const r = runNetmon(['replay', file, '--log-level', 'silent']);
+    assert.equal(r.code, 0, r.stderr);
+    const want = tsharkInsight(file);
+    const got = netmonInsight(parseExposition(r.stdout));
+    assert.deepEqual([...got.rcodes].sort(), [...want.rcodes].sort());
+    assert.equal(got.dnsTimes.count, want.dnsTimes.count);
+    assert.ok(Math.abs(got.dnsTimes.sum - want.dnsTimes.sum) <= 1e-6 * want.dnsTimes.count, `dns.time sum ${want.dnsTimes.sum}, netmon ${got.dnsTimes.sum}`);
+    assert.equal(got.handshakes.count, want.handshakes.count);
+    assert.ok(Math.abs(got.handshakes.sum - want.handshakes.sum) <= 1e-6 * want.handshakes.count, `initial_rtt sum ${want.handshakes.sum}, netmon ${got.handshakes.sum}`);
+    assert.equal(got.retransmissions, want.retransmissions);
+    assert.equal(got.zeroWindows, want.zeroWindows);
+    assert.ok(want.dnsTimes.count > 200 && want.handshakes.count > 80 && want.retransmissions > 10, `exercised: ${want.dnsTimes.count} dns times, ${want.handshakes.count} handshakes, ${want.retransmissions} retransmissions`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

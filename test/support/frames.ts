@@ -27,7 +27,9 @@ export const LT = {
 } as const;
 
 /** Common EtherTypes. */
-export const ETH = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, QINQ_OLD: 0x9100, IPV6: 0x86dd } as const;
+export const ETH = {
+  IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, QINQ_OLD: 0x9100, IPV6: 0x86dd, PPPOE_SESSION: 0x8864, MPLS: 0x8847, MPLS_MULTICAST: 0x8848,
+} as const;
 
 /** IP protocol numbers. */
 export const PROTO = {
@@ -178,6 +180,26 @@ export function ethernet(
   hdr.writeUInt16BE(o.etherType, p);
   const f = Buffer.concat([hdr, payload]);
   return o.pad && f.length < 60 ? Buffer.concat([f, Buffer.alloc(60 - f.length)]) : f;
+}
+
+/**
+ * PPPoE session header (RFC 2516: ver/type 0x11, code 0, session id, length) and PPP protocol field
+ * (0x0021 IPv4, 0x0057 IPv6, 0xc021 LCP...; `compressed` writes a 1-byte field) before `payload`.
+ */
+export function pppoeSession(o: { protocol: number; session?: number; compressed?: boolean }, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const proto = o.compressed ? Buffer.from([o.protocol & 0xff]) : Buffer.from([o.protocol >> 8, o.protocol & 0xff]);
+  const h = Buffer.alloc(6);
+  h[0] = 0x11;
+  h.writeUInt16BE(o.session ?? 0x1234, 2);
+  h.writeUInt16BE(proto.length + payload.length, 4);
+  return Buffer.concat([h, proto, payload]);
+}
+
+/** An MPLS label stack (RFC 3032), outermost first; the last entry gets the bottom-of-stack bit. */
+export function mplsStack(labels: number[], payload: Buffer = Buffer.alloc(0)): Buffer {
+  const h = Buffer.alloc(4 * labels.length);
+  labels.forEach((label, i) => h.writeUInt32BE((((label & 0xfffff) << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0, 4 * i));
+  return Buffer.concat([h, payload]);
 }
 
 /** Linux cooked capture v1 (LINKTYPE_LINUX_SLL 113) header: 16 bytes, protocol = EtherType. */
