@@ -22,12 +22,14 @@ export function decodeNetwork(buf: Buffer, p: number, etherType: number, out: De
       return decodeIpv6(buf, p, out);
     case 0x0806:
       return decodeArp(buf, p, out);
-    case 0x8864:
-      return decodePppoeSession(buf, p, out);
-    case 0x8847:
-    case 0x8848:
-      return decodeMpls(buf, p, out);
     default:
-      return DECODE_OK;
+      return decodeEncapsulated(buf, p, etherType, out);
   }
+}
+
+/** The rarer EtherTypes, out of the common path's switch: PPPoE session, MPLS; others are not decoded. */
+function decodeEncapsulated(buf: Buffer, p: number, etherType: number, out: DecodedPacket): number {
+  if (etherType === 0x8864) return decodePppoeSession(buf, p, out);
+  if (etherType === 0x8847 || etherType === 0x8848) return decodeMpls(buf, p, out);
+  return DECODE_OK;
 }
