@@ -1,4 +1,4 @@
-import { INSTANCE, INTERFACE, heatmap, stat, timeseries } from './panels';
+import { INSTANCE, INTERFACE, heatmap, stat, table, timeseries } from './panels';
 import type { DashboardSpec } from './panels';
 
 /** DNS and TCP health: what netmon's protocol analysis (src/analysis) sees of resolvers and connections. */
@@ -79,6 +79,15 @@ export const dnsTcp: DashboardSpec = {
             { expr: `sum(rate(netmon_dns_malformed_total{${INTERFACE}}[$__rate_interval]))`, legend: 'malformed' },
           ],
         }),
+        table({
+          title: 'Failing DNS servers now',
+          description: 'The servers that sent most SERVFAIL responses (netmon_detect_dns_servfail) and left most queries unanswered (netmon_detect_dns_unanswered) within the detector window: who NetmonDnsServfailRatio and NetmonDnsUnanswered are about.',
+          unit: 'short',
+          queries: [
+            { expr: `topk(5, netmon_detect_dns_servfail{${INSTANCE}})` },
+            { expr: `topk(5, netmon_detect_dns_unanswered{${INSTANCE}})` },
+          ],
+        }),
       ],
     },
     {
@@ -95,6 +104,15 @@ export const dnsTcp: DashboardSpec = {
           unit: 'percentunit',
           min: 0,
           queries: [{ expr: `interface:netmon_tcp_retransmissions:ratio_rate5m{${INTERFACE}}`, legend: '{{instance}} {{interface}}' }],
+        }),
+        table({
+          title: 'Retransmitting paths and unanswered SYNs now',
+          description: 'The (source, destination) pairs with most retransmitted segments (netmon_detect_tcp_retransmissions; the source resent them) and the destinations with most SYNs left unanswered or refused (netmon_detect_syn_unanswered) within the detector window: who NetmonTcpRetransmitRatio and NetmonTcpConnectFailures are about.',
+          unit: 'short',
+          queries: [
+            { expr: `topk(5, netmon_detect_tcp_retransmissions{${INSTANCE}})` },
+            { expr: `topk(5, netmon_detect_syn_unanswered{${INSTANCE}})` },
+          ],
         }),
         timeseries({
           title: 'TCP connections by result',

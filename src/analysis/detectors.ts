@@ -1,7 +1,9 @@
 import type { DecodedPacket } from '../decode/packet';
 import { resolveDetectOptions } from './detect-options';
+import { DnsServerDetector } from './dns-server-detector';
 import type { DetectOptions } from './detect-options';
 import { ResetDetector } from './reset-detector';
+import { RetransmissionDetector } from './retransmission-detector';
 import { ScanDetector } from './scan-detector';
 import { SynFloodDetector } from './syn-flood-detector';
 import type { TopList } from './top-list';
@@ -11,7 +13,7 @@ export type { DetectOptions } from './detect-options';
 export type { TopList } from './top-list';
 
 /** The detectors, in the order of DetectorReport.keys / .evictions (the `detector` label). */
-export const DETECTOR_NAMES: readonly string[] = ['scan', 'syn_flood', 'resets'];
+export const DETECTOR_NAMES: readonly string[] = ['scan', 'syn_flood', 'resets', 'dns_servers', 'retransmissions'];
 
 /** What the detector families export, computed at scrape time. */
 export interface DetectorReport {
@@ -24,9 +26,31 @@ export interface DetectorReport {
   readonly synUnanswered: TopList;
   /** Sources by RSTs sent (label src_ip). */
   readonly rstSent: TopList;
+  /** DNS servers by SERVFAIL responses sent, and by queries left unanswered (label server_ip). */
+  readonly dnsServfail: TopList;
+  readonly dnsUnanswered: TopList;
+  /** (source, destination) pairs by TCP segments retransmitted (labels src_ip, dst_ip). */
+  readonly tcpRetransmissions: TopList;
   /** Keys tracked now and keys evicted because a table was full, per detector (DETECTOR_NAMES). */
   readonly keys: Float64Array;
   readonly evictions: Float64Array;
+}
+
+/**
+ * The DNS and TCP analysers' events whose hosts the detectors name (src/analysis/dns-analyzer.ts,
+ * tcp-analyzer.ts): called on those events only, never per packet.
+ */
+export interface AnalysisEvents {
+  /** A DNS response with RCODE SERVFAIL (its source is the server). */
+  dnsServfail(pkt: DecodedPacket): void;
+  /** A DNS query to the server at server[0..3] (DecodedPacket.addrs layout) got no response. */
+  dnsUnanswered(server: Uint32Array, ipVersion: number): void;
+  /**
+   * A TCP segment the analyser found retransmitted (its source sent it again). `hint` is what this
+   * returned for the previous retransmission of the same connection direction (-1 for none): it
+   * spares the lookup of the pair when the same connection keeps retransmitting.
+   */
+  tcpRetransmission(pkt: DecodedPacket, hint: number): number;
 }
 
 const TCP_SYN = 0x02;
@@ -39,7 +63,8 @@ const UDP = 17;
 /**
  * Attack detectors fed by the packet pipeline, one call per IP packet: scans and host sweeps
  * (ScanDetector), SYN floods (SynFloodDetector) and RST sources (ResetDetector), over a sliding window
- * of packet time (WINDOW_STEPS steps). Each has its own bounded tables (KeyTable); nothing here
+ * of packet time (WINDOW_STEPS steps); and, fed by the DNS and TCP analysers' events (AnalysisEvents),
+ * failing DNS servers (DnsServerDetector) and retransmitting paths (RetransmissionDetector). Each has its own bounded tables (KeyTable); nothing here
  * allocates per packet, and the top N of each gauge is chosen only at scrape time.
  *
  * A contact (ScanDetector) is a packet that opens a conversation:
@@ -53,11 +78,13 @@ const UDP = 17;
  * Every other packet costs two or three field tests: the common TCP segment (ACK without SYN or
  * RST) and UDP datagram do nothing here.
  */
-export class Detectors {
+export class Detectors implements AnalysisEvents {
   readonly options: DetectOptions;
   private readonly scan: ScanDetector;
   private readonly syn: SynFloodDetector;
   private readonly resets: ResetDetector;
+  private readonly dnsServers: DnsServerDetector;
+  private readonly retransmissions: RetransmissionDetector;
   private readonly stepSeconds: number;
   /** Current step, counted from `origin` so that it stays a small integer (see WindowCounts). */
   private step = 0;
@@ -73,6 +100,8 @@ export class Detectors {
     this.scan = new ScanDetector(this.options.maxContacts);
     this.syn = new SynFloodDetector(this.options.maxTargets);
     this.resets = new ResetDetector(this.options.maxSources);
+    this.dnsServers = new DnsServerDetector(this.options.maxSources);
+    this.retransmissions = new RetransmissionDetector(this.options.maxSources);
     this.stepSeconds = this.options.window / WINDOW_STEPS;
   }
 
@@ -139,6 +168,24 @@ export class Detectors {
     this.changed = true;
   }
 
+  dnsServfail(pkt: DecodedPacket): void {
+    if (pkt.ts >= this.nextStepAt) this.advance(pkt.ts);
+    this.dnsServers.servfail(pkt.addrs, 0, pkt.ipVersion, this.step);
+    this.changed = true;
+  }
+
+  /** Called while the DNS analyser expires queries at the tick, after this.advance() for that tick. */
+  dnsUnanswered(server: Uint32Array, ipVersion: number): void {
+    this.dnsServers.noResponse(server, 0, ipVersion, this.step);
+    this.changed = true;
+  }
+
+  tcpRetransmission(pkt: DecodedPacket, hint: number): number {
+    if (pkt.ts >= this.nextStepAt) this.advance(pkt.ts);
+    this.changed = true;
+    return this.retransmissions.retransmission(pkt, this.step, hint);
+  }
+
   /** Moves the window forward to packet time `ts` (also without packets: live capture ticks). */
   advance(ts: number): void {
     if (ts < this.nextStepAt) return;
@@ -153,6 +200,8 @@ export class Detectors {
     this.scan.expire(step);
     this.syn.expire(step);
     this.resets.expire(step);
+    this.dnsServers.expire(step);
+    this.retransmissions.expire(step);
     this.changed = true;
   }
 
@@ -161,14 +210,20 @@ export class Detectors {
     if (!this.changed && this.cached !== undefined) return this.cached;
     const n = this.options.topN;
     const scan = this.scan.report(n);
+    const dns = this.dnsServers.report(n, this.step);
     this.cached = {
       windowSeconds: this.options.window,
       scanPorts: scan.ports,
       scanHosts: scan.hosts,
       synUnanswered: this.syn.report(n, this.step),
       rstSent: this.resets.report(n, this.step),
-      keys: Float64Array.of(this.scan.contacts.size, this.syn.targets.size, this.resets.sources.size),
-      evictions: Float64Array.of(this.scan.contacts.evictions, this.syn.targets.evictions, this.resets.sources.evictions),
+      dnsServfail: dns.servfail,
+      dnsUnanswered: dns.unanswered,
+      tcpRetransmissions: this.retransmissions.report(n, this.step),
+      keys: Float64Array.of(this.scan.contacts.size, this.syn.targets.size, this.resets.sources.size, this.dnsServers.size, this.retransmissions.size),
+      evictions: Float64Array.of(
+        this.scan.contacts.evictions, this.syn.targets.evictions, this.resets.sources.evictions, this.dnsServers.evictions, this.retransmissions.evictions,
+      ),
     };
     this.changed = false;
     return this.cached;

@@ -1,4 +1,5 @@
 import type { DecodedPacket } from '../decode/packet';
+import type { AnalysisEvents } from './detectors';
 import { DNS_RESPONSE_TIME_BUCKETS } from '../metrics/catalog';
 import {
   DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
@@ -36,6 +37,7 @@ const MULTI = 4;
 const AXFR = 252;
 const IXFR = 251;
 const TC = 0x0200;
+const RCODE_SERVFAIL = 2;
 const NBUCKETS = DNS_RESPONSE_TIME_BUCKETS.length;
 const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
 
@@ -67,6 +69,10 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
   private readonly tcp: DnsTcpStreams;
   private readonly key = new Int32Array(10);
   private readonly h = new DnsHeader();
+  /** The detectors, told of SERVFAIL responses and unanswered queries (null: detectors off). */
+  private events: AnalysisEvents | null = null;
+  /** An unanswered query's server address, for events.dnsUnanswered. */
+  private readonly server = new Uint32Array(4);
 
   constructor(o: DnsAnalyzerOptions) {
     for (const p of o.ports) this.portMap[p] = 1;
@@ -81,6 +87,11 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
 
   addInterface(): void {
     this.perInterface.push(new Float64Array(DNS_WORDS));
+  }
+
+  /** Names the servers of SERVFAIL responses and unanswered queries to the detectors. */
+  setEvents(events: AnalysisEvents): void {
+    this.events = events;
   }
 
   /** A UDP or TCP packet with a decoded transport header on a DNS port. */
@@ -149,6 +160,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
       return;
     }
     c[DNS_R + (h.flags & 15)]++;
+    if ((h.flags & 15) === RCODE_SERVFAIL && this.events !== null) this.events.dnsServfail(pkt);
     if ((h.flags & TC) !== 0) c[DNS_TRUNCATED]++;
     if (s < 0) {
       c[DNS_UNMATCHED]++;
@@ -193,6 +205,14 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
   private unanswered(s: number): void {
     this.perInterface[this.reqIface[s]!]![DNS_UNANSWERED]++;
     this.waiting--;
+    const events = this.events;
+    if (events !== null) {
+      // The key names the server at words 4..7 and the IP version in the low bits of word 9.
+      const k = this.queries.keys;
+      const b = s * 10;
+      for (let i = 0; i < 4; i++) this.server[i] = k[b + 4 + i]! >>> 0;
+      events.dnsUnanswered(this.server, k[b + 9]! & 15);
+    }
     this.queries.remove(s);
   }
 }

@@ -1,4 +1,5 @@
 import type { DecodedPacket } from '../decode/packet';
+import type { AnalysisEvents } from './detectors';
 import { TCP_EVENT_HANDSHAKE, TCP_EVENT_RETRANSMISSION } from '../flow/flow-record';
 import type { TcpFlowEvent, TcpFlowLinks } from '../flow/flow-record';
 import { TCP_HANDSHAKE_RTT_BUCKETS } from '../metrics/catalog';
@@ -53,6 +54,13 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   /** The flow table's links (when its key is the exact 5-tuple), or null: every packet looks its connection up. */
   private links: TcpFlowLinks | null = null;
+  /** The detectors, told of each retransmission (null: detectors off). */
+  private events: AnalysisEvents | null = null;
+  /**
+   * Per connection direction (slot * 2 + dir), what events.tcpRetransmission returned for its last
+   * retransmission: a hint that spares the detector a lookup (allocated on the first one).
+   */
+  private pathHints = new Int32Array(0);
 
   constructor(o: TcpAnalyzerOptions) {
     this.table = new TcpConnections(o.maxConnections, o.idleTimeout, this);
@@ -65,6 +73,11 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
 
   addInterface(): void {
     this.perInterface.push(new Float64Array(TCP_WORDS));
+  }
+
+  /** Names the paths of retransmitted segments to the detectors. */
+  setEvents(events: AnalysisEvents): void {
+    this.events = events;
   }
 
   /** Lets each flow slot remember its connection (one direction of it): no hash lookup per packet. */
@@ -166,6 +179,7 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
       if ((a & A_ANY_RETRANSMISSION) !== 0) {
         c[TCP_RETRANSMISSIONS]++;
         ev = TCP_EVENT_RETRANSMISSION;
+        if (this.events !== null) this.noteRetransmission(this.events, pkt, s * 2 + dir);
       }
       if ((a & A_ZERO_WINDOW) !== 0) c[TCP_ZERO_WINDOW]++;
     }
@@ -234,6 +248,11 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
       const f = i[s * Slot.WORDS + Slot.DIR + d * Dir.WORDS + Dir.FLOW]! - 1;
       if (f >= 0) links.clearTcpLink(f, s * 2 + d);
     }
+  }
+
+  private noteRetransmission(events: AnalysisEvents, pkt: DecodedPacket, d: number): void {
+    if (this.pathHints.length === 0) this.pathHints = new Int32Array(this.table.capacity * 2).fill(-1);
+    this.pathHints[d] = events.tcpRetransmission(pkt, this.pathHints[d]!);
   }
 
   private link(s: number, dir: number, flowSlot: number): void {

@@ -72,8 +72,10 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
   const t = config.tcp;
   const tcp = t.enabled ? new TcpAnalyzer({ maxConnections: t.max_connections, idleTimeout: t.idle_timeout, synTimeout: t.syn_timeout }) : null;
   if (tcp !== null && flows.exactKeys) tcp.attachFlows(flows);
-  return new PacketPipeline(flows, filters, log, detectors, {
-    dns: n.enabled ? new DnsAnalyzer({ ports: n.ports, timeout: n.timeout, maxPending: n.max_pending, maxTcpStreams: n.max_tcp_streams }) : null,
-    tcp,
-  });
+  const dns = n.enabled ? new DnsAnalyzer({ ports: n.ports, timeout: n.timeout, maxPending: n.max_pending, maxTcpStreams: n.max_tcp_streams }) : null;
+  if (detectors !== null) {
+    dns?.setEvents(detectors);
+    tcp?.setEvents(detectors);
+  }
+  return new PacketPipeline(flows, filters, log, detectors, { dns, tcp });
 }

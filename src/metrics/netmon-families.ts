@@ -186,6 +186,9 @@ function detectorFamilies(p: PipelineCounters): Family[] {
     { def: CATALOG.detectScanHosts, collect: top((r) => r.scanHosts, CATALOG.detectScanHosts.labelNames) },
     { def: CATALOG.detectSynUnanswered, collect: top((r) => r.synUnanswered, CATALOG.detectSynUnanswered.labelNames) },
     { def: CATALOG.detectRstSent, collect: top((r) => r.rstSent, CATALOG.detectRstSent.labelNames) },
+    { def: CATALOG.detectDnsServfail, collect: top((r) => r.dnsServfail, CATALOG.detectDnsServfail.labelNames) },
+    { def: CATALOG.detectDnsUnanswered, collect: top((r) => r.dnsUnanswered, CATALOG.detectDnsUnanswered.labelNames) },
+    { def: CATALOG.detectTcpRetransmissions, collect: top((r) => r.tcpRetransmissions, CATALOG.detectTcpRetransmissions.labelNames) },
     { def: CATALOG.detectKeys, collect: perDetector((r) => r.keys) },
     { def: CATALOG.detectEvictions, collect: perDetector((r) => r.evictions) },
   ];

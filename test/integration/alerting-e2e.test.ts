@@ -233,7 +233,9 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
 
   it('baseline traffic (complete handshakes, DNS) raises no traffic alert', async () => {
     const frames: Buffer[] = [];
-    for (let i = 0; i < 40; i++) frames.push(...tcpConnection(a.peerAddr, `198.19.1.${1 + (i % 5)}`, 30000 + i, 443), ...dnsExchange(a.peerAddr, '198.19.0.53', 40000 + i, i));
+    // One connection in eight resends its request and one DNS answer in eight is SERVFAIL: the
+    // dashboards' "who" tables (netmon_detect_tcp_retransmissions, netmon_detect_dns_servfail) get data.
+    for (let i = 0; i < 40; i++) frames.push(...tcpConnection(a.peerAddr, `198.19.1.${1 + (i % 5)}`, 30000 + i, 443, { resend: i % 8 === 0 }), ...dnsExchange(a.peerAddr, '198.19.0.53', 40000 + i, i, i % 8 === 0 ? 2 : 0));
     send(a, 'baseline.pcap', frames);
     // Wait until Prometheus has the baseline, then for an evaluation of the traffic alerts after that.
     const seenAt = await until('the baseline in Prometheus', 20_000, async () => {

@@ -44,14 +44,16 @@ export function portUnreachableFrame(target: string, prober: string, sport: numb
 }
 
 /** A complete TCP connection: handshake, a request and an answer, and both FINs. */
-export function tcpConnection(client: string, server: string, cport: number, sport: number): Buffer[] {
+export function tcpConnection(client: string, server: string, cport: number, sport: number, o: { resend?: boolean } = {}): Buffer[] {
   const c = (flags: number, payload = 0, seq = 1, ack = 1) => tcpFrame({ src: client, dst: server, sport: cport, dport: sport, flags, payload, seq, ack });
   const s = (flags: number, payload = 0, seq = 1, ack = 1) => tcpFrame({ src: server, dst: client, sport, dport: cport, flags, payload, seq, ack });
-  return [c(SYN, 0, 0, 0), s(SYN | ACK, 0, 0, 1), c(ACK), c(PSH | ACK, 200), s(ACK, 0, 1, 201), s(PSH | ACK, 900, 1, 201), c(ACK, 0, 201, 901), c(FIN | ACK, 0, 201, 901), s(FIN | ACK, 0, 901, 202), c(ACK, 0, 202, 902)];
+  // `resend`: the client sends its request again after it was acknowledged (a spurious retransmission).
+  const again = o.resend === true ? [c(PSH | ACK, 200)] : [];
+  return [c(SYN, 0, 0, 0), s(SYN | ACK, 0, 0, 1), c(ACK), c(PSH | ACK, 200), s(ACK, 0, 1, 201), ...again, s(PSH | ACK, 900, 1, 201), c(ACK, 0, 201, 901), c(FIN | ACK, 0, 201, 901), s(FIN | ACK, 0, 901, 202), c(ACK, 0, 202, 902)];
 }
 
-/** A DNS query (A record) and its answer, as UDP datagrams between client:cport and server:53. */
-export function dnsExchange(client: string, server: string, cport: number, id: number): Buffer[] {
+/** A DNS query (A record) and its answer (RCODE `rcode`), as UDP datagrams between client:cport and server:53. */
+export function dnsExchange(client: string, server: string, cport: number, id: number, rcode = 0): Buffer[] {
   // Header: id, flags (RD / QR|RD|RA), QDCOUNT 1, ANCOUNT 0/1; question "netmon.test" IN A.
   const question = Buffer.concat([Buffer.from([6, ...Buffer.from('netmon'), 4, ...Buffer.from('test'), 0]), Buffer.from([0, 1, 0, 1])]);
   const header = (flags: number, an: number) => {
@@ -65,7 +67,7 @@ export function dnsExchange(client: string, server: string, cport: number, id: n
   const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
   return [
     udpFrame({ src: client, dst: server, sport: cport, dport: 53, payload: Buffer.concat([header(0x0100, 0), question]) }),
-    udpFrame({ src: server, dst: client, sport: 53, dport: cport, payload: Buffer.concat([header(0x8180, 1), question, answer]) }),
+    udpFrame({ src: server, dst: client, sport: 53, dport: cport, payload: Buffer.concat([header(0x8180 | rcode, rcode === 0 ? 1 : 0), question, ...(rcode === 0 ? [answer] : [])]) }),
   ];
 }
 
