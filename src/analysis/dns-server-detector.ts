@@ -67,14 +67,10 @@ export class DnsServerDetector {
     putAddress(k, 0, 2, addrs, from, v);
     k[1] = v;
     const n = v === 4 ? 2 : SERVER_WIDTH;
-    let s = st.find(keyHash(st.seed, k, n, v, SERVER_WIDTH), n);
-    if (s < 0) {
-      s = st.insert(step);
+    const s = st.upsert(keyHash(st.seed, k, n, v, SERVER_WIDTH), n, step);
+    if (st.added) {
       this.servfails.reset(s, step);
       this.unanswered.reset(s, step);
-    } else {
-      st.touch(s, step);
-      st.promote(s);
     }
     return s;
   }

@@ -72,6 +72,8 @@ export class KeyTable {
   size = 0;
   /** Keys evicted because the table was full. */
   evictions = 0;
+  /** Whether the last upsert() inserted its key. */
+  added = false;
   /** Random per-table seed of the key hash: remote hosts choose the keys, so do not let them choose collisions. */
   readonly seed: number;
 
@@ -208,6 +210,20 @@ export class KeyTable {
     this.rec[base + this.oState] = PROBATION + 1;
     if (this.lists) this.append(s, PROBATION, step);
     this.size++;
+    return s;
+  }
+
+  /**
+   * The slot of `key` (hash h; the first n words decide, as in find()): when found, touched at `step`
+   * and promoted (a key seen twice is no one-off); otherwise inserted at `step`, and `added` is set
+   * (the caller then starts its own words of the slot afresh).
+   */
+  upsert(h: number, n: number, step: number): number {
+    const s = this.find(h, n);
+    this.added = s < 0;
+    if (s < 0) return this.insert(step);
+    this.touch(s, step);
+    this.promote(s);
     return s;
   }
 

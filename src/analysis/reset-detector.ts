@@ -32,14 +32,8 @@ export class ResetDetector {
     putAddress(k, 0, 2, pkt.addrs, 0, v);
     k[1] = v;
     const n = v === 4 ? 2 : SOURCE_WIDTH;
-    let s = st.find(keyHash(st.seed, k, n, v, SOURCE_WIDTH), n);
-    if (s < 0) {
-      s = st.insert(step);
-      this.counts.reset(s, step);
-    } else {
-      st.touch(s, step);
-      st.promote(s);
-    }
+    const s = st.upsert(keyHash(st.seed, k, n, v, SOURCE_WIDTH), n, step);
+    if (st.added) this.counts.reset(s, step);
     this.counts.add(s, step, 1);
   }
 

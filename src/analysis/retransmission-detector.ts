@@ -60,14 +60,8 @@ export class RetransmissionDetector {
     putAddress(k, 1, 6, pkt.addrs, 4, v);
     k[2] = v;
     const n = v === 4 ? IPV4_WORDS : PATH_WIDTH;
-    let s = st.find(keyHash(st.seed, k, n, v, PATH_WIDTH), n);
-    if (s < 0) {
-      s = st.insert(step);
-      this.counts.reset(s, step);
-    } else {
-      st.touch(s, step);
-      st.promote(s);
-    }
+    const s = st.upsert(keyHash(st.seed, k, n, v, PATH_WIDTH), n, step);
+    if (st.added) this.counts.reset(s, step);
     this.counts.add(s, step, 1);
     return s;
   }

@@ -4,6 +4,7 @@
  * handshake RTTs (tcp.analysis.initial_rtt, one per stream), retransmitted segments (frames marked
  * tcp.analysis.retransmission: tshark marks fast and spurious ones so too) and zero windows.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { DNS_RCODE_NAMES } from '../../src/analysis/dns-names';
 
@@ -63,4 +64,19 @@ export function netmonInsight(m: ReadonlyMap<string, number>): InsightFigures {
     retransmissions: sum('netmon_tcp_retransmissions_total'),
     zeroWindows: sum('netmon_tcp_zero_window_total'),
   };
+}
+
+/**
+ * Asserts netmon's figures equal tshark's: responses by RCODE, the number of timed DNS responses
+ * and handshakes and the sums of their times (each within a microsecond: pcaps hold microsecond
+ * timestamps), retransmissions and zero windows.
+ */
+export function assertInsightEqual(got: InsightFigures, want: InsightFigures): void {
+  assert.deepEqual([...got.rcodes].sort(), [...want.rcodes].sort());
+  assert.equal(got.dnsTimes.count, want.dnsTimes.count);
+  assert.ok(Math.abs(got.dnsTimes.sum - want.dnsTimes.sum) <= 1e-6 * want.dnsTimes.count, `dns.time sum ${want.dnsTimes.sum}, netmon ${got.dnsTimes.sum}`);
+  assert.equal(got.handshakes.count, want.handshakes.count);
+  assert.ok(Math.abs(got.handshakes.sum - want.handshakes.sum) <= 1e-6 * want.handshakes.count, `initial_rtt sum ${want.handshakes.sum}, netmon ${got.handshakes.sum}`);
+  assert.equal(got.retransmissions, want.retransmissions);
+  assert.equal(got.zeroWindows, want.zeroWindows);
 }
