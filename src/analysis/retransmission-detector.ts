@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../decode/packet';
 import { addressText, keyHash, putAddress } from './address-key';
-import { KeyTable } from './key-table';
+import { KeyTable, PROBATION } from './key-table';
 import { EMPTY_TOP_LIST, TopSelector } from './top-list';
 import type { TopList } from './top-list';
 import { WindowCounts } from './window-counts';
@@ -44,7 +44,7 @@ export class RetransmissionDetector {
     const st0 = this.paths;
     if (st0 !== null && hint >= 0 && this.holds(st0, hint, pkt)) {
       st0.touch(hint, step);
-      st0.promote(hint);
+      if (st0.segment(hint) === PROBATION) st0.promote(hint);
       this.counts.add(hint, step, 1);
       return hint;
     }
