@@ -3,6 +3,7 @@ import type { DecodedPacket } from './packet';
 import { decodeEthernet } from './ethernet';
 import { LinkType } from './link-types';
 import { decodeNullLoop } from './null-loop';
+import { decodeCiscoHdlc, decodePpp, decodePppEther } from './ppp';
 import { decodeRawIp } from './raw-ip';
 import { decodeSll } from './sll';
 import { decodeSll2 } from './sll2';
@@ -64,6 +65,14 @@ export function decodeLink(buf: Buffer, offset: number, capLen: number, linkType
     case LinkType.LOOP:
       return decodeNullLoop(buf, offset, true, out);
     default:
-      return DecodeLayer.UNSUPPORTED_LINK;
+      return decodeOtherLink(buf, offset, linkType, out);
   }
+}
+
+/** The rarer link types, out of the common switch (as decodeNetwork does with EtherTypes). */
+function decodeOtherLink(buf: Buffer, offset: number, linkType: number, out: DecodedPacket): number {
+  if (linkType === LinkType.PPP || linkType === LinkType.PPP_HDLC) return decodePpp(buf, offset, out);
+  if (linkType === LinkType.C_HDLC) return decodeCiscoHdlc(buf, offset, out);
+  if (linkType === LinkType.PPP_ETHER) return decodePppEther(buf, offset, out);
+  return DecodeLayer.UNSUPPORTED_LINK;
 }

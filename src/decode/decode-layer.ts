@@ -20,6 +20,8 @@ export const DecodeLayer = {
   ICMPV6: 13,
   PPPOE: 14,
   MPLS: 15,
+  PPP: 16,
+  CHDLC: 17,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -42,6 +44,8 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'icmpv6',
   'pppoe',
   'mpls',
+  'ppp',
+  'chdlc',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

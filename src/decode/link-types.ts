@@ -16,6 +16,13 @@ export const LinkType = {
   IPV4: 228,
   IPV6: 229,
   LINUX_SLL2: 276,
+  /** PPP, with or without HDLC-like framing (RFC 1661, 1662). */
+  PPP: 9,
+  PPP_HDLC: 50,
+  /** PPPoE header, no Ethernet (RFC 2516). */
+  PPP_ETHER: 51,
+  /** Cisco HDLC. */
+  C_HDLC: 104,
 } as const;
 
 /** Link types decodeFrame understands; any other is counted as `unsupported_link`. */
@@ -32,13 +39,13 @@ const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [LinkType.IPV4, 'IPV4'],
   [LinkType.IPV6, 'IPV6'],
   [LinkType.LINUX_SLL2, 'LINUX_SLL2'],
+  [LinkType.PPP, 'PPP'],
+  [LinkType.PPP_HDLC, 'PPP_HDLC'],
+  [LinkType.PPP_ETHER, 'PPP_ETHER'],
+  [LinkType.C_HDLC, 'C_HDLC'],
   // Common unsupported ones, so log messages say what the capture actually is.
   [105, 'IEEE802_11'],
   [127, 'IEEE802_11_RADIOTAP'],
-  [9, 'PPP'],
-  [50, 'PPP_HDLC'],
-  [51, 'PPP_ETHER'],
-  [104, 'C_HDLC'],
   [192, 'PPI'],
   [220, 'USB_LINUX_MMAPPED'],
   [253, 'NETLINK'],

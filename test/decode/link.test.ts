@@ -197,6 +197,46 @@ test('mpls: the ipv4 or ipv6 packet after the bottom of the label stack, any dep
   assert.equal(pw.p.etherType, ETH.MPLS);
 });
 
+test('ppp (9, 50), ppp_ether (51), cisco hdlc (104): the ipv4 or ipv6 packet inside; other protocols; truncation', () => {
+  const framed = Buffer.concat([Buffer.from([0xff, 0x03, 0x00, 0x21]), v4udp]);
+  for (const lt of [LT.PPP, LT.PPP_HDLC]) {
+    const a = dec(framed, lt);
+    assert.equal(a.rc, DECODE_OK);
+    assertV4udp(a.p, 4);
+    const bare = dec(Buffer.concat([Buffer.from([0x00, 0x57]), v6tcp]), lt);
+    assert.equal(bare.rc, DECODE_OK);
+    assertV6tcp(bare.p, 2);
+    const compressed = dec(Buffer.concat([Buffer.from([0x21]), v4udp]), lt);
+    assert.equal(compressed.rc, DECODE_OK);
+    assertV4udp(compressed.p, 1);
+    // Cisco framing on a PPP link, with an MPLS label stack inside.
+    const cisco = dec(Buffer.concat([Buffer.from([0x8f, 0x00, 0x88, 0x47]), mplsStack([100], v4udp)]), lt);
+    assert.equal(cisco.rc, DECODE_OK);
+    assertV4udp(cisco.p, 8);
+    // LCP: nothing to decode, not an error.
+    const lcp = dec(Buffer.from([0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4]), lt);
+    assert.equal(lcp.rc, DECODE_OK);
+    assert.equal(lcp.p.ipVersion, 0);
+    assert.equal(lcp.p.l3Offset, -1);
+    for (let cap = 0; cap < 4; cap++) assert.equal(dec(framed, lt, 0, cap).rc, DecodeLayer.PPP, `lt ${lt} cap ${cap}`);
+    assert.equal(dec(framed, lt, 0, 10).rc, DecodeLayer.IPV4);
+  }
+  const pe = dec(pppoeSession({ protocol: 0x0057 }, v6tcp), LT.PPP_ETHER);
+  assert.equal(pe.rc, DECODE_OK);
+  assertV6tcp(pe.p, 8);
+  for (let cap = 0; cap < 8; cap++) assert.equal(dec(pppoeSession({ protocol: 0x0057 }, v6tcp), LT.PPP_ETHER, 0, cap).rc, DecodeLayer.PPPOE, `cap ${cap}`);
+  const hdlc = Buffer.concat([Buffer.from([0x0f, 0x00, 0x08, 0x00]), v4udp]);
+  const h = dec(hdlc, LT.C_HDLC);
+  assert.equal(h.rc, DECODE_OK);
+  assertV4udp(h.p, 4);
+  for (let cap = 0; cap < 4; cap++) assert.equal(dec(hdlc, LT.C_HDLC, 0, cap).rc, DecodeLayer.CHDLC, `cap ${cap}`);
+  // A protocol value below 0x0600 names no network layer (as after Ethernet).
+  const none = dec(Buffer.concat([Buffer.from([0x0f, 0x00, 0x00, 0x10]), v4udp]), LT.C_HDLC);
+  assert.equal(none.rc, DECODE_OK);
+  assert.equal(none.p.l3Offset, -1);
+  assert.match(linkTypeName(LT.PPP_ETHER), /PPP_ETHER.*51/);
+});
+
 test('linux sll (113): ipv4, ipv6, vlan inside, non-EtherType protocol, truncation', () => {
   const a = dec(sll({ protocol: ETH.IPV4, packetType: 4 }, v4udp), LT.LINUX_SLL);
   assert.equal(a.rc, DECODE_OK);
@@ -280,14 +320,14 @@ test('raw ip (101, 12, 14, 228, 229): IPv4 or IPv6 by version nibble', () => {
 });
 
 test('unsupported link types; names and supported set', () => {
-  for (const lt of [105, 127, 9, 147, 2, 65535, -1]) {
+  for (const lt of [105, 127, 147, 2, 65535, -1]) {
     const { rc, p } = dec(ethIpv4Tcp({ src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2 }), lt);
     assert.equal(rc, DecodeLayer.UNSUPPORTED_LINK, `lt ${lt}`);
     assert.equal(p.linkType, lt);
     assert.equal(p.l3Offset, -1);
     assert.equal(SUPPORTED_LINK_TYPES.has(lt), false);
   }
-  for (const lt of [0, 1, 12, 14, 101, 108, 113, 228, 229, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
+  for (const lt of [0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
   assert.match(linkTypeName(1), /EN10MB.*1/);
   assert.match(linkTypeName(127), /RADIOTAP.*127/);
   assert.match(linkTypeName(4242), /unknown.*4242/);

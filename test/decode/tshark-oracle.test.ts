@@ -28,7 +28,7 @@ function hasTshark(): boolean {
   }
 }
 
-const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6];
+const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC];
 const PER_LINK = 60;
 
 /** A random valid network-layer packet (IPv4, IPv6 or, where `arpOk`, ARP) and its EtherType. */
@@ -112,6 +112,25 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
       const af = l3.etherType === ETH.IPV4 ? 2 : [24, 28, 30][Math.floor(rand() * 3)];
       return nullLoopback(af, l3.bytes, lt === LT.NULL && rand() < 0.7);
     }
+    case LT.PPP:
+    case LT.PPP_HDLC: {
+      // PPP in HDLC-like framing (0xff 0x03), bare, or with a compressed protocol field; on
+      // PPP_HDLC also Cisco HDLC framing (0x0f 0x00, then an EtherType).
+      const l3 = randomL3(rand, false);
+      const v4 = l3.etherType === ETH.IPV4;
+      const r = rand();
+      if (lt === LT.PPP_HDLC && r < 0.25) return Buffer.concat([Buffer.from([0x0f, 0x00, l3.etherType >> 8, l3.etherType & 0xff]), l3.bytes]);
+      const proto = r < 0.6 ? Buffer.from([0, v4 ? 0x21 : 0x57]) : Buffer.from([v4 ? 0x21 : 0x57]);
+      return Buffer.concat([rand() < 0.5 ? Buffer.from([0xff, 0x03]) : Buffer.alloc(0), proto, l3.bytes]);
+    }
+    case LT.PPP_ETHER: {
+      const l3 = randomL3(rand, false);
+      return pppoeSession({ protocol: l3.etherType === ETH.IPV4 ? 0x0021 : 0x0057, session: Math.floor(rand() * 65536) }, l3.bytes);
+    }
+    case LT.C_HDLC: {
+      const l3 = randomL3(rand, false);
+      return Buffer.concat([Buffer.from([rand() < 0.8 ? 0x0f : 0x8f, 0x00, l3.etherType >> 8, l3.etherType & 0xff]), l3.bytes]);
+    }
     default:
       return randomL3(rand, false, lt === LT.IPV4 ? 4 : lt === LT.IPV6 ? 6 : undefined).bytes;
   }
@@ -145,6 +164,7 @@ test('decodeFrame agrees with tshark on generated frames of every link type', { 
     let fragments = 0;
     let pppoe = 0;
     let mpls = 0;
+    const ipByLink = new Map<number, number>();
     for (let i = 0; i < frames.length; i++) {
       const cols = lines[i].split('\t');
       const all = (name: (typeof FIELDS)[number]): string[] => {
@@ -187,6 +207,7 @@ test('decodeFrame agrees with tshark on generated frames of every link type', { 
         assert.deepEqual(Array.from(p.addrs), [...ipToWords(arpSrc), ...ipToWords(first('arp.dst.proto_ipv4')!)], msg);
       }
       if (p.isFragment) fragments++;
+      if (p.ipVersion !== 0) ipByLink.set(lt, (ipByLink.get(lt) ?? 0) + 1);
       if (first('pppoe.session_id') !== undefined) pppoe++;
       if (first('mpls.label') !== undefined) mpls++;
 
@@ -206,6 +227,8 @@ test('decodeFrame agrees with tshark on generated frames of every link type', { 
     assert.ok(withPorts > frames.length / 3, `withPorts ${withPorts}`);
     assert.ok(fragments > 10, `fragments ${fragments}`);
     assert.ok(pppoe > 3 && mpls > 3, `pppoe ${pppoe} mpls ${mpls}`);
+    // Every link type's frames carried IP as both decoders saw it (not two decoders agreeing on nothing).
+    for (const lt of LINK_TYPES) assert.ok((ipByLink.get(lt) ?? 0) > PER_LINK / 2, `link type ${lt}: ${ipByLink.get(lt) ?? 0} frames with IP`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,6 +24,10 @@ export const LT = {
   IPV4: 228,
   IPV6: 229,
   LINUX_SLL2: 276,
+  PPP: 9,
+  PPP_HDLC: 50,
+  PPP_ETHER: 51,
+  C_HDLC: 104,
 } as const;
 
 /** Common EtherTypes. */
