@@ -80,12 +80,13 @@ export const dnsTcp: DashboardSpec = {
           ],
         }),
         table({
-          title: 'Failing DNS servers now',
-          description: 'The servers that sent most SERVFAIL responses (netmon_detect_dns_servfail) and left most queries unanswered (netmon_detect_dns_unanswered) within the detector window: who NetmonDnsServfailRatio and NetmonDnsUnanswered are about.',
+          title: 'Failing and slow DNS servers now',
+          description: 'The servers that sent most SERVFAIL responses (netmon_detect_dns_servfail), left most queries unanswered (netmon_detect_dns_unanswered), and the mean response time of those clients waited on most (netmon_detect_dns_wait_seconds / netmon_detect_dns_timed_responses), within the detector window: who NetmonDnsServfailRatio, NetmonDnsUnanswered and NetmonDnsLatencyHigh are about.',
           unit: 'short',
           queries: [
             { expr: `topk(5, netmon_detect_dns_servfail{${INSTANCE}})` },
             { expr: `topk(5, netmon_detect_dns_unanswered{${INSTANCE}})` },
+            { expr: `topk(5, netmon_detect_dns_wait_seconds{${INSTANCE}} / netmon_detect_dns_timed_responses{${INSTANCE}})` },
           ],
         }),
       ],

@@ -29,6 +29,9 @@ export interface DetectorReport {
   /** DNS servers by SERVFAIL responses sent, and by queries left unanswered (label server_ip). */
   readonly dnsServfail: TopList;
   readonly dnsUnanswered: TopList;
+  /** DNS servers by the time clients waited on their timed responses (seconds), and those responses (same servers, same order). */
+  readonly dnsWait: TopList;
+  readonly dnsTimed: TopList;
   /** (source, destination) pairs by TCP segments retransmitted (labels src_ip, dst_ip). */
   readonly tcpRetransmissions: TopList;
   /** Keys tracked now and keys evicted because a table was full, per detector (DETECTOR_NAMES). */
@@ -45,6 +48,8 @@ export interface AnalysisEvents {
   dnsServfail(pkt: DecodedPacket): void;
   /** A DNS query to the server at server[0..3] (DecodedPacket.addrs layout) got no response. */
   dnsUnanswered(server: Uint32Array, ipVersion: number): void;
+  /** A DNS response (its source is the server) timed from its query: times[0] seconds. */
+  dnsAnswered(pkt: DecodedPacket, times: Float64Array): void;
   /**
    * A TCP segment the analyser found retransmitted (its source sent it again). `hint` is what this
    * returned for the previous retransmission of the same connection direction (-1 for none): it
@@ -180,6 +185,12 @@ export class Detectors implements AnalysisEvents {
     this.changed = true;
   }
 
+  dnsAnswered(pkt: DecodedPacket, times: Float64Array): void {
+    if (pkt.ts >= this.nextStepAt) this.advance(pkt.ts);
+    this.dnsServers.answered(pkt.addrs, 0, pkt.ipVersion, this.step, times, 0);
+    this.changed = true;
+  }
+
   tcpRetransmission(pkt: DecodedPacket, hint: number): number {
     if (pkt.ts >= this.nextStepAt) this.advance(pkt.ts);
     this.changed = true;
@@ -219,6 +230,8 @@ export class Detectors implements AnalysisEvents {
       rstSent: this.resets.report(n, this.step),
       dnsServfail: dns.servfail,
       dnsUnanswered: dns.unanswered,
+      dnsWait: dns.wait,
+      dnsTimed: dns.timed,
       tcpRetransmissions: this.retransmissions.report(n, this.step),
       keys: Float64Array.of(this.scan.contacts.size, this.syn.targets.size, this.resets.sources.size, this.dnsServers.size, this.retransmissions.size),
       evictions: Float64Array.of(

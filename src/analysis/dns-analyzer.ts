@@ -73,6 +73,8 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
   private events: AnalysisEvents | null = null;
   /** An unanswered query's server address, for events.dnsUnanswered. */
   private readonly server = new Uint32Array(4);
+  /** A timed response's time, for events.dnsAnswered (a double argument would be boxed). */
+  private readonly time = new Float64Array(1);
 
   constructor(o: DnsAnalyzerOptions) {
     for (const p of o.ports) this.portMap[p] = 1;
@@ -191,6 +193,10 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
     c[DNS_TIME_BUCKETS + i]++;
     c[DNS_TIME_SUM] += dt;
     c[DNS_TIME_COUNT]++;
+    if (this.events !== null) {
+      this.time[0] = dt;
+      this.events.dnsAnswered(pkt, this.time);
+    }
   }
 
   /** Ends the queries older than dns.timeout at packet time `now`. */

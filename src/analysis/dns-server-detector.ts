@@ -10,17 +10,22 @@ const SERVER_WIDTH = 5;
 const EMPTY = new WindowCounts(0);
 
 /**
- * DNS servers that fail, by name: per server address, the SERVFAIL responses it sent and the queries
- * to it that went unanswered (dns.timeout) within the sliding window, fed by the DNS analyser on
- * those events only (never per packet). The per-interface ratios alert (NetmonDnsServfailRatio,
- * NetmonDnsUnanswered); these gauges say which servers. `detect.max_sources` keys, leaving as the
- * reset detector's do (idle for a whole window, or evicted when full: one-off servers first). The
- * tables are allocated on the first event: traffic without a failing server costs no memory.
+ * DNS servers that fail or make clients wait, by name: per server address, within the sliding
+ * window, the SERVFAIL responses it sent, the queries to it that went unanswered (dns.timeout), and
+ * its timed responses with the sum of their response times; fed by the DNS analyser on those events
+ * (never per packet that is not DNS). The per-interface alerts (NetmonDnsServfailRatio,
+ * NetmonDnsUnanswered, NetmonDnsLatencyHigh) say that DNS is failing or slow; these gauges say which
+ * servers. `detect.max_sources` keys, leaving as the reset detector's do (idle for a whole window, or
+ * evicted when full: one-off servers first). The tables are allocated on the first event: traffic
+ * without DNS costs no memory.
  */
 export class DnsServerDetector {
   private servers: KeyTable | null = null;
   private servfails = EMPTY;
   private unanswered = EMPTY;
+  /** Sum of the response times and number of timed responses. */
+  private waits = EMPTY;
+  private timed = EMPTY;
   private selector: TopSelector | null = null;
 
   constructor(private readonly maxServers: number) {}
@@ -46,13 +51,26 @@ export class DnsServerDetector {
     this.unanswered.add(s, step, 1);
   }
 
+  /** A response from the server at addrs[from..from+3] timed from its query: times[i] seconds. */
+  answered(addrs: Uint32Array, from: number, ipVersion: number, step: number, times: Float64Array, i: number): void {
+    const s = this.slot(addrs, from, ipVersion, step);
+    this.waits.addFrom(s, step, times, i);
+    this.timed.add(s, step, 1);
+  }
+
   expire(step: number): void {
     this.servers?.expire(step);
   }
 
-  /** Top n servers by SERVFAIL responses and by unanswered queries in the window, labelled server_ip. */
-  report(n: number, step: number): { servfail: TopList; unanswered: TopList } {
-    return { servfail: this.top(this.servfails, n, step), unanswered: this.top(this.unanswered, n, step) };
+  /**
+   * Top n servers by SERVFAIL responses, by unanswered queries, and by the time clients waited on
+   * them (with, for the same servers in the same order, their timed responses) in the window,
+   * labelled server_ip.
+   */
+  report(n: number, step: number): { servfail: TopList; unanswered: TopList; wait: TopList; timed: TopList } {
+    const wait = this.top(this.waits, n, step);
+    const timed = { values: Float64Array.from(this.lastSlots, (s) => this.timed.sum(s, step)), labels: wait.labels };
+    return { servfail: this.top(this.servfails, n, step), unanswered: this.top(this.unanswered, n, step), wait, timed };
   }
 
   private slot(addrs: Uint32Array, from: number, v: number, step: number): number {
@@ -60,6 +78,8 @@ export class DnsServerDetector {
       this.servers = new KeyTable(SERVER_WIDTH, 0, this.maxServers);
       this.servfails = new WindowCounts(this.maxServers);
       this.unanswered = new WindowCounts(this.maxServers);
+      this.waits = new WindowCounts(this.maxServers);
+      this.timed = new WindowCounts(this.maxServers);
       this.selector = new TopSelector(this.maxServers);
     }
     const st = this.servers;
@@ -71,17 +91,24 @@ export class DnsServerDetector {
     if (st.added) {
       this.servfails.reset(s, step);
       this.unanswered.reset(s, step);
+      this.waits.reset(s, step);
+      this.timed.reset(s, step);
     }
     return s;
   }
 
+  /** The slots of the last top() (for values of the same servers from other counts). */
+  private lastSlots: number[] = [];
+
   private top(counts: WindowCounts, n: number, step: number): TopList {
     const st = this.servers;
     const sel = this.selector;
+    this.lastSlots = [];
     if (st === null || sel === null) return EMPTY_TOP_LIST;
     sel.begin();
     for (let s = 0; s < st.slotLimit; s++) if (st.inUse(s)) sel.offer(s, counts.sum(s, step));
     const { slots, scores } = sel.top(n);
+    this.lastSlots = slots;
     return {
       values: Float64Array.from(scores),
       labels: slots.map((s) => addressText(st.rec, s * st.stride, s * st.stride + 2, st.rec[s * st.stride + 1]!)),

@@ -36,6 +36,19 @@ export class WindowCounts {
 
   /** Adds n (may be negative) to the slot's count of `step` (never below its last step). */
   add(slot: number, step: number, n: number): void {
+    this.c[this.forward(slot, step)]! += n;
+  }
+
+  /**
+   * add() of values[i]: for a double the caller holds in an array, since a double passed to a call
+   * that is not inlined is boxed (a heap allocation per call).
+   */
+  addFrom(slot: number, step: number, values: Float64Array, i: number): void {
+    this.c[this.forward(slot, step)]! += values[i]!;
+  }
+
+  /** Brings the slot's ring forward to `step` (zeroing the steps it skipped); returns the index of step's counter. */
+  private forward(slot: number, step: number): number {
     const c = this.c;
     const b = slot * STRIDE;
     let l = c[b]!;
@@ -44,7 +57,7 @@ export class WindowCounts {
       else while (l < step) c[b + 1 + (++l % WINDOW_STEPS)] = 0;
       c[b] = step;
     }
-    c[b + 1 + (step % WINDOW_STEPS)]! += n;
+    return b + 1 + (step % WINDOW_STEPS);
   }
 
   /** Sum of the slot's counts in the window ending at step `now` (>= its last step). */

@@ -188,6 +188,8 @@ function detectorFamilies(p: PipelineCounters): Family[] {
     { def: CATALOG.detectRstSent, collect: top((r) => r.rstSent, CATALOG.detectRstSent.labelNames) },
     { def: CATALOG.detectDnsServfail, collect: top((r) => r.dnsServfail, CATALOG.detectDnsServfail.labelNames) },
     { def: CATALOG.detectDnsUnanswered, collect: top((r) => r.dnsUnanswered, CATALOG.detectDnsUnanswered.labelNames) },
+    { def: CATALOG.detectDnsWait, collect: top((r) => r.dnsWait, CATALOG.detectDnsWait.labelNames) },
+    { def: CATALOG.detectDnsTimed, collect: top((r) => r.dnsTimed, CATALOG.detectDnsTimed.labelNames) },
     { def: CATALOG.detectTcpRetransmissions, collect: top((r) => r.tcpRetransmissions, CATALOG.detectTcpRetransmissions.labelNames) },
     { def: CATALOG.detectKeys, collect: perDetector((r) => r.keys) },
     { def: CATALOG.detectEvictions, collect: perDetector((r) => r.evictions) },

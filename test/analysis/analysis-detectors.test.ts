@@ -139,3 +139,31 @@ test('a connection\'s cached detector slot, taken over by another pair after evi
   const want = new Map<string, number>([['10.3.0.1 10.3.1.1', 1], ...Array.from({ length: 15 }, (_, i) => [`10.3.0.${18 + i} 10.3.1.1`, 1] as [string, number])]);
   assert.deepEqual(new Map([...got].sort()), new Map([...want].sort()));
 });
+
+test('DNS servers named by the time clients waited on them, with their timed responses (the same servers, in order)', () => {
+  const f: TimedFrame[] = [];
+  let id = 1;
+  let t = T0;
+  const ask = (server: string, delay: number, n: number) => {
+    for (let i = 0; i < n; i++) {
+      const q = id++;
+      const client = server.includes(':') ? 'fd00::1' : '10.0.0.1';
+      f.push(query(t, client, server, q), answer(t + delay, client, server, q, 0));
+      t += 1;
+    }
+  };
+  ask('10.0.0.53', 0.8, 3); // slow: 2.4 s in all
+  ask('10.0.0.54', 0.002, 50); // fast but busy: 0.1 s
+  ask('fd00::53', 0.25, 4); // 1 s
+  f.sort((a, b) => a.ts - b.ts);
+  const { p } = runFrames(f, { detect: { window: '120s' } });
+  const r = p.detections!;
+  assert.deepEqual(r.dnsWait.labels, ['10.0.0.53', 'fd00::53', '10.0.0.54']);
+  const want = [2.4, 1, 0.1];
+  r.dnsWait.values.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, // packet times near 1.7e9 s carry ~0.2 µs each
+    `${r.dnsWait.labels[i]}: ${v}`));
+  assert.deepEqual(r.dnsTimed.labels, r.dnsWait.labels);
+  assert.deepEqual([...r.dnsTimed.values], [3, 4, 50]);
+  // No failures: nothing named there.
+  assert.equal(r.dnsServfail.values.length + r.dnsUnanswered.values.length, 0);
+});
