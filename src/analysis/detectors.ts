@@ -41,7 +41,8 @@ export interface DetectorReport {
 
 /**
  * The DNS and TCP analysers' events whose hosts the detectors name (src/analysis/dns-analyzer.ts,
- * tcp-analyzer.ts): called on those events only, never per packet.
+ * tcp-analyzer.ts): called on those events only (a DNS response, a query expiring, a retransmitted
+ * segment), never for other packets.
  */
 export interface AnalysisEvents {
   /** A DNS response with RCODE SERVFAIL (its source is the server). */
@@ -69,8 +70,9 @@ const UDP = 17;
  * Attack detectors fed by the packet pipeline, one call per IP packet: scans and host sweeps
  * (ScanDetector), SYN floods (SynFloodDetector) and RST sources (ResetDetector), over a sliding window
  * of packet time (WINDOW_STEPS steps); and, fed by the DNS and TCP analysers' events (AnalysisEvents),
- * failing DNS servers (DnsServerDetector) and retransmitting paths (RetransmissionDetector). Each has its own bounded tables (KeyTable); nothing here
- * allocates per packet, and the top N of each gauge is chosen only at scrape time.
+ * failing and slow DNS servers (DnsServerDetector) and retransmitting paths (RetransmissionDetector).
+ * Each has its own bounded tables (KeyTable); nothing here allocates per packet, and the top N of
+ * each gauge is chosen only at scrape time.
  *
  * A contact (ScanDetector) is a packet that opens a conversation:
  *  - a TCP segment with neither ACK nor RST: a SYN, or a FIN, NULL or Xmas probe;

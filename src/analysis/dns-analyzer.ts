@@ -69,7 +69,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
   private readonly tcp: DnsTcpStreams;
   private readonly key = new Int32Array(10);
   private readonly h = new DnsHeader();
-  /** The detectors, told of SERVFAIL responses and unanswered queries (null: detectors off). */
+  /** The detectors, told of SERVFAIL responses, timed responses and unanswered queries (null: detectors off). */
   private events: AnalysisEvents | null = null;
   /** An unanswered query's server address, for events.dnsUnanswered. */
   private readonly server = new Uint32Array(4);
@@ -91,7 +91,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
     this.perInterface.push(new Float64Array(DNS_WORDS));
   }
 
-  /** Names the servers of SERVFAIL responses and unanswered queries to the detectors. */
+  /** Names the servers of SERVFAIL responses, timed responses and unanswered queries to the detectors. */
   setEvents(events: AnalysisEvents): void {
     this.events = events;
   }

@@ -69,8 +69,8 @@ export class DnsServerDetector {
    */
   report(n: number, step: number): { servfail: TopList; unanswered: TopList; wait: TopList; timed: TopList } {
     const wait = this.top(this.waits, n, step);
-    const timed = { values: Float64Array.from(this.lastSlots, (s) => this.timed.sum(s, step)), labels: wait.labels };
-    return { servfail: this.top(this.servfails, n, step), unanswered: this.top(this.unanswered, n, step), wait, timed };
+    const timed = { values: Float64Array.from(wait.slots, (s) => this.timed.sum(s, step)), labels: wait.list.labels };
+    return { servfail: this.top(this.servfails, n, step).list, unanswered: this.top(this.unanswered, n, step).list, wait: wait.list, timed };
   }
 
   private slot(addrs: Uint32Array, from: number, v: number, step: number): number {
@@ -97,21 +97,15 @@ export class DnsServerDetector {
     return s;
   }
 
-  /** The slots of the last top() (for values of the same servers from other counts). */
-  private lastSlots: number[] = [];
-
-  private top(counts: WindowCounts, n: number, step: number): TopList {
+  /** The top n servers by `counts` in the window, and their slots (for other counts of the same servers). */
+  private top(counts: WindowCounts, n: number, step: number): { list: TopList; slots: number[] } {
     const st = this.servers;
     const sel = this.selector;
-    this.lastSlots = [];
-    if (st === null || sel === null) return EMPTY_TOP_LIST;
+    if (st === null || sel === null) return { list: EMPTY_TOP_LIST, slots: [] };
     sel.begin();
     for (let s = 0; s < st.slotLimit; s++) if (st.inUse(s)) sel.offer(s, counts.sum(s, step));
     const { slots, scores } = sel.top(n);
-    this.lastSlots = slots;
-    return {
-      values: Float64Array.from(scores),
-      labels: slots.map((s) => addressText(st.rec, s * st.stride, s * st.stride + 2, st.rec[s * st.stride + 1]!)),
-    };
+    const labels = slots.map((s) => addressText(st.rec, s * st.stride, s * st.stride + 2, st.rec[s * st.stride + 1]!));
+    return { list: { values: Float64Array.from(scores), labels }, slots };
   }
 }
