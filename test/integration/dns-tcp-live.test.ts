@@ -2,10 +2,13 @@
  * DNS and TCP analysis in `netmon run` (capture process, snapshot, HTTP process) against tshark, live
  * (root only): generated traffic (test/support/dns-tcp-traffic.ts) is sent with tcpreplay at its own
  * pace from inside a test-made network namespace while netmon captures on the host side of the veth
- * and tcpdump records the same interface. Both get each packet from the kernel with the same
- * timestamp, so tshark's analysis of tcpdump's file is the oracle for what netmon serves: responses
- * by RCODE, timed DNS responses and their sum, handshake RTTs and their sum, retransmissions, zero
- * windows. The frames go to a MAC that is not the host's: the kernel drops them after capture and
+ * and tcpdump records the same interface, so tshark's analysis of tcpdump's file is the oracle for
+ * what netmon serves: responses by RCODE, timed DNS responses and their sum, handshake RTTs and their
+ * sum, retransmissions, zero windows. The two sockets nearly always get the same timestamp for a
+ * packet, but not always: when the kernel has not stamped the packet on arrival, each packet socket
+ * reads the clock as it receives it, so a loaded machine can put tens of microseconds between the two
+ * (seen once in CI: 99 µs over 40 handshakes). The sums of times are therefore compared within the
+ * issue's own tolerance, 1 ms + 0.1% of the sum; the counts stay exact. The frames go to a MAC that is not the host's: the kernel drops them after capture and
  * answers nothing. Snap length 65535 on both: tshark does not time a DNS response it sees cut.
  */
 import { after, before, describe, it } from 'node:test';
@@ -109,7 +112,7 @@ describe('netmon run: DNS and TCP analysis of live traffic equals tshark on a tc
     assert.equal(pcapRecords(seen), frames.length);
     const want = tsharkInsight(seen);
     const got = netmonInsight(m);
-    assertInsightEqual(got, want);
+    assertInsightEqual(got, want, (sum) => 1e-3 + 1e-3 * sum);
     assert.ok(want.dnsTimes.count > 100 && want.handshakes.count > 30 && want.retransmissions > 5, `exercised: ${JSON.stringify({ dns: want.dnsTimes.count, rtt: want.handshakes.count, retr: want.retransmissions })}`);
   });
 });
