@@ -6,7 +6,8 @@ usage: scripts/compare-with-tshark.py FILE...   (netmon must be built: npm run b
 A flow is (src, dst, IP protocol, src port, dst port); ports are 0 for non-first fragments and
 protocols without ports; for IPv6 the protocol is the one after the extension headers (for
 fragments, the one the fragment header names). tshark runs with reassembly off, and only the first
-(outer) IP header of each frame counts, as netmon does not decode tunnels or ICMP-embedded packets.
+(outer) IP header of each frame counts: netmon's flows are the packets on the wire (it decodes inside
+tunnels for the DNS and TCP analysis only) and it does not decode ICMP-embedded packets.
 """
 import collections, json, os, subprocess, sys
 
@@ -34,8 +35,10 @@ def tshark_flows(path):
                 proto, first = int(v['ipv6.fraghdr.nxt']), int(v['ipv6.fraghdr.offset'] or 0) == 0
             else:
                 proto, first = int(v['ipv6.nxt']), True
+            # Past extension headers, the transport tshark dissected (not one inside a tunnel).
+            extension = proto in (0, 43, 44, 51, 60, 135)
             for name, number in (('tcp', 6), ('udp', 17), ('sctp', 132), ('icmpv6', 58)):
-                if first and name in protos:
+                if first and extension and name in protos:
                     proto = number
                     break
         else:

@@ -154,6 +154,14 @@ const schema = object({
       syn_timeout: field(durationAboveZero, 30),
     }),
   ),
+  tunnels: section(
+    object({
+      enabled: field(boolean, true),
+      vxlan_ports: field(arrayOf(integer(1, 65535)), () => [4789]),
+      geneve_ports: field(arrayOf(integer(1, 65535)), () => [6081]),
+      gtpu_ports: field(arrayOf(integer(1, 65535)), () => [2152]),
+    }),
+  ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
   // Optional outputs; each is off (and its code never loaded) unless its section is given.
   sinks: section(object({ postgres: optional(postgresSink) })),

@@ -22,6 +22,11 @@ export const DecodeLayer = {
   MPLS: 15,
   PPP: 16,
   CHDLC: 17,
+  /** Tunnel headers (src/decode/tunnel.ts) cut short or malformed. */
+  GRE: 18,
+  VXLAN: 19,
+  GENEVE: 20,
+  GTPU: 21,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -46,6 +51,10 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'mpls',
   'ppp',
   'chdlc',
+  'gre',
+  'vxlan',
+  'geneve',
+  'gtpu',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

@@ -77,5 +77,7 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
     dns?.setEvents(detectors);
     tcp?.setEvents(detectors);
   }
-  return new PacketPipeline(flows, filters, log, detectors, { dns, tcp });
+  const u = config.tunnels;
+  const tunnels = u.enabled ? { vxlanPorts: u.vxlan_ports, genevePorts: u.geneve_ports, gtpuPorts: u.gtpu_ports } : null;
+  return new PacketPipeline(flows, filters, log, detectors, { dns, tcp, tunnels });
 }

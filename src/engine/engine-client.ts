@@ -213,6 +213,9 @@ export class EngineClient implements CaptureOutputControl {
       get decodeErrors() {
         return snap().decodeErrors;
       },
+      get tunnelPackets() {
+        return snap().tunnelPackets;
+      },
       get filterNames() {
         return snap().filterNames;
       },

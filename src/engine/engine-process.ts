@@ -116,6 +116,7 @@ class Engine {
     return {
       interfaces: p.interfaces.map((i) => ({ name: i.name, packets: i.packets, bytes: i.bytes, sizeBuckets: i.sizeBuckets.slice(), tcpFlags: i.tcpFlags.slice() })),
       decodeErrors: p.decodeErrors.slice(),
+      tunnelPackets: p.tunnelPackets.slice(),
       filterNames: [...p.filterNames],
       filterPackets: p.filterPackets.slice(),
       filterBytes: p.filterBytes.slice(),

@@ -90,6 +90,8 @@ export interface FlowSeriesDelta {
 export interface EngineSnapshot {
   readonly interfaces: readonly InterfaceSnapshot[];
   readonly decodeErrors: Float64Array;
+  /** Inner packets the DNS and TCP analysis decoded, by Tunnel. */
+  readonly tunnelPackets: Float64Array;
   readonly filterNames: readonly string[];
   readonly filterPackets: Float64Array;
   readonly filterBytes: Float64Array;

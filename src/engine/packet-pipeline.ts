@@ -11,6 +11,9 @@ import type { FlowTable } from '../flow/flow-table';
 import type { Logger } from '../log';
 import { InterfaceCounters } from './interface-counters';
 import type { PacketTap } from './packet-tap';
+import { TUNNEL_NAMES } from '../decode/tunnel-kind';
+import { TunnelAnalysis } from './tunnel-analysis';
+import type { TunnelOptions } from './tunnel-analysis';
 
 /** The named filters, compiled at start-up into one counting function (filter i counts into index i). */
 export interface NamedFilters {
@@ -26,7 +29,14 @@ export interface NamedFilters {
 export interface PacketAnalyzers {
   readonly dns: DnsAnalyzer | null;
   readonly tcp: TcpAnalyzer | null;
+  /** Tunnels whose inner packets the two analyse (null or absent: none). */
+  readonly tunnels?: TunnelOptions | null;
 }
+
+/** The link type decodeError() is given for an inner packet's error (never UNSUPPORTED_LINK, so unused). */
+const linkTypeOfInner = -1;
+
+const NO_TUNNEL_PACKETS = new Float64Array(TUNNEL_NAMES.length);
 
 /** Number of first packets that each run tick(): see there. */
 const WARM_TICKS = 64;
@@ -49,6 +59,10 @@ export class PacketPipeline {
   /** DNS and TCP analysis (src/analysis/dns-*, tcp-*), or null when disabled. */
   readonly dns: DnsAnalyzer | null;
   readonly tcp: TcpAnalyzer | null;
+  /** The DNS and TCP analysis inside tunnels; null when tunnels are off or neither analysis runs. */
+  readonly tunnels: TunnelAnalysis | null;
+  /** Non-zero for a DNS port (dns.ports) or a UDP tunnel port; null when neither is watched. */
+  private readonly portMap: Uint8Array | null;
   /** Latest packet timestamp seen (the replay clock). */
   lastTs = 0;
   /** Header metadata of the packets some output subscribed to (capture-outputs.ts); null: none. */
@@ -72,6 +86,9 @@ export class PacketPipeline {
     this.detectors = detectors;
     this.dns = analyzers.dns;
     this.tcp = analyzers.tcp;
+    const t = analyzers.tunnels;
+    this.tunnels = t != null && (this.dns !== null || this.tcp !== null) ? new TunnelAnalysis(t, this.dns, this.tcp, (layer) => this.decodeError(layer, linkTypeOfInner)) : null;
+    this.portMap = this.tunnels === null ? (this.dns?.portMap ?? null) : this.tunnels.withUdpPorts(this.dns?.portMap);
     this.filterNames = filters.names;
     this.filterSet = filters.set;
     this.countFilters = this.filterSet?.count ?? null;
@@ -90,6 +107,11 @@ export class PacketPipeline {
   get filterBytes(): Float64Array {
     this.filterSet?.flush();
     return this.filterByteCounts;
+  }
+
+  /** Inner packets the DNS and TCP analysis decoded, by Tunnel (zeros when tunnels are off). */
+  get tunnelPackets(): Float64Array {
+    return this.tunnels?.decoded ?? NO_TUNNEL_PACKETS;
   }
 
   get detectorsEnabled(): boolean {
@@ -169,14 +191,33 @@ export class PacketPipeline {
         if (events !== 0) this.flows.noteTcp(slot, events, tcp);
       }
     }
-    // DNS analysis: only packets to or from a DNS port get past this check.
-    const dns = this.dns;
-    if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0 && pkt.l4Offset >= 0) dns.observe(ifIndex, buf, pkt);
+    // DNS analysis and UDP tunnels: only packets to or from one of their ports get past this check;
+    // IP-protocol tunnels (GRE, IP in IP) have no transport header that netmon decodes.
+    const portMap = this.portMap;
+    if (portMap !== null && pkt.l4Offset >= 0) {
+      if ((portMap[pkt.srcPort]! | portMap[pkt.dstPort]!) !== 0) this.ported(ifIndex, buf, pkt);
+    } else if (this.tunnels !== null && pkt.l4Offset < 0 && pkt.ipVersion !== 0) {
+      this.tunnelled(ifIndex, buf, pkt);
+    }
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
     if (countFilters !== null) countFilters(buf, pkt, wireLen);
     const tap = this.tap;
     if (tap !== null) tap.observe(ifIndex, buf, pkt);
+  }
+
+  /** A packet to or from a DNS port or a UDP tunnel port. */
+  private ported(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    const dns = this.dns;
+    if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0) dns.observe(ifIndex, buf, pkt);
+    if (this.tunnels !== null) this.tunnelled(ifIndex, buf, pkt);
+  }
+
+  /** The DNS and TCP analysis of the packet inside, when `pkt` is a tunnel. */
+  private tunnelled(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    const tunnels = this.tunnels!;
+    const kind = tunnels.kindOf(pkt);
+    if (kind !== 0) tunnels.observe(ifIndex, buf, pkt, kind);
   }
 
   private decodeError(layer: number, linkType: number): void {

@@ -3,6 +3,7 @@ import type { DetectorReport, TopList } from '../analysis/detectors';
 import type { DnsCounters } from '../analysis/dns-counters';
 import type { TcpCounters } from '../analysis/tcp-counters';
 import { DECODE_LAYER_NAMES } from '../decode/decode-layer';
+import { TUNNEL_NAMES } from '../decode/tunnel-kind';
 import type { FlowTableStats } from '../flow/flow-stats';
 import { CATALOG, TCP_FLAG_NAMES } from './catalog';
 import { dnsTcpFamilies } from './dns-tcp-families';
@@ -34,6 +35,8 @@ export interface PipelineCounters {
     readonly tcpFlags: ArrayLike<number>;
   }[];
   readonly decodeErrors: ArrayLike<number>;
+  /** Inner packets analysed, by Tunnel (index as in TUNNEL_NAMES). */
+  readonly tunnelPackets: ArrayLike<number>;
   readonly filterNames: readonly string[];
   readonly filterPackets: ArrayLike<number>;
   readonly filterBytes: ArrayLike<number>;
@@ -87,6 +90,10 @@ export function netmonFamilies(src: FamilySources): Family[] {
     {
       def: CATALOG.decodeErrors,
       collect: () => DECODE_LAYER_NAMES.map((layer, i) => ({ labels: { layer }, value: p.decodeErrors[i]! })),
+    },
+    {
+      def: CATALOG.tunnelPackets,
+      collect: () => TUNNEL_NAMES.slice(1).map((tunnel, i) => ({ labels: { tunnel }, value: p.tunnelPackets[i + 1] ?? 0 })),
     },
     { def: CATALOG.flowsActive, collect: () => [{ labels: {}, value: flowStats().activeFlows }] },
     { def: CATALOG.flowSeries, collect: () => [{ labels: {}, value: flowStats().seriesExported }] },

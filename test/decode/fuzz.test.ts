@@ -224,8 +224,9 @@ test(`fuzz: ${ITERATIONS} random and mutated frames never throw and keep the inv
     }
   }
   const ms = Date.now() - start;
-  // The corpus must have reached every error layer and plenty of successes.
-  for (let layer = DecodeLayer.UNSUPPORTED_LINK; layer < DECODE_LAYER_NAMES.length; layer++) {
+  // The corpus must have reached every error layer of a frame and plenty of successes (the tunnel
+  // layers, GRE and after, come from decodeTunnel: test/decode/tunnel.test.ts).
+  for (let layer = DecodeLayer.UNSUPPORTED_LINK; layer < DecodeLayer.GRE; layer++) {
     assert.ok((counts.get(layer) ?? 0) > 0, `layer ${layer} never hit`);
   }
   assert.ok((counts.get(DECODE_OK) ?? 0) > ITERATIONS / 10);

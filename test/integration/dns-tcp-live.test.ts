@@ -4,7 +4,7 @@
  * pace from inside a test-made network namespace while netmon captures on the host side of the veth
  * and tcpdump records the same interface, so tshark's analysis of tcpdump's file is the oracle for
  * what netmon serves: responses by RCODE, timed DNS responses and their sum, handshake RTTs and their
- * sum, retransmissions, zero windows. The two sockets nearly always get the same timestamp for a
+ * sum, retransmissions, zero windows; half the frames go inside tunnels, whose inner packets both analyse. The two sockets nearly always get the same timestamp for a
  * packet, but not always: when the kernel has not stamped the packet on arrival, each packet socket
  * reads the clock as it receives it, so a loaded machine can put tens of microseconds between the two
  * (seen once in CI: 99 µs over 40 handshakes). The sums of times are therefore compared within the
@@ -27,6 +27,7 @@ import { parseExposition, startNetmon } from '../support/netmon-cli';
 import { createVethNs, liveSkipReason } from '../support/netns';
 import type { VethNs } from '../support/netns';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
+import { wrapSome } from '../support/tunnel-frames';
 
 const tools = ['tcpreplay', 'tcpdump', 'tshark'].find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const skip = liveSkipReason() ?? (tools !== undefined ? `${tools} is not installed` : undefined);
@@ -83,7 +84,8 @@ describe('netmon run: DNS and TCP analysis of live traffic equals tshark on a tc
   });
 
   it('responses by RCODE, DNS times, handshake RTTs, retransmissions and zero windows', async () => {
-    const frames = generateTraffic(prng(15), { start: 1_700_000_000, dnsUdp: 150, dnsTcp: 15, tcp: 50, span: 2, keepAliveGap: [0.2, 0.5] });
+    // Half the frames inside tunnels (GRE, VXLAN... test/support/tunnel-frames.ts), analysed inside.
+    const { frames, tunnels } = wrapSome(generateTraffic(prng(15), { start: 1_700_000_000, dnsUdp: 150, dnsTcp: 15, tcp: 50, span: 2, keepAliveGap: [0.2, 0.5] }), prng(16), 0.5, 1514); // the veth's MTU and Ethernet header
     const file = join(dir, 'sent.pcap');
     writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
     // At the capture's own pace: the analysers' time thresholds (20 ms, 3 ms, the initial RTT) meet
@@ -113,6 +115,7 @@ describe('netmon run: DNS and TCP analysis of live traffic equals tshark on a tc
     const want = tsharkInsight(seen);
     const got = netmonInsight(m);
     assertInsightEqual(got, want, (sum) => 1e-3 + 1e-3 * sum);
+    for (const [name, n] of tunnels) assert.equal(m.get(`netmon_tunnel_packets_total{tunnel="${name}"}`), n, name);
     assert.ok(want.dnsTimes.count > 100 && want.handshakes.count > 30 && want.retransmissions > 5, `exercised: ${JSON.stringify({ dns: want.dnsTimes.count, rtt: want.handshakes.count, retr: want.retransmissions })}`);
   });
 });

@@ -19,6 +19,7 @@ import { generateTraffic } from '../support/dns-tcp-traffic';
 import { ETH, ethernet, mplsStack, pppoeSession, prng } from '../support/frames';
 import { parseExposition, runNetmon } from '../support/netmon-cli';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
+import { wrapSome } from '../support/tunnel-frames';
 
 const skip = spawnSync('tshark', ['--version']).status === 0 ? undefined : 'tshark is not installed';
 
@@ -100,6 +101,29 @@ test('inside PPPoE sessions and MPLS label stacks: the same DNS and TCP figures 
     const got = netmonInsight(parseExposition(r.stdout));
     assertInsightEqual(got, want);
     assert.ok(want.dnsTimes.count > 200 && want.handshakes.count > 80 && want.retransmissions > 10, `exercised: ${want.dnsTimes.count} dns times, ${want.handshakes.count} handshakes, ${want.retransmissions} retransmissions`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('inside tunnels (IP in IP, GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, VXLAN in GRE): the same DNS and TCP figures as tshark', { skip }, () => {
+  // Two thirds of the frames go inside one of the tunnels, at random, the others as they are: one
+  // connection's segments arrive in different tunnels (the analysis follows the inner 5-tuple).
+  const generated = generateTraffic(prng(5), { start: 1_700_005_000, dnsUdp: 300, dnsTcp: 30, tcp: 120, span: 60, zoneTransfers: 4 });
+  const { frames, tunnels } = wrapSome(generated, prng(45), 2 / 3);
+  const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-tunnel-'));
+  try {
+    const file = join(dir, 'traffic.pcap');
+    writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
+    const r = runNetmon(['replay', file, '--log-level', 'silent']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = parseExposition(r.stdout);
+    const want = tsharkInsight(file);
+    assertInsightEqual(netmonInsight(m), want);
+    assert.ok(want.dnsTimes.count > 200 && want.handshakes.count > 80 && want.retransmissions > 10, `exercised: ${want.dnsTimes.count} dns times, ${want.handshakes.count} handshakes, ${want.retransmissions} retransmissions`);
+    // Each frame's inner packet decoded, once per tunnel level, as counted when wrapping them.
+    assert.equal(tunnels.size, 5);
+    for (const [name, n] of tunnels) assert.equal(m.get(`netmon_tunnel_packets_total{tunnel="${name}"}`), n, name);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

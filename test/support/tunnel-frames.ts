@@ -1,0 +1,150 @@
+/**
+ * Tunnel headers for tests: GRE (RFC 2784/2890, PPTP's version 1), ERSPAN II/III, VXLAN, Geneve
+ * and GTP-U, and wrap(), which puts an Ethernet frame of generated traffic inside one of them.
+ */
+import { ETH, ethernet, ipv4, ipv6, PROTO, udp } from './frames';
+
+export const GRE_PROTO = { IPV4: 0x0800, IPV6: 0x86dd, TEB: 0x6558, MPLS: 0x8847, PPP: 0x880b, ERSPAN2: 0x88be, ERSPAN3: 0x22eb } as const;
+
+/** A GRE header (version 0, or 1 for PPTP with key and optional acknowledgement) before `payload`. */
+export function gre(o: { protocol: number; checksum?: boolean; key?: number; seq?: number; version?: 0 | 1; ack?: number }, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const words: number[] = [];
+  let flags = o.version ?? 0;
+  if (o.checksum) {
+    flags |= 0x8000;
+    words.push(0);
+  }
+  if (o.key !== undefined) {
+    flags |= 0x2000;
+    words.push(o.key);
+  }
+  if (o.seq !== undefined) {
+    flags |= 0x1000;
+    words.push(o.seq);
+  }
+  if (o.ack !== undefined) {
+    flags |= 0x0080;
+    words.push(o.ack);
+  }
+  const h = Buffer.alloc(4 + 4 * words.length);
+  h.writeUInt16BE(flags, 0);
+  h.writeUInt16BE(o.protocol, 2);
+  words.forEach((w, i) => h.writeUInt32BE(w >>> 0, 4 + 4 * i));
+  return Buffer.concat([h, payload]);
+}
+
+/** ERSPAN type II (8 bytes, version 1) or type III (12 bytes, version 2, `platform`: 8 more) before an Ethernet frame. */
+export function erspan(type: 2 | 3, frame: Buffer, platform = false): Buffer {
+  const h = Buffer.alloc(type === 2 ? 8 : platform ? 20 : 12);
+  h[0] = (type === 2 ? 1 : 2) << 4;
+  h[1] = 7; // VLAN 7
+  h.writeUInt16BE(0x0123, 2); // session id
+  if (type === 3 && platform) h[11] = 1;
+  return Buffer.concat([h, frame]);
+}
+
+/** A VXLAN header (RFC 7348: I flag, 24-bit VNI) before an Ethernet frame. */
+export function vxlan(vni: number, frame: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = 0x08;
+  h.writeUInt32BE((vni << 8) >>> 0, 4);
+  return Buffer.concat([h, frame]);
+}
+
+/** A Geneve header (RFC 8926) with `optionWords` 4-byte words of options before `payload` of EtherType `protocol`. */
+export function geneve(o: { protocol: number; optionWords?: number; vni?: number }, payload: Buffer): Buffer {
+  const n = o.optionWords ?? 0;
+  const h = Buffer.alloc(8 + 4 * n);
+  h[0] = n & 0x3f;
+  h.writeUInt16BE(o.protocol, 2);
+  h.writeUInt32BE(((o.vni ?? 1) << 8) >>> 0, 4);
+  if (n > 0) {
+    // One option: class 0x0103, type 1, length n - 1 words, filled with a pattern.
+    h.writeUInt16BE(0x0103, 8);
+    h[10] = 1;
+    h[11] = (n - 1) & 0x1f;
+    for (let i = 12; i < h.length; i++) h[i] = i & 0xff;
+  }
+  return Buffer.concat([h, payload]);
+}
+
+/** A GTP-U G-PDU header (version 1, PT 1) before an IP packet; `extension` adds a PDU session container. */
+export function gtpu(o: { teid: number; extension?: boolean }, packet: Buffer): Buffer {
+  const ext = o.extension ? Buffer.from([1, 0x10, 0x05, 0]) : Buffer.alloc(0); // one 4-byte extension, next type 0
+  const opt = o.extension ? Buffer.from([0, 0, 0, 0x85]) : Buffer.alloc(0); // seq, N-PDU, next extension type 0x85
+  const h = Buffer.alloc(8);
+  h[0] = 0x30 | (o.extension ? 0x04 : 0);
+  h[1] = 0xff;
+  h.writeUInt16BE(opt.length + ext.length + packet.length, 2);
+  h.writeUInt32BE(o.teid >>> 0, 4);
+  return Buffer.concat([h, opt, ext, packet]);
+}
+
+/** The tunnels wrap() makes. */
+export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'vxlan-in-gre'] as const;
+export type Wrap = (typeof WRAPS)[number];
+
+/** The `tunnel` label values of netmon_tunnel_packets_total a frame of each wrap counts in (once per level). */
+export const WRAP_TUNNELS: Readonly<Record<Wrap, readonly string[]>> = {
+  ipip: ['ipip'], ipip6: ['ipip'], gre: ['gre'], 'gre-teb': ['gre'], 'gre-mpls': ['gre'], pptp: ['gre'], erspan2: ['gre'], erspan3: ['gre'],
+  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], 'vxlan-in-gre': ['gre', 'vxlan'],
+};
+
+/**
+ * Wraps frames at random (`share` of them, each in one of WRAPS; a frame that would grow beyond
+ * `maxLength`, an interface's MTU, stays as it is); returns the frames and what
+ * netmon_tunnel_packets_total must count.
+ */
+export function wrapSome<F extends { data: Buffer; ts: number }>(frames: readonly F[], rand: () => number, share: number, maxLength = Infinity): { frames: F[]; tunnels: Map<string, number> } {
+  const tunnels = new Map<string, number>();
+  let n = 0;
+  const out = frames.map((f) => {
+    if (rand() >= share) return f;
+    const how = WRAPS[Math.floor(rand() * WRAPS.length)]!;
+    const data = wrap(how, f.data, ++n);
+    if (data.length > maxLength) return f;
+    for (const t of WRAP_TUNNELS[how]) tunnels.set(t, (tunnels.get(t) ?? 0) + 1);
+    return { ...f, data };
+  });
+  return { frames: out, tunnels };
+}
+
+/**
+ * The Ethernet frame `frame` (of an IPv4 or IPv6 packet) inside tunnel `how`, between fixed tunnel
+ * endpoints, as a new Ethernet frame: the IP packet alone (IP in IP over IPv4 or IPv6, GRE, GRE's
+ * MPLS, PPTP's PPP, GTP-U) or the whole frame (GRE's transparent Ethernet, ERSPAN, VXLAN, Geneve).
+ */
+export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
+  const ethType = frame.readUInt16BE(12);
+  const ip = frame.subarray(14);
+  const v4 = ethType === ETH.IPV4;
+  const over4 = (proto: number, payload: Buffer) => ethernet({ etherType: ETH.IPV4 }, ipv4({ src: '192.0.2.1', dst: '192.0.2.2', proto, id: n & 0xffff }, payload));
+  const over6 = (nextHeader: number, payload: Buffer) => ethernet({ etherType: ETH.IPV6 }, ipv6({ src: '2001:db8:ffff::1', dst: '2001:db8:ffff::2', nextHeader }, payload));
+  const overUdp = (dport: number, payload: Buffer) => over4(PROTO.UDP, udp({ sport: 49152 + (n % 16000), dport }, payload));
+  switch (how) {
+    case 'ipip':
+      return over4(v4 ? 4 : 41, ip);
+    case 'ipip6':
+      return over6(v4 ? 4 : 41, ip);
+    case 'gre':
+      return over4(47, gre({ protocol: v4 ? GRE_PROTO.IPV4 : GRE_PROTO.IPV6, key: n % 3 === 0 ? 42 : undefined, seq: n % 2 === 0 ? n : undefined, checksum: n % 5 === 0 }, ip));
+    case 'gre-teb':
+      return over6(47, gre({ protocol: GRE_PROTO.TEB, key: 7 }, frame));
+    case 'gre-mpls':
+      return over4(47, gre({ protocol: GRE_PROTO.MPLS }, Buffer.concat([Buffer.from([0x00, 0x06, 0x41, 0x40]), ip]))); // label 100, bottom of stack
+    case 'pptp':
+      return over4(47, gre({ protocol: GRE_PROTO.PPP, version: 1, key: 0x00400001, seq: n, ack: n % 2 === 0 ? n - 1 : undefined }, Buffer.concat([Buffer.from([0xff, 0x03, 0x00, v4 ? 0x21 : 0x57]), ip])));
+    case 'erspan2':
+      return over4(47, gre({ protocol: GRE_PROTO.ERSPAN2, seq: n }, erspan(2, frame)));
+    case 'erspan3':
+      return over4(47, gre({ protocol: GRE_PROTO.ERSPAN3, seq: n }, erspan(3, frame, n % 2 === 0)));
+    case 'vxlan':
+      return overUdp(4789, vxlan(5000, frame));
+    case 'geneve':
+      return overUdp(6081, geneve({ protocol: n % 2 === 0 ? GRE_PROTO.TEB : ethType, optionWords: n % 3 }, n % 2 === 0 ? frame : ip));
+    case 'gtpu':
+      return over4(PROTO.UDP, udp({ sport: 2152, dport: 2152 }, gtpu({ teid: 0x1000 + (n % 7), extension: n % 2 === 0 }, ip)));
+    case 'vxlan-in-gre':
+      return over4(47, gre({ protocol: GRE_PROTO.IPV4 }, overUdp(4789, vxlan(6000, frame)).subarray(14)));
+  }
+}
