@@ -1,6 +1,7 @@
 import { DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
 import { decodeEthernet } from './ethernet';
+import { decodeIeee80211, decodePpi, decodeRadiotap } from './ieee80211';
 import { LinkType } from './link-types';
 import { decodeNullLoop } from './null-loop';
 import { decodeCiscoHdlc, decodePpp, decodePppEther } from './ppp';
@@ -74,5 +75,8 @@ function decodeOtherLink(buf: Buffer, offset: number, linkType: number, out: Dec
   if (linkType === LinkType.PPP || linkType === LinkType.PPP_HDLC) return decodePpp(buf, offset, out);
   if (linkType === LinkType.C_HDLC) return decodeCiscoHdlc(buf, offset, out);
   if (linkType === LinkType.PPP_ETHER) return decodePppEther(buf, offset, out);
+  if (linkType === LinkType.IEEE802_11_RADIOTAP) return decodeRadiotap(buf, offset, out);
+  if (linkType === LinkType.IEEE802_11) return decodeIeee80211(buf, offset, false, out);
+  if (linkType === LinkType.PPI) return decodePpi(buf, offset, out);
   return DecodeLayer.UNSUPPORTED_LINK;
 }

@@ -27,6 +27,10 @@ export const DecodeLayer = {
   VXLAN: 19,
   GENEVE: 20,
   GTPU: 21,
+  /** IEEE 802.11 and the headers before it (radiotap, PPI). */
+  IEEE80211: 22,
+  RADIOTAP: 23,
+  PPI: 24,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -55,6 +59,9 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'vxlan',
   'geneve',
   'gtpu',
+  'ieee80211',
+  'radiotap',
+  'ppi',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

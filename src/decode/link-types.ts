@@ -23,6 +23,12 @@ export const LinkType = {
   PPP_ETHER: 51,
   /** Cisco HDLC. */
   C_HDLC: 104,
+  /** IEEE 802.11 without a radio header (no FCS, as Wireshark assumes). */
+  IEEE802_11: 105,
+  /** Radiotap header, then 802.11. */
+  IEEE802_11_RADIOTAP: 127,
+  /** Per-Packet Information header, then (when it names link type 105) 802.11. */
+  PPI: 192,
 } as const;
 
 /** Link types decodeFrame understands; any other is counted as `unsupported_link`. */
@@ -43,10 +49,12 @@ const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [LinkType.PPP_HDLC, 'PPP_HDLC'],
   [LinkType.PPP_ETHER, 'PPP_ETHER'],
   [LinkType.C_HDLC, 'C_HDLC'],
+  [LinkType.IEEE802_11, 'IEEE802_11'],
+  [LinkType.IEEE802_11_RADIOTAP, 'IEEE802_11_RADIOTAP'],
+  [LinkType.PPI, 'PPI'],
   // Common unsupported ones, so log messages say what the capture actually is.
-  [105, 'IEEE802_11'],
-  [127, 'IEEE802_11_RADIOTAP'],
-  [192, 'PPI'],
+  [119, 'IEEE802_11_PRISM'],
+  [163, 'IEEE802_11_AVS'],
   [220, 'USB_LINUX_MMAPPED'],
   [253, 'NETLINK'],
 ]);

@@ -13,6 +13,7 @@ import { SUPPORTED_LINK_TYPES } from '../../src/decode/link-types';
 import {
   arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, mplsStack, nullLoopback, pppoeSession, prng, PROTO, sctp, sll, sll2, tcp, udp,
 } from '../support/frames';
+import { LT_80211, ppi, radiotap, wifiData } from '../support/wifi-frames';
 
 const ITERATIONS = 100_000;
 const SEED = 0x5eed1234;
@@ -31,8 +32,11 @@ const LAYER_OF_LINK: Record<number, number[]> = {
   [LT.PPP_HDLC]: [DecodeLayer.PPP, DecodeLayer.CHDLC, ...ENCAP],
   [LT.PPP_ETHER]: [DecodeLayer.PPPOE],
   [LT.C_HDLC]: [DecodeLayer.CHDLC, ...ENCAP],
+  [LT_80211.IEEE802_11]: [DecodeLayer.IEEE80211, DecodeLayer.VLAN, ...ENCAP],
+  [LT_80211.RADIOTAP]: [DecodeLayer.RADIOTAP, DecodeLayer.IEEE80211, DecodeLayer.VLAN, ...ENCAP],
+  [LT_80211.PPI]: [DecodeLayer.PPI, DecodeLayer.IEEE80211, DecodeLayer.VLAN, ...ENCAP],
 };
-const LINK_LAYERS = new Set<number>([DecodeLayer.ETHERNET, DecodeLayer.VLAN, DecodeLayer.SLL, DecodeLayer.SLL2, DecodeLayer.NULL, DecodeLayer.PPP, DecodeLayer.CHDLC, ...ENCAP]);
+const LINK_LAYERS = new Set<number>([DecodeLayer.ETHERNET, DecodeLayer.VLAN, DecodeLayer.SLL, DecodeLayer.SLL2, DecodeLayer.NULL, DecodeLayer.PPP, DecodeLayer.CHDLC, DecodeLayer.IEEE80211, DecodeLayer.RADIOTAP, DecodeLayer.PPI, ...ENCAP]);
 
 function templates(): Array<{ lt: number; data: Buffer }> {
   const src = '10.0.0.1';
@@ -74,6 +78,10 @@ function templates(): Array<{ lt: number; data: Buffer }> {
       out.push({ lt: LT.PPP, data: Buffer.concat([Buffer.from([0xff, 0x03]), ppp.subarray(6)]) });
       out.push({ lt: LT.PPP_HDLC, data: ppp.subarray(6) });
       out.push({ lt: LT.C_HDLC, data: Buffer.concat([Buffer.from([0x0f, 0x00, et >> 8, et & 0xff]), b]) });
+      const wifi = wifiData(et, b, { qos: true, ht: et === ETH.IPV6, wds: et === ETH.IPV4 });
+      out.push({ lt: LT_80211.IEEE802_11, data: wifi });
+      out.push({ lt: LT_80211.RADIOTAP, data: radiotap(wifiData(et, b, { pad: true }), { tsft: true, fcs: true, pad: true, extraBitmaps: 1 }) });
+      out.push({ lt: LT_80211.PPI, data: ppi(wifi, { fcs: true }) });
     }
   }
   return out;
@@ -170,7 +178,7 @@ test(`fuzz: ${ITERATIONS} random and mutated frames never throw and keep the inv
   const rand = prng(SEED);
   const int = (n: number): number => Math.floor(rand() * n);
   const tpl = templates();
-  const linkTypes = [...SUPPORTED_LINK_TYPES, 2, 105, 127, 65535];
+  const linkTypes = [...SUPPORTED_LINK_TYPES, 2, 119, 163, 65535];
   // Length-ish fields worth corrupting, relative to the network header.
   const l3Hot = [0, 2, 3, 4, 5, 6, 7, 9, 20, 32, 40, 41, 44, 46, 48, 49, 52, 53];
   const p = new DecodedPacket();
@@ -225,8 +233,10 @@ test(`fuzz: ${ITERATIONS} random and mutated frames never throw and keep the inv
   }
   const ms = Date.now() - start;
   // The corpus must have reached every error layer of a frame and plenty of successes (the tunnel
-  // layers, GRE and after, come from decodeTunnel: test/decode/tunnel.test.ts).
-  for (let layer = DecodeLayer.UNSUPPORTED_LINK; layer < DecodeLayer.GRE; layer++) {
+  // layers come from decodeTunnel: test/decode/tunnel.test.ts).
+  const tunnelLayers = new Set<number>([DecodeLayer.GRE, DecodeLayer.VXLAN, DecodeLayer.GENEVE, DecodeLayer.GTPU]);
+  for (let layer = DecodeLayer.UNSUPPORTED_LINK; layer < DECODE_LAYER_NAMES.length; layer++) {
+    if (tunnelLayers.has(layer)) continue;
     assert.ok((counts.get(layer) ?? 0) > 0, `layer ${layer} never hit`);
   }
   assert.ok((counts.get(DECODE_OK) ?? 0) > ITERATIONS / 10);

@@ -320,14 +320,14 @@ test('raw ip (101, 12, 14, 228, 229): IPv4 or IPv6 by version nibble', () => {
 });
 
 test('unsupported link types; names and supported set', () => {
-  for (const lt of [105, 127, 147, 2, 65535, -1]) {
+  for (const lt of [119, 163, 147, 2, 65535, -1]) {
     const { rc, p } = dec(ethIpv4Tcp({ src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2 }), lt);
     assert.equal(rc, DecodeLayer.UNSUPPORTED_LINK, `lt ${lt}`);
     assert.equal(p.linkType, lt);
     assert.equal(p.l3Offset, -1);
     assert.equal(SUPPORTED_LINK_TYPES.has(lt), false);
   }
-  for (const lt of [0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
+  for (const lt of [0, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 127, 192, 228, 229, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
   assert.match(linkTypeName(1), /EN10MB.*1/);
   assert.match(linkTypeName(127), /RADIOTAP.*127/);
   assert.match(linkTypeName(4242), /unknown.*4242/);

@@ -18,6 +18,7 @@ import {
 } from '../support/frames';
 import type { Ipv6Ext, VlanTag } from '../support/frames';
 import { writePcapng } from '../support/pcap-writer';
+import { LT_80211, ppi, radiotap, wifiBeacon, wifiData, wifiNull } from '../support/wifi-frames';
 
 function hasTshark(): boolean {
   try {
@@ -28,7 +29,7 @@ function hasTshark(): boolean {
   }
 }
 
-const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC];
+const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI];
 const PER_LINK = 60;
 
 /** A random valid network-layer packet (IPv4, IPv6 or, where `arpOk`, ARP) and its EtherType. */
@@ -77,6 +78,8 @@ function randomFrame(rand: () => number, lt: number): { data: Buffer; outerVid: 
   const vlansOut: VlanTag[] = [];
   return { data: randomFrameBytes(rand, lt, vlansOut), outerVid: vlansOut.length > 0 ? vlansOut[0].vid : -1 };
 }
+
+let wifiSeq = 0;
 
 /** Builds the frame; for Ethernet, fills `vlans` (cleared first) with the tags used. */
 function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buffer {
@@ -130,6 +133,27 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
     case LT.C_HDLC: {
       const l3 = randomL3(rand, false);
       return Buffer.concat([Buffer.from([rand() < 0.8 ? 0x0f : 0x8f, 0x00, l3.etherType >> 8, l3.etherType & 0xff]), l3.bytes]);
+    }
+    case LT_80211.IEEE802_11:
+    case LT_80211.RADIOTAP:
+    case LT_80211.PPI: {
+      // Data frames of every header shape (QoS, HT control, four addresses, padding, 802.1H), some
+      // that carry no IP for either decoder (protected, fragments followed by more, null data, beacons);
+      // lone last fragments, which both decode. (A-MSDUs, which Wireshark splits, are not generated.)
+      const r = rand();
+      const l3 = randomL3(rand, true);
+      const bit = () => rand() < 0.5;
+      const qos = bit();
+      const pad = lt === LT_80211.RADIOTAP && bit();
+      const o = {
+        wds: bit(), qos, ht: qos && bit(), pad, bridgeTunnel: rand() < 0.2,
+        seq: wifiSeq++, // unique: no fragment of one frame is reassembled with another's
+        protect: r < 0.05, fragment: r >= 0.05 && r < 0.08 ? 1 + Math.floor(rand() * 15) : 0, moreFragments: r >= 0.08 && r < 0.13,
+      };
+      const frame = r >= 0.13 && r < 0.16 ? wifiBeacon() : r >= 0.16 && r < 0.19 ? wifiNull() : wifiData(l3.etherType, l3.bytes, o);
+      if (lt === LT_80211.IEEE802_11) return frame;
+      if (lt === LT_80211.PPI) return ppi(frame, { fcs: bit() });
+      return radiotap(frame, { tsft: bit(), fcs: bit(), pad, extraBitmaps: rand() < 0.3 ? 1 : 0 });
     }
     default:
       return randomL3(rand, false, lt === LT.IPV4 ? 4 : lt === LT.IPV6 ? 6 : undefined).bytes;

@@ -20,6 +20,7 @@ import { ETH, ethernet, mplsStack, pppoeSession, prng } from '../support/frames'
 import { parseExposition, runNetmon } from '../support/netmon-cli';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { wrapSome } from '../support/tunnel-frames';
+import { LT_80211, radiotap, wifiData } from '../support/wifi-frames';
 
 const skip = spawnSync('tshark', ['--version']).status === 0 ? undefined : 'tshark is not installed';
 
@@ -124,6 +125,27 @@ test('inside tunnels (IP in IP, GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, VXLAN i
     // Each frame's inner packet decoded, once per tunnel level, as counted when wrapping them.
     assert.equal(tunnels.size, 5);
     for (const [name, n] of tunnels) assert.equal(m.get(`netmon_tunnel_packets_total{tunnel="${name}"}`), n, name);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('over 802.11 with radiotap headers (QoS and plain data frames, some with an FCS): the same DNS and TCP figures as tshark', { skip }, () => {
+  const rand = prng(46);
+  let seq = 0;
+  const frames = generateTraffic(prng(6), { start: 1_700_006_000, dnsUdp: 200, dnsTcp: 20, tcp: 80, span: 60 }).map((f) => ({
+    ts: f.ts,
+    data: radiotap(wifiData(f.data.readUInt16BE(12), f.data.subarray(14), { qos: rand() < 0.5, seq: seq++ }), { fcs: rand() < 0.5, tsft: rand() < 0.5 }),
+  }));
+  const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-wifi-'));
+  try {
+    const file = join(dir, 'traffic.pcap');
+    writePcap(file, frames, { linkType: LT_80211.RADIOTAP });
+    const r = runNetmon(['replay', file, '--log-level', 'silent']);
+    assert.equal(r.code, 0, r.stderr);
+    const want = tsharkInsight(file);
+    assertInsightEqual(netmonInsight(parseExposition(r.stdout)), want);
+    assert.ok(want.dnsTimes.count > 150 && want.handshakes.count > 60 && want.retransmissions > 10, `exercised: ${want.dnsTimes.count} dns times, ${want.handshakes.count} handshakes, ${want.retransmissions} retransmissions`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -23,6 +23,7 @@ import type { Ipv6Ext } from '../support/frames';
 import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, prng, PROTO, sctp, sll, tcp, udp } from '../support/frames';
 import type { PcapPacket } from '../support/pcap-writer';
 import { writePcap } from '../support/pcap-writer';
+import { LT_80211, radiotap, wifiData } from '../support/wifi-frames';
 
 const HAVE_TCPDUMP = spawnSync('tcpdump', ['--version']).status === 0;
 const EXPRESSIONS = 300;
@@ -96,7 +97,21 @@ function buildTraffic(seed: number): Array<{ et: number; l3: Buffer }> {
   return out;
 }
 
-type Link = 'eth' | 'vlan' | 'sll';
+type Link = 'eth' | 'vlan' | 'sll' | 'wifi';
+const LINKS = ['eth', 'vlan', 'sll', 'wifi'] as const;
+/**
+ * 802.11 frames end in 64 bytes after the IP packet (an FCS would be 4), so that no load of the
+ * generated expressions runs past the captured bytes: which loads libpcap's optimizer keeps is
+ * modelled for fixed link headers only, and libpcap reads 802.11 payloads at an offset it computes
+ * at run time (README, Named filters).
+ */
+const WIFI_PAD = Buffer.alloc(64);
+/**
+ * libpcap 1.10 miscompiles some expressions that test the length beside 802.11 payload fields:
+ * `(len >= 69 or tcp) and tcp[13] & 0xe0 != 0` matches 3 packets of the wifi capture where
+ * `tcp[13] & 0xe0 != 0` matches 18, all of them longer than 69 bytes. Those are not compared there.
+ */
+const LENGTH_TEST = /\b(len|less|greater)\b/;
 
 function buildCapture(traffic: Array<{ et: number; l3: Buffer }>, link: Link, seed: number): PcapPacket[] {
   const r = prng(seed);
@@ -104,11 +119,15 @@ function buildCapture(traffic: Array<{ et: number; l3: Buffer }>, link: Link, se
   traffic.forEach(({ et, l3 }, i) => {
     let frame = link === 'sll'
       ? sll({ protocol: et }, l3)
-      : ethernet({ etherType: et, vlans: link === 'vlan' ? [{ vid: 1 + (i % 100) }] : undefined, pad: true }, l3);
+      : link === 'wifi'
+        ? Buffer.concat([radiotap(wifiData(et, l3, { qos: i % 2 === 0, seq: i }), { tsft: i % 3 === 0, fcs: i % 5 === 0 }), WIFI_PAD])
+        : ethernet({ etherType: et, vlans: link === 'vlan' ? [{ vid: 1 + (i % 100) }] : undefined, pad: true }, l3);
     const origLen = frame.length;
     // Every 7th packet is cut by the snap length somewhere in its headers.
     // (Not inside the VLAN tag: tcpdump's `vlan` test would reject those, netmon has no such test.)
-    if (i % 7 === 3) frame = frame.subarray(0, Math.min(frame.length, (link === 'vlan' ? 18 : 10) + int(r, 70)));
+    // (Not on 802.11 either: there libpcap reads past the MAC header at an offset it computes at run
+    // time, and which loads its optimizer keeps then is not modelled; README, Named filters.)
+    if (i % 7 === 3 && link !== 'wifi') frame = frame.subarray(0, Math.min(frame.length, (link === 'vlan' ? 18 : 10) + int(r, 70)));
     pkts.push({ data: frame, ts: 1000 + i, origLen });
   });
   if (link === 'eth') {
@@ -246,10 +265,11 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
   if (keep) console.log(`captures in ${dir}`);
   try {
     const traffic = buildTraffic(0x5eed);
-    const files: Record<Link, string> = { eth: join(dir, 'eth.pcap'), vlan: join(dir, 'vlan.pcap'), sll: join(dir, 'sll.pcap') };
+    const files: Record<Link, string> = { eth: join(dir, 'eth.pcap'), vlan: join(dir, 'vlan.pcap'), sll: join(dir, 'sll.pcap'), wifi: join(dir, 'wifi.pcap') };
     writePcap(files.eth, buildCapture(traffic, 'eth', 7), { linkType: LT.ETHERNET });
     writePcap(files.vlan, buildCapture(traffic, 'vlan', 8), { linkType: LT.ETHERNET });
     writePcap(files.sll, buildCapture(traffic, 'sll', 9), { linkType: LT.LINUX_SLL });
+    writePcap(files.wifi, buildCapture(traffic, 'wifi', 10), { linkType: LT_80211.RADIOTAP });
     execFileSync('tcpdump', ['-n', '-r', files.eth, '-c', '1'], { stdio: 'ignore' });
 
     // FILTER_ORACLE_SEED=n tries another expression set (the default one is what CI runs).
@@ -259,10 +279,15 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
     const accepted: { expr: string; want: Record<Link, number> }[] = [];
     let compared = 0;
     let nonTrivial = 0;
+    let wifiSelective = 0;
     for (let i = 0; i < EXPRESSIONS; i++) {
       const expr = genExpr(r, 3);
       const wantCounts = {} as Record<Link, number>;
-      for (const link of ['eth', 'vlan', 'sll'] as const) {
+      for (const link of LINKS) {
+        if (link === 'wifi' && LENGTH_TEST.test(expr)) {
+          wantCounts[link] = -1;
+          continue;
+        }
         const want = tcpdumpIds(files[link], link === 'vlan' ? `vlan and (${expr})` : expr);
         if (typeof want === 'string') {
           // tcpdump rejects the expression: netmon must reject it too (only "rejects all packets"
@@ -280,21 +305,24 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
         const got = netmonIds(files[link], expr);
         wantCounts[link] = want.length;
         compared++;
-        if (want.length > 0 && want.length < traffic.length / 2) nonTrivial++;
+        if (want.length > 0 && want.length < traffic.length / 2) {
+          nonTrivial++;
+          if (link === 'wifi') wifiSelective++;
+        }
         if (got.join(',') !== want.join(',')) {
           const onlyN = got.filter((x) => !want.includes(x));
           const onlyT = want.filter((x) => !got.includes(x));
           failures.push(`[${link}] ${expr}: netmon ${got.length} tcpdump ${want.length}; only netmon ${onlyN.slice(0, 8)} only tcpdump ${onlyT.slice(0, 8)}`);
         }
       }
-      if (Object.keys(wantCounts).length === 3) accepted.push({ expr, want: wantCounts });
+      if (Object.keys(wantCounts).length === LINKS.length) accepted.push({ expr, want: wantCounts });
     }
     for (let i = 0; i < accepted.length; i += SET_SIZE) {
       const set = accepted.slice(i, i + SET_SIZE);
-      for (const link of ['eth', 'vlan', 'sll'] as const) {
+      for (const link of LINKS) {
         const got = netmonSetCounts(files[link], set.map((a) => a.expr));
         set.forEach((a, j) => {
-          if (got[j] !== a.want[link]) failures.push(`[${link}, fused set] ${a.expr}: netmon ${got[j]} tcpdump ${a.want[link]}`);
+          if (a.want[link] >= 0 && got[j] !== a.want[link]) failures.push(`[${link}, fused set] ${a.expr}: netmon ${got[j]} tcpdump ${a.want[link]}`);
         });
       }
     }
@@ -303,6 +331,7 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
     // The generator must produce selective expressions, or this test proves little.
     assert.ok(compared >= EXPRESSIONS * 2, `compared ${compared}`);
     assert.ok(nonTrivial >= compared / 4, `only ${nonTrivial} of ${compared} expressions were selective`);
+    assert.ok(wifiSelective >= EXPRESSIONS / 8, `only ${wifiSelective} selective expressions compared on 802.11`);
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
