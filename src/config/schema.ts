@@ -175,7 +175,20 @@ export type NetmonConfig = ReturnType<typeof schema>;
 export function validateConfig(raw: unknown): { config: NetmonConfig; problems: Problem[] } {
   const problems: Problem[] = [];
   const config = schema(raw ?? {}, [], problems);
+  checkTunnelPorts(config, problems);
   return { config, problems };
+}
+
+/** A UDP port names one tunnel: the same port in two of the tunnels.*_ports lists is refused. */
+function checkTunnelPorts(config: NetmonConfig, problems: Problem[]): void {
+  const owner = new Map<number, string>();
+  for (const key of ['vxlan_ports', 'geneve_ports', 'gtpu_ports'] as const) {
+    config.tunnels[key].forEach((port, i) => {
+      const first = owner.get(port);
+      if (first !== undefined && first !== key) problems.push({ path: ['tunnels', key, String(i)], message: `port ${port} is already in tunnels.${first}: a port can carry one kind of tunnel` });
+      else owner.set(port, key);
+    });
+  }
 }
 
 /** Splits HOST:PORT (IPv6 hosts in brackets). Returns undefined when malformed. */

@@ -89,3 +89,14 @@ test('detect: defaults, durations, and each bad key named with what was expected
     '6 detect.colour: unknown key (see config.yaml for the keys netmon accepts)',
   ]);
 });
+
+test('tunnels: defaults, Flannel\'s VXLAN port added, and a bad or doubly claimed port named', () => {
+  assert.deepEqual(parseConfigText('', 'c.yaml').tunnels, { enabled: true, vxlan_ports: [4789], geneve_ports: [6081], gtpu_ports: [2152] });
+  assert.deepEqual(parseConfigText('tunnels: {vxlan_ports: [4789, 8472]}', 'c.yaml').tunnels.vxlan_ports, [4789, 8472]);
+  assert.deepEqual(parseConfigText('tunnels: {gtpu_ports: []}', 'c.yaml').tunnels.gtpu_ports, []);
+  assert.deepEqual(problemsOf('tunnels:\n  vxlan_ports: [4789, 0]\n  geneve_ports: [4789]\n  enabled: sure\n'), [
+    '2 tunnels.vxlan_ports.1: expected an integer from 1 to 65535, got 0',
+    '3 tunnels.geneve_ports.0: port 4789 is already in tunnels.vxlan_ports: a port can carry one kind of tunnel',
+    '4 tunnels.enabled: expected true or false, got "sure"',
+  ]);
+});
