@@ -149,6 +149,12 @@ export const dnsTcp: DashboardSpec = {
             { expr: `rate(netmon_tcp_connection_evictions_total{${INSTANCE}}[$__rate_interval])`, legend: '{{instance}} evicted/s' },
           ],
         }),
+        timeseries({
+          title: 'Packets analysed inside tunnels',
+          description: 'Packets per second whose inner packet the DNS and TCP analysis decoded, by tunnel (IP in IP, GRE, VXLAN, Geneve, GTP-U; config tunnels). Zero on an overlay means its port is not configured (Flannel: VXLAN on 8472).',
+          unit: 'pps',
+          queries: [{ expr: `sum by (instance, tunnel) (rate(netmon_tunnel_packets_total{${INSTANCE}}[$__rate_interval]))`, legend: '{{instance}} {{tunnel}}' }],
+        }),
       ],
     },
   ],
