@@ -62,10 +62,8 @@ const RT_DATAPAD = 0x20;
  * in the captured bytes, as for libpcap's filters (Wireshark takes it off the 802.11 payload).
  */
 export function decodeRadiotap(buf: Buffer, p: number, out: DecodedPacket): number {
-  const end = out.capEnd;
-  if (p + 8 > end || buf[p] !== 0) return ERR_RADIOTAP;
-  const len = buf[p + 2]! | (buf[p + 3]! << 8);
-  if (len < 8 || p + len > end) return ERR_RADIOTAP;
+  const len = radioHeaderLength(buf, p, out.capEnd);
+  if (len < 0) return ERR_RADIOTAP;
   const present = (buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24)) >>> 0;
   let o = 8;
   for (let w = p + 4; (buf[w + 3]! & 0x80) !== 0; w += 4) {
@@ -87,11 +85,19 @@ export function decodeRadiotap(buf: Buffer, p: number, out: DecodedPacket): numb
  * (link type 105) after it is decoded; its fields (radio information) are skipped.
  */
 export function decodePpi(buf: Buffer, p: number, out: DecodedPacket): number {
-  const end = out.capEnd;
-  if (p + 8 > end || buf[p] !== 0) return ERR_PPI;
-  const len = buf[p + 2]! | (buf[p + 3]! << 8);
-  if (len < 8 || p + len > end) return ERR_PPI;
+  const len = radioHeaderLength(buf, p, out.capEnd);
+  if (len < 0) return ERR_PPI;
   const dlt = (buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24)) >>> 0;
   if (dlt !== 105) return DECODE_OK;
   return decodeIeee80211(buf, p + len, false, out);
+}
+
+/**
+ * Radiotap and PPI headers start alike: version 0, a byte of padding or flags, the header's length
+ * (little-endian, 8 at least, captured whole), then 4 bytes of their own. Returns that length, or -1.
+ */
+function radioHeaderLength(buf: Buffer, p: number, end: number): number {
+  if (p + 8 > end || buf[p] !== 0) return -1;
+  const len = buf[p + 2]! | (buf[p + 3]! << 8);
+  return len < 8 || p + len > end ? -1 : len;
 }
