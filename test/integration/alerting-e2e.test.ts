@@ -127,8 +127,8 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
     `netmon: ${netmon?.output.stderr.slice(-1500)}\nprometheus: ${prometheus?.log.slice(-1500)}\nalertmanager: ${alertmanager?.log.slice(-1500)}`;
 
   /** The first notified alert (at the webhook) matching, with the path it arrived on. */
-  const notified = (alertname: string, status: 'firing' | 'resolved', labels: Record<string, string>) => {
-    for (const n of notifications) {
+  const notified = (alertname: string, status: 'firing' | 'resolved', labels: Record<string, string>, among: readonly Notification[] = notifications) => {
+    for (const n of among) {
       for (const x of n.alerts) {
         if (x.labels.alertname === alertname && x.status === status && Object.entries(labels).every(([k, v]) => x.labels[k] === v)) return { ...x, path: n.path, receiver: n.receiver };
       }
@@ -307,10 +307,14 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
     writePcap(file, synFlood(target2, 443, 2000, rand).map((data) => ({ data, ts: 1_700_000_000 })), { linkType: LINKTYPE_ETHERNET });
     const replay = spawn('ip', ['netns', 'exec', a.ns, 'tcpreplay', '-q', '-i', a.peer, '--pps=50', file], { stdio: 'ignore' });
     background.push(replay);
+    /** The new flood as Alertmanager holds it now (its state is worked out on each request). */
+    const flood2 = async () => {
+      const alerts = await getJson<{ labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }[]>(`${amUrl}/api/v2/alerts?filter=${encodeURIComponent(`dst_ip="${target2}"`)}`);
+      return alerts.find((y) => y.labels.alertname === 'NetmonSynFlood');
+    };
     // Alertmanager has it, and holds it back because of the capture down.
     const held = await until('the new NetmonSynFlood suppressed in Alertmanager', 30_000, async () => {
-      const alerts = await getJson<{ labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }[]>(`${amUrl}/api/v2/alerts?filter=${encodeURIComponent(`dst_ip="${target2}"`)}`);
-      const x = alerts.find((y) => y.labels.alertname === 'NetmonSynFlood');
+      const x = await flood2();
       return x !== undefined && x.status.state === 'suppressed' ? x : undefined;
     }, diag);
     assert.equal(held.status.inhibitedBy.length, 1);
@@ -318,13 +322,24 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
     assert.ok(sources.some((s) => s.fingerprint === held.status.inhibitedBy[0] && s.labels.interface === b.host), 'inhibited by the capture down');
     assert.equal(notified('NetmonSynFlood', 'firing', { dst_ip: target2 }), undefined, 'not notified while inhibited');
     // The capture comes back: the inhibition ends, and the flood still going on is notified now.
+    // As long as Alertmanager still reports the flood suppressed, nothing received before that
+    // answer was asked for names it. (The capture down's resolved notification and the flood's
+    // are in different groups, each sent at its own group's tick: their order at the webhook is
+    // not the order of the events, so it is not what is checked.)
     b.recreateLink();
+    let polls = 0;
+    await until('the held-back NetmonSynFlood no longer suppressed in Alertmanager', 40_000, async () => {
+      const before = notifications.slice();
+      const x = await flood2();
+      polls++;
+      if (x?.status.state !== 'suppressed') return true;
+      assert.equal(notified('NetmonSynFlood', 'firing', { dst_ip: target2 }, before), undefined, 'notified while Alertmanager still held it back');
+      return undefined;
+    }, diag);
+    assert.ok(polls > 1, 'seen suppressed after the capture came back');
     await until('NetmonCaptureDown resolved at the webhook', 40_000, () => notified('NetmonCaptureDown', 'resolved', { interface: b.host }), diag);
     const late = await until('the held-back NetmonSynFlood at the webhook', 30_000, () => notified('NetmonSynFlood', 'firing', { dst_ip: target2 }), diag);
     assert.equal(late.path, '/pager');
-    const resolvedAt = notifications.findIndex((n) => n.alerts.some((x) => x.labels.alertname === 'NetmonCaptureDown' && x.status === 'resolved'));
-    const firedAt = notifications.findIndex((n) => n.alerts.some((x) => x.labels.alertname === 'NetmonSynFlood' && x.labels.dst_ip === target2));
-    assert.ok(firedAt > resolvedAt, 'delivered only after the capture down resolved');
     replay.kill('SIGKILL');
   });
 
