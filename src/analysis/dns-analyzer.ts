@@ -2,9 +2,11 @@ import type { DecodedPacket } from '../decode/packet';
 import type { AnalysisEvents } from './detectors';
 import { DNS_RESPONSE_TIME_BUCKETS } from '../metrics/catalog';
 import {
-  DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
+  DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
 } from './dns-counters';
 import type { DnsCounters } from './dns-counters';
+import { DnsFragments } from './dns-fragments';
+import type { FragmentLossSink } from './dns-fragments';
 import { DnsHeader, isResponse, readDnsHeader } from './dns-message';
 import { qtypeIndex } from './dns-names';
 import { DnsRingTable } from './dns-ring-table';
@@ -20,6 +22,8 @@ export interface DnsAnalyzerOptions {
   readonly maxPending: number;
   /** DNS-over-TCP stream directions followed at most. */
   readonly maxTcpStreams: number;
+  /** UDP datagrams in IP fragments reassembled at once at most. */
+  readonly maxFragmented: number;
 }
 
 /**
@@ -54,9 +58,11 @@ const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
  *  - a query still waiting after dns.timeout is unanswered (Wireshark has no timeout: a response later
  *    than that is timed by Wireshark and unmatched here).
  * The pending table is bounded (dns.max_pending, oldest evicted first, counted) and allocated on first
- * use. Only packets on a configured port reach observe(): the pipeline checks portMap first.
+ * use. Only packets on a configured port reach observe(): the pipeline checks portMap first. UDP in
+ * IP fragments is analysed once reassembled (dns-fragments.ts), as Wireshark analyses it: the first
+ * fragment comes through observe(), the later ones (without ports) to fragment().
  */
-export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
+export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSink {
   /** portMap[p] is 1 for a DNS port: one load per port decides whether a packet is DNS. */
   readonly portMap = new Uint8Array(65536);
   readonly perInterface: Float64Array[] = [];
@@ -67,6 +73,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
   private reqTime = new Float64Array(0);
   private reqIface = new Uint16Array(0);
   private readonly tcp: DnsTcpStreams;
+  private readonly fragments: DnsFragments;
   private readonly key = new Int32Array(10);
   private readonly h = new DnsHeader();
   /** The detectors, told of SERVFAIL responses, timed responses and unanswered queries (null: detectors off). */
@@ -81,10 +88,16 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
     this.timeout = o.timeout;
     this.queries = new DnsRingTable(o.maxPending, 10);
     this.tcp = new DnsTcpStreams(o.maxTcpStreams);
+    this.fragments = new DnsFragments(o.maxFragmented, this);
   }
 
   get pending(): number {
     return this.waiting;
+  }
+
+  /** UDP datagrams in IP fragments being reassembled now. */
+  get reassembling(): number {
+    return this.fragments.size;
   }
 
   addInterface(): void {
@@ -96,17 +109,68 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
     this.events = events;
   }
 
-  /** A UDP or TCP packet with a decoded transport header on a DNS port. */
+  /** A UDP or TCP packet with a decoded transport header on a DNS port (a UDP one may be a first fragment). */
   observe(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
     if (pkt.ipProto === 17) {
+      if (pkt.isFragment) {
+        this.fragment(ifIndex, buf, pkt);
+        return;
+      }
       const l4 = pkt.l4Offset;
       const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
-      const p = l4 + 8;
-      if (readDnsHeader(buf, p, ulen >= 8 ? l4 + ulen : pkt.capEnd, pkt.capEnd, this.h)) this.message(ifIndex, pkt, TRANSPORT_UDP, this.h);
+      if (readDnsHeader(buf, l4 + 8, ulen >= 8 ? l4 + ulen : pkt.capEnd, pkt.capEnd, this.h)) this.message(ifIndex, pkt, TRANSPORT_UDP, this.h);
       else this.malformed(ifIndex);
     } else if (pkt.ipProto === 6) {
       this.tcp.segment(this, ifIndex, buf, pkt);
     }
+  }
+
+  /**
+   * An IP fragment of a UDP datagram: a first one on a DNS port (from observe()), or a later one
+   * (no ports: the pipeline passes every one). The DNS message is analysed when its last missing
+   * fragment comes, with that packet's time (Wireshark's reassembled frame).
+   */
+  fragment(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    const f = this.fragments;
+    const s = f.add(ifIndex, buf, pkt, this.portMap);
+    if (s === -2) {
+      // An IPv6 atomic fragment: the whole datagram.
+      if (pkt.l4Offset >= 0 && (this.portMap[pkt.srcPort]! | this.portMap[pkt.dstPort]!) !== 0) this.datagram(ifIndex, pkt, buf, pkt.l4Offset);
+      return;
+    }
+    if (s < 0) return;
+    this.perInterface[ifIndex]![DNS_FRAGMENTED_REASSEMBLED]++;
+    // The packet completing it is a later fragment (ports 0) or the first: it gets the datagram's
+    // ports for the analysis, and its own back after.
+    const sport = pkt.srcPort;
+    const dport = pkt.dstPort;
+    const ports = f.ports[s]!;
+    pkt.srcPort = ports >>> 16;
+    pkt.dstPort = ports & 0xffff;
+    const hs = f.headers;
+    if (hs[3 * s]! < 0) {
+      this.malformed(ifIndex);
+    } else {
+      const h = this.h;
+      h.id = hs[3 * s]!;
+      h.flags = hs[3 * s + 1]!;
+      h.qtype = hs[3 * s + 2]!;
+      this.message(ifIndex, pkt, TRANSPORT_UDP, h);
+    }
+    pkt.srcPort = sport;
+    pkt.dstPort = dport;
+    f.release(s);
+  }
+
+  fragmentedIncomplete(ifIndex: number): void {
+    this.perInterface[ifIndex]![DNS_FRAGMENTED_INCOMPLETE]++;
+  }
+
+  /** The DNS message of an IPv6 atomic fragment (observe()'s UDP case, off its path). */
+  private datagram(ifIndex: number, pkt: DecodedPacket, buf: Buffer, l4: number): void {
+    const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
+    if (readDnsHeader(buf, l4 + 8, ulen >= 8 ? l4 + ulen : pkt.capEnd, pkt.capEnd, this.h)) this.message(ifIndex, pkt, TRANSPORT_UDP, this.h);
+    else this.malformed(ifIndex);
   }
 
   malformed(ifIndex: number): void {
@@ -201,6 +265,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink {
 
   /** Ends the queries older than dns.timeout at packet time `now`. */
   advance(now: number): void {
+    this.fragments.advance(now);
     const t = this.queries;
     for (let s = t.oldest(); s >= 0 && now - this.reqTime[s]! >= this.timeout; s = t.oldest()) {
       if ((t.state[s]! & PHASE) === WAITING) this.unanswered(s);

@@ -144,6 +144,7 @@ const schema = object({
       timeout: field(durationAboveZero, 10),
       max_pending: field(integer(16, 10_000_000), 65_536),
       max_tcp_streams: field(integer(16, 1_000_000), 4_096),
+      max_fragmented: field(integer(16, 1_000_000), 1_024),
     }),
   ),
   tcp: section(

@@ -192,12 +192,13 @@ export class PacketPipeline {
       }
     }
     // DNS analysis and UDP tunnels: only packets to or from one of their ports get past this check;
-    // IP-protocol tunnels (GRE, IP in IP) have no transport header that netmon decodes.
+    // IP-protocol tunnels (GRE, IP in IP) and later IP fragments have no transport header that
+    // netmon decodes.
     const portMap = this.portMap;
     if (portMap !== null && pkt.l4Offset >= 0) {
       if ((portMap[pkt.srcPort]! | portMap[pkt.dstPort]!) !== 0) this.ported(ifIndex, buf, pkt);
-    } else if (this.tunnels !== null && pkt.l4Offset < 0 && pkt.ipVersion !== 0) {
-      this.tunnelled(ifIndex, buf, pkt);
+    } else if (portMap !== null && pkt.l4Offset < 0 && pkt.ipVersion !== 0) {
+      this.unported(ifIndex, buf, pkt);
     }
     // All filters in one generated function: one monomorphic call per packet, not one per filter.
     const countFilters = this.countFilters;
@@ -211,6 +212,13 @@ export class PacketPipeline {
     const dns = this.dns;
     if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0) dns.observe(ifIndex, buf, pkt);
     if (this.tunnels !== null) this.tunnelled(ifIndex, buf, pkt);
+  }
+
+  /** An IP packet without a transport header: a tunnel (GRE, IP in IP), or a fragment DNS may reassemble. */
+  private unported(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    const dns = this.dns;
+    if (dns !== null && pkt.isFragment && pkt.ipProto === 17) dns.fragment(ifIndex, buf, pkt);
+    else if (this.tunnels !== null) this.tunnelled(ifIndex, buf, pkt);
   }
 
   /** The DNS and TCP analysis of the packet inside, when `pkt` is a tunnel. */

@@ -85,7 +85,10 @@ export class TunnelAnalysis {
       const tcp = this.tcp;
       if (tcp !== null && inner.ipProto === 6 && inner.l4Offset >= 0) tcp.observe(ifIndex, buf, inner, -1);
       const dns = this.dns;
-      if (dns !== null && inner.l4Offset >= 0 && (dns.portMap[inner.srcPort]! | dns.portMap[inner.dstPort]!) !== 0) dns.observe(ifIndex, buf, inner);
+      if (dns !== null) {
+        if (inner.isFragment && inner.ipProto === 17) dns.fragment(ifIndex, buf, inner);
+        else if (inner.l4Offset >= 0 && (dns.portMap[inner.srcPort]! | dns.portMap[inner.dstPort]!) !== 0) dns.observe(ifIndex, buf, inner);
+      }
       outer = inner;
       kind = this.kindOf(inner);
     }

@@ -1,5 +1,5 @@
 import {
-  DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED,
+  DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED,
 } from '../analysis/dns-counters';
 import type { DnsCounters } from '../analysis/dns-counters';
 import { DNS_NAMED_RCODES, DNS_QTYPE_NAMES, DNS_RCODE_NAMES } from '../analysis/dns-names';
@@ -36,6 +36,7 @@ export function dnsTcpFamilies(
   };
   if (enabled.dns) {
     const d = () => dns() ?? none;
+    const fragmentResults: readonly [string, number][] = [['reassembled', DNS_FRAGMENTED_REASSEMBLED], ['incomplete', DNS_FRAGMENTED_INCOMPLETE]];
     out.push(
       {
         def: CATALOG.dnsQueries,
@@ -54,6 +55,11 @@ export function dnsTcpFamilies(
       { def: CATALOG.dnsUnmatched, collect: per(d, DNS_UNMATCHED) },
       { def: CATALOG.dnsRetransmitted, collect: per(d, DNS_RETRANSMITTED) },
       { def: CATALOG.dnsMalformed, collect: per(d, DNS_MALFORMED) },
+      {
+        def: CATALOG.dnsFragmented,
+        collect: () =>
+          names().flatMap((i, k) => fragmentResults.map(([result, at]) => ({ labels: { interface: i, result }, value: d().perInterface[k]?.[at] ?? 0 }))),
+      },
       { def: CATALOG.dnsPending, collect: () => [{ labels: {}, value: d().pending }] },
       { def: CATALOG.dnsEvictions, collect: () => [{ labels: {}, value: d().evictions }] },
     );

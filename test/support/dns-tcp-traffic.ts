@@ -20,6 +20,8 @@ export interface TrafficOptions {
   keepAliveGap?: readonly [number, number];
   /** Zone transfers over TCP (AXFR or IXFR, answered in several messages), generated last (default 0). */
   zoneTransfers?: number;
+  /** Share of the UDP answers that are 1.5 to 4 KB long (an EDNS0 buffer above the MTU; default 0). */
+  largeAnswers?: number;
 }
 
 const QTYPES = [1, 1, 1, 28, 28, 5, 15, 2, 12, 6, 33, 16, 65, 64, 255, 99];
@@ -53,7 +55,8 @@ export function generateTraffic(rand: () => number, o: TrafficOptions): TimedFra
     if (r >= 0.1 && r < 0.15) continue; // unanswered
     const rcode = rand() < 0.7 ? 0 : pick([1, 2, 2, 3, 3, 3, 4, 5, 9, 13]);
     const tc = rand() < 0.05;
-    const resp = dnsMessage({ id, response: true, qtype, rcode, tc, answerBytes: int(300) });
+    const large = o.largeAnswers !== undefined && rand() < o.largeAnswers;
+    const resp = dnsMessage({ id, response: true, qtype, rcode, tc, answerBytes: large ? 1500 + int(2500) : int(300) });
     const delay = rand() < 0.8 ? 0.0002 + rand() * 0.05 : 0.05 + rand() * 2;
     out.push({ data: udpFrame(server, client, 53, cport, resp), ts: t + delay });
     if (r >= 0.15 && r < 0.2) out.push({ data: udpFrame(server, client, 53, cport, resp), ts: t + delay + 0.001 }); // repeated answer
