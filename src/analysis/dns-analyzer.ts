@@ -1,13 +1,14 @@
-import type { DecodedPacket } from '../decode/packet';
+import { decodeIcmpQuote } from '../decode/icmp-quote';
+import { DecodedPacket } from '../decode/packet';
 import type { AnalysisEvents } from './detectors';
 import { DNS_RESPONSE_TIME_BUCKETS } from '../metrics/catalog';
 import {
-  DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
+  DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_ICMP_QUOTED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
 } from './dns-counters';
 import type { DnsCounters } from './dns-counters';
 import { DnsFragments } from './dns-fragments';
 import type { FragmentLossSink } from './dns-fragments';
-import { DnsHeader, isResponse, readDnsHeader } from './dns-message';
+import { DNS_HEADER_LEN, DnsHeader, isResponse, readDnsHeader, readQtype } from './dns-message';
 import { qtypeIndex } from './dns-names';
 import { DnsRingTable } from './dns-ring-table';
 import { DnsTcpStreams } from './dns-tcp-streams';
@@ -74,6 +75,8 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   private reqIface = new Uint16Array(0);
   private readonly tcp: DnsTcpStreams;
   private readonly fragments: DnsFragments;
+  /** The packet an ICMP error quotes (icmpError). */
+  private readonly quote = new DecodedPacket();
   private readonly key = new Int32Array(10);
   private readonly h = new DnsHeader();
   /** The detectors, told of SERVFAIL responses, timed responses and unanswered queries (null: detectors off). */
@@ -160,6 +163,53 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     pkt.srcPort = sport;
     pkt.dstPort = dport;
     f.release(s);
+  }
+
+  /**
+   * An ICMP or ICMPv6 packet (the pipeline passes those, which have no ports): when it is an error
+   * quoting a DNS message over UDP or TCP whose header it holds whole, that message counts by QTYPE or
+   * RCODE (and TC), as tshark's DNS fields count it (Wireshark dissects the quote), but it is no
+   * transaction: not matched, timed or unanswered. Counted in DNS_ICMP_QUOTED too.
+   */
+  icmpError(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    const q = this.quote;
+    if (!decodeIcmpQuote(buf, pkt, q) || q.l4Offset < 0 || (q.ipProto !== 17 && q.ipProto !== 6)) return;
+    if ((this.portMap[q.srcPort]! | this.portMap[q.dstPort]!) === 0) return;
+    const l4 = q.l4Offset;
+    const end = q.capEnd;
+    if (q.ipProto === 17) {
+      const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
+      this.quoted(ifIndex, buf, l4 + 8, ulen >= 8 ? l4 + ulen : end, end);
+      return;
+    }
+    // TCP: the quoted payload is read as messages with their length prefixes from its first byte,
+    // as Wireshark dissects a quoted segment (no reassembly), while a whole header remains.
+    let p = l4 + ((buf[l4 + 12]! >> 4) << 2);
+    while (p + 2 + 4 <= end) {
+      const len = (buf[p]! << 8) | buf[p + 1]!;
+      this.quoted(ifIndex, buf, p + 2, p + 2 + len, end);
+      p += 2 + len;
+    }
+  }
+
+  /**
+   * A quoted message at `p` (its end msgEnd, captured to `end`): by QTYPE or RCODE, nothing else.
+   * Its id and flags (4 bytes) suffice, as for Wireshark, which adds the flags' fields before it
+   * meets the end of a cut quote (a quote's limit often falls inside a message).
+   */
+  private quoted(ifIndex: number, buf: Buffer, p: number, msgEnd: number, end: number): void {
+    const lim = msgEnd < end ? msgEnd : end;
+    if (p + 4 > lim) return;
+    const flags = (buf[p + 2]! << 8) | buf[p + 3]!;
+    const c = this.perInterface[ifIndex]!;
+    c[DNS_ICMP_QUOTED]++;
+    if (isResponse(flags)) {
+      c[DNS_R + (flags & 15)]++;
+      if ((flags & TC) !== 0) c[DNS_TRUNCATED]++;
+    } else {
+      const questions = p + DNS_HEADER_LEN <= lim && ((buf[p + 4]! << 8) | buf[p + 5]!) !== 0;
+      c[DNS_Q + qtypeIndex(questions ? readQtype(buf, p + DNS_HEADER_LEN, lim) : -1)]++;
+    }
   }
 
   fragmentedIncomplete(ifIndex: number): void {

@@ -61,7 +61,7 @@ export class PacketPipeline {
   readonly tcp: TcpAnalyzer | null;
   /** The DNS and TCP analysis inside tunnels; null when tunnels are off or neither analysis runs. */
   readonly tunnels: TunnelAnalysis | null;
-  /** Non-zero for a DNS port (dns.ports) or a UDP tunnel port; null when neither is watched. */
+  /** Non-zero for a DNS port (dns.ports), a UDP tunnel port, or 0 (no ports) with DNS; null when neither is watched. */
   private readonly portMap: Uint8Array | null;
   /** Latest packet timestamp seen (the replay clock). */
   lastTs = 0;
@@ -88,7 +88,9 @@ export class PacketPipeline {
     this.tcp = analyzers.tcp;
     const t = analyzers.tunnels;
     this.tunnels = t != null && (this.dns !== null || this.tcp !== null) ? new TunnelAnalysis(t, this.dns, this.tcp, (layer) => this.decodeError(layer, linkTypeOfInner)) : null;
-    this.portMap = this.tunnels === null ? (this.dns?.portMap ?? null) : this.tunnels.withUdpPorts(this.dns?.portMap);
+    this.portMap = this.tunnels === null ? (this.dns === null ? null : Uint8Array.from(this.dns.portMap)) : this.tunnels.withUdpPorts(this.dns?.portMap);
+    // ICMP has no ports (0 here): its errors may quote a DNS message (see ported()).
+    if (this.portMap !== null && this.dns !== null) this.portMap[0] = 1;
     this.filterNames = filters.names;
     this.filterSet = filters.set;
     this.countFilters = this.filterSet?.count ?? null;
@@ -207,10 +209,13 @@ export class PacketPipeline {
     if (tap !== null) tap.observe(ifIndex, buf, pkt);
   }
 
-  /** A packet to or from a DNS port or a UDP tunnel port. */
+  /** A packet to or from a DNS port or a UDP tunnel port, or without ports (ICMP...). */
   private ported(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
     const dns = this.dns;
-    if (dns !== null && (dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0) dns.observe(ifIndex, buf, pkt);
+    if (dns !== null) {
+      if ((dns.portMap[pkt.srcPort]! | dns.portMap[pkt.dstPort]!) !== 0) dns.observe(ifIndex, buf, pkt);
+      else if (pkt.icmpType >= 0) dns.icmpError(ifIndex, buf, pkt);
+    }
     if (this.tunnels !== null) this.tunnelled(ifIndex, buf, pkt);
   }
 

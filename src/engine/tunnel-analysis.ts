@@ -61,7 +61,7 @@ export class TunnelAnalysis {
   /**
    * The Tunnel that decoded packet `pkt` is, or 0. UDP is a tunnel by its destination port, else by
    * its source port (the reply of a tunnel endpoint that answers from the well-known port).
-   * Fragments are not (Wireshark reassembles them first; netmon does not reassemble).
+   * Fragments are not (Wireshark reassembles them first; netmon reassembles only DNS).
    */
   kindOf(pkt: DecodedPacket): number {
     const k = this.protoKinds[pkt.ipProto & 255]!;
@@ -88,6 +88,7 @@ export class TunnelAnalysis {
       if (dns !== null) {
         if (inner.isFragment && inner.ipProto === 17) dns.fragment(ifIndex, buf, inner);
         else if (inner.l4Offset >= 0 && (dns.portMap[inner.srcPort]! | dns.portMap[inner.dstPort]!) !== 0) dns.observe(ifIndex, buf, inner);
+        else if (inner.icmpType >= 0) dns.icmpError(ifIndex, buf, inner);
       }
       outer = inner;
       kind = this.kindOf(inner);

@@ -74,6 +74,7 @@ export const CATALOG = {
   dnsRetransmitted: { name: 'netmon_dns_query_retransmissions_total', help: 'DNS queries repeated (same id and endpoints) within 5 s of the unanswered original.', type: 'counter', labelNames: ['interface'] },
   dnsMalformed: { name: 'netmon_dns_malformed_total', help: 'Messages on a DNS port whose 12-byte header was not captured whole.', type: 'counter', labelNames: ['interface'] },
   dnsFragmented: { name: 'netmon_dns_fragmented_messages_total', help: 'DNS messages in IP fragments: result="reassembled" (analysed once complete, at the fragment completing them), "incomplete" (first fragment seen, a fragment never came within 30 s, or dns.max_fragmented datagrams were in reassembly).', type: 'counter', labelNames: ['interface', 'result'] },
+  dnsIcmpQuoted: { name: 'netmon_dns_icmp_quoted_total', help: 'DNS messages quoted in ICMP errors (a port unreachable for an answer its client no longer waited for...): also counted by qtype or rcode, as tshark counts them, never timed.', type: 'counter', labelNames: ['interface'] },
   dnsPending: { name: 'netmon_dns_pending_queries', help: 'DNS queries waiting for a response.', type: 'gauge', labelNames: [] },
   dnsEvictions: { name: 'netmon_dns_pending_evictions_total', help: 'Waiting DNS queries dropped because the pending table was full (dns.max_pending).', type: 'counter', labelNames: [] },
   // TCP analysis (src/analysis/tcp-*.ts)
@@ -130,6 +131,7 @@ export const FAMILY_UNITS: Readonly<Record<string, string>> = {
   netmon_dns_query_retransmissions_total: '{query}',
   netmon_dns_malformed_total: '{message}',
   netmon_dns_fragmented_messages_total: '{message}',
+  netmon_dns_icmp_quoted_total: '{message}',
   netmon_dns_pending_queries: '{query}',
   netmon_dns_pending_evictions_total: '{query}',
   netmon_tcp_connections_total: '{connection}',

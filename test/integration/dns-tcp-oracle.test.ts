@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { assertInsightEqual, netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
 import { generateTraffic } from '../support/dns-tcp-traffic';
 import { ETH, ethernet, mplsStack, pppoeSession, prng } from '../support/frames';
+import { withIcmpErrors } from '../support/icmp-errors';
 import { fragmentLarge } from '../support/ip-fragments';
 import { parseExposition, runNetmon } from '../support/netmon-cli';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
@@ -85,7 +86,12 @@ for (const seed of [1, 2, 3]) {
  * Writes `frames` to a pcap of `linkType`, replays it with the netmon CLI and checks its DNS and TCP
  * figures equal tshark's (exercised: at least `min` of each kind); returns netmon's exposition.
  */
-function replayEqualsTshark(frames: readonly { data: Buffer; ts: number }[], linkType: number, min: { dns: number; handshakes: number; retransmissions: number }): Map<string, number> {
+function replayEqualsTshark(
+  frames: readonly { data: Buffer; ts: number }[],
+  linkType: number,
+  min: { dns: number; handshakes: number; retransmissions: number },
+  more?: (file: string, m: Map<string, number>) => void,
+): Map<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-encap-'));
   try {
     const file = join(dir, 'traffic.pcap');
@@ -96,6 +102,7 @@ function replayEqualsTshark(frames: readonly { data: Buffer; ts: number }[], lin
     const want = tsharkInsight(file);
     assertInsightEqual(netmonInsight(m), want);
     assert.ok(want.dnsTimes.count > min.dns && want.handshakes.count > min.handshakes && want.retransmissions > min.retransmissions, `exercised: ${want.dnsTimes.count} dns times, ${want.handshakes.count} handshakes, ${want.retransmissions} retransmissions`);
+    more?.(file, m);
     return m;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -148,4 +155,22 @@ test('DNS answers in IP fragments (in order, reversed, shuffled, one repeated or
   assert.equal(m.get('netmon_dns_fragmented_messages_total{interface="traffic.pcap",result="reassembled"}'), fragmented - incomplete);
   // Those given up 30 s after their first fragment; the others are still waiting when the capture ends.
   assert.ok(m.get('netmon_dns_fragmented_messages_total{interface="traffic.pcap",result="incomplete"}')! <= incomplete);
+});
+
+test('ICMP errors quoting DNS and TCP packets (port unreachable, time exceeded, too big; whole, headers only, or to the DNS header): the same figures as tshark', { skip }, () => {
+  // tshark dissects the quoted packet: a quoted DNS response counts in dns.flags.rcode (not in
+  // dns.time), a quoted TCP segment in no TCP analysis.
+  // A quoted segment of DNS over TCP is read as messages from its first byte, as tshark does.
+  const generated = generateTraffic(prng(8), { start: 1_700_008_000, dnsUdp: 300, dnsTcp: 60, tcp: 80, span: 60, zoneTransfers: 6 });
+  const { frames, quotedDns } = withIcmpErrors(generated, prng(48), 0.2);
+  assert.ok(quotedDns > 30, `${quotedDns} DNS messages over UDP quoted`);
+  replayEqualsTshark(frames, LINKTYPE_ETHERNET, { dns: 150, handshakes: 40, retransmissions: 5 }, (file, m) => {
+    // The quoted messages tshark shows (one dns.flags.response value each), over UDP and TCP.
+    const quoted = tsharkFields(file, '(icmp || icmpv6) && dns', ['dns.flags.response']).flatMap(([v]) => v!.split(','));
+    assert.ok(quoted.length > quotedDns, `${quoted.length} quoted messages, ${quotedDns} over UDP`);
+    assert.equal(m.get('netmon_dns_icmp_quoted_total{interface="traffic.pcap"}'), quoted.length);
+    // And the queries, the quoted ones among them (not among the issue's figures).
+    const queries = tsharkFields(file, 'dns.flags.response == 0', ['dns.flags.response']).flatMap(([v]) => v!.split(',').filter((x) => x === '0'));
+    assert.equal([...m].filter(([k]) => k.startsWith('netmon_dns_queries_total{')).reduce((n, [, v]) => n + v, 0), queries.length);
+  });
 });
