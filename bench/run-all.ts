@@ -8,6 +8,7 @@ import { filterCost } from './filter-cost';
 import { filterInstructions } from './filter-instructions';
 import { detectorCost } from './detector-cost';
 import { floodMemory } from './flood-memory';
+import { fragmentFlood } from './fragment-flood';
 import { insightLiveBench } from './insight-live';
 import { insightReplay } from './insight-replay';
 import { formatLiveRuns, liveBenchSkipReason, liveCaptureBench } from './live-capture';
@@ -54,6 +55,9 @@ if (ia.instructions !== undefined) {
 if (ia.wholeReplay !== undefined) {
   row('DNS+TCP analysis, instructions of the whole 1M replay process (cachegrind)', `${(ia.wholeReplay.on / 1e6).toFixed(0)}M`, `analysis off: ${(ia.wholeReplay.off / 1e6).toFixed(0)}M`, x(ia.wholeReplay.on / ia.wholeReplay.off));
 }
+
+const ff = fragmentFlood(outDir, cli, replayRounds);
+row('replay 1M UDP fragments, each of a new datagram (the DNS reassembly\'s worst case), DNS analysis on', `${(ff.packets / ff.onSeconds / 1e6).toFixed(2)} Mpps (${ff.onSeconds.toFixed(3)} s); loop ${ff.loopOnSeconds.toFixed(3)} s`, `dns.enabled: false: ${ff.offSeconds.toFixed(3)} s; loop ${ff.loopOffSeconds.toFixed(3)} s`, `${x(ff.ratio)} / loop ${x(ff.loopRatio)}`);
 
 const tp = tcpPathInstructions();
 if (tp === undefined) row('TCP analyser, instructions per segment', 'skipped: valgrind is not installed', '-', '-');

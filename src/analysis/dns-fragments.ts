@@ -181,6 +181,12 @@ export class DnsFragments {
     const r = this.ranges;
     const base = s * MAX_RANGES * 2;
     const n = this.rangeCount[s]!;
+    if (n === 0) {
+      r[base] = from;
+      r[base + 1] = to;
+      this.rangeCount[s] = 1;
+      return true;
+    }
     // The first range ending at or after `from`, and the first starting after `to`: those between merge.
     let i = 0;
     while (i < n && r[base + 2 * i + 1]! < from) i++;
@@ -192,8 +198,13 @@ export class DnsFragments {
     }
     const count = n - (j - i) + 1;
     if (count > MAX_RANGES) return false;
-    // Move the ranges from j on to follow the new one at i.
-    r.copyWithin(base + 2 * (i + 1), base + 2 * j, base + 2 * n);
+    // Move the ranges from j on to follow the new one at i (a few words: no copyWithin call).
+    const shift = i + 1 - j;
+    if (shift < 0) {
+      for (let x = base + 2 * j; x < base + 2 * n; x++) r[x + 2 * shift] = r[x]!;
+    } else if (shift > 0) {
+      for (let x = base + 2 * n - 1; x >= base + 2 * j; x--) r[x + 2] = r[x]!;
+    }
     r[base + 2 * i] = from;
     r[base + 2 * i + 1] = to;
     this.rangeCount[s] = count;

@@ -40,6 +40,26 @@ test('an answer in fragments counts once, when its last missing fragment comes, 
   }
 });
 
+test('in any order, with repeats, the datagram completes at the first fragment after which no byte is missing (200 random orders)', () => {
+  const rand = prng(73);
+  const frame = udpFrame(S, C, 53, 40000, dnsMessage({ id: 5, response: true, qtype: 1, answerBytes: 3900 }));
+  const parts = fragmentFrame(frame, { mtu: 220, id: 5 });
+  assert.equal(parts.length, 20);
+  for (let round = 0; round < 200; round++) {
+    const order = parts.map((_, k) => k).concat(Array.from({ length: Math.floor(rand() * 6) }, () => Math.floor(rand() * 20)));
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(rand() * (k + 1));
+      [order[k], order[j]] = [order[j]!, order[k]!];
+    }
+    // The completing fragment, by hand: the first after which all 20 have come.
+    const seen = new Set<number>();
+    const complete = order.findIndex((k) => (seen.add(k), seen.size === 20));
+    const c = dns([query(T0, 5), ...order.map((k, i) => ({ data: parts[k]!, ts: T0 + 0.1 + i * 0.001 }))]).perInterface[0]!;
+    assert.equal(c[DNS_TIME_COUNT], 1, `order ${order}`);
+    assert.ok(Math.abs(c[DNS_TIME_SUM]! - (0.1 + complete * 0.001)) < 1e-6, `order ${order}: ${c[DNS_TIME_SUM]}`);
+  }
+});
+
 test('a fragment never captured: no response, the query unanswered, and the datagram given up incomplete after 30 s', () => {
   const frames = [query(T0, 1), ...answer(T0 + 0.1, 1, [0, 2]), query(T0 + REASSEMBLY_TIMEOUT + 1, 2, { port: 40001 })];
   const c = dns(frames).perInterface[0]!;
