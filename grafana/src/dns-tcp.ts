@@ -69,7 +69,7 @@ export const dnsTcp: DashboardSpec = {
         }),
         timeseries({
           title: 'DNS trouble',
-          description: 'Per second: queries unanswered within dns.timeout, queries retransmitted, responses without a waiting query, truncated (TC) responses, messages whose header was not captured.',
+          description: 'Per second: queries unanswered within dns.timeout, queries retransmitted, responses without a waiting query, truncated (TC) responses, messages whose header was not captured; messages that came in IP fragments (reassembled, or lost: a fragment never came, NetmonDnsFragmentsLost), and messages quoted in ICMP errors (answers whose client was gone...).',
           unit: 'rps',
           queries: [
             { expr: `sum(rate(netmon_dns_unanswered_total{${INTERFACE}}[$__rate_interval]))`, legend: 'unanswered' },
@@ -77,16 +77,19 @@ export const dnsTcp: DashboardSpec = {
             { expr: `sum(rate(netmon_dns_unmatched_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'unmatched responses' },
             { expr: `sum(rate(netmon_dns_truncated_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'truncated responses' },
             { expr: `sum(rate(netmon_dns_malformed_total{${INTERFACE}}[$__rate_interval]))`, legend: 'malformed' },
+            { expr: `sum by (result) (rate(netmon_dns_fragmented_messages_total{${INTERFACE}}[$__rate_interval]))`, legend: 'in fragments: {{result}}' },
+            { expr: `sum(rate(netmon_dns_icmp_quoted_total{${INTERFACE}}[$__rate_interval]))`, legend: 'quoted in ICMP errors' },
           ],
         }),
         table({
           title: 'Failing and slow DNS servers now',
-          description: 'The servers that sent most SERVFAIL responses (netmon_detect_dns_servfail), left most queries unanswered (netmon_detect_dns_unanswered), and the mean response time of those clients waited on most (netmon_detect_dns_wait_seconds / netmon_detect_dns_timed_responses), within the detector window: who NetmonDnsServfailRatio, NetmonDnsUnanswered and NetmonDnsLatencyHigh are about.',
+          description: 'The servers that sent most SERVFAIL responses (netmon_detect_dns_servfail), left most queries unanswered (netmon_detect_dns_unanswered), the mean response time of those clients waited on most (netmon_detect_dns_wait_seconds / netmon_detect_dns_timed_responses), and whose messages lost IP fragments (netmon_detect_dns_fragments_lost), within the detector window: who NetmonDnsServfailRatio, NetmonDnsUnanswered, NetmonDnsLatencyHigh and NetmonDnsFragmentsLost are about.',
           unit: 'short',
           queries: [
             { expr: `topk(5, netmon_detect_dns_servfail{${INSTANCE}})` },
             { expr: `topk(5, netmon_detect_dns_unanswered{${INSTANCE}})` },
             { expr: `topk(5, netmon_detect_dns_wait_seconds{${INSTANCE}} / netmon_detect_dns_timed_responses{${INSTANCE}})` },
+            { expr: `topk(5, netmon_detect_dns_fragments_lost{${INSTANCE}})` },
           ],
         }),
       ],

@@ -32,6 +32,8 @@ export interface DetectorReport {
   /** DNS servers by the time clients waited on their timed responses (seconds), and those responses (same servers, same order). */
   readonly dnsWait: TopList;
   readonly dnsTimed: TopList;
+  /** DNS servers by their messages in IP fragments that never completed (label server_ip). */
+  readonly dnsFragmentsLost: TopList;
   /** (source, destination) pairs by TCP segments retransmitted (labels src_ip, dst_ip). */
   readonly tcpRetransmissions: TopList;
   /** Keys tracked now and keys evicted because a table was full, per detector (DETECTOR_NAMES). */
@@ -51,6 +53,8 @@ export interface AnalysisEvents {
   dnsUnanswered(server: Uint32Array, ipVersion: number): void;
   /** A DNS response (its source is the server) timed from its query: times[0] seconds. */
   dnsAnswered(pkt: DecodedPacket, times: Float64Array): void;
+  /** A DNS message from or to the server at server[0..3] came in IP fragments, and one never came. */
+  dnsFragmentLost(server: Uint32Array, ipVersion: number): void;
   /**
    * A TCP segment the analyser found retransmitted (its source sent it again). `hint` is what this
    * returned for the previous retransmission of the same connection direction (-1 for none): it
@@ -193,6 +197,12 @@ export class Detectors implements AnalysisEvents {
     this.changed = true;
   }
 
+  /** Called when the DNS analyser gives up a datagram: at a packet or a tick, after this.advance() for it. */
+  dnsFragmentLost(server: Uint32Array, ipVersion: number): void {
+    this.dnsServers.fragmentLost(server, 0, ipVersion, this.step);
+    this.changed = true;
+  }
+
   tcpRetransmission(pkt: DecodedPacket, hint: number): number {
     if (pkt.ts >= this.nextStepAt) this.advance(pkt.ts);
     this.changed = true;
@@ -234,6 +244,7 @@ export class Detectors implements AnalysisEvents {
       dnsUnanswered: dns.unanswered,
       dnsWait: dns.wait,
       dnsTimed: dns.timed,
+      dnsFragmentsLost: dns.fragmentsLost,
       tcpRetransmissions: this.retransmissions.report(n, this.step),
       keys: Float64Array.of(this.scan.contacts.size, this.syn.targets.size, this.resets.sources.size, this.dnsServers.size, this.retransmissions.size),
       evictions: Float64Array.of(

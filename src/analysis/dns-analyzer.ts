@@ -212,8 +212,13 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     }
   }
 
-  fragmentedIncomplete(ifIndex: number): void {
+  fragmentedIncomplete(ifIndex: number, s: number): void {
     this.perInterface[ifIndex]![DNS_FRAGMENTED_INCOMPLETE]++;
+    const events = this.events;
+    if (events !== null) {
+      const v = this.fragments.serverOf(s, this.server);
+      events.dnsFragmentLost(this.server, v);
+    }
   }
 
   /** The DNS message of an IPv6 atomic fragment (observe()'s UDP case, off its path). */

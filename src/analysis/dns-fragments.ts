@@ -37,7 +37,8 @@ const OTHER = 3;
 
 /** Told of a DNS datagram given up incomplete (a fragment missing, too old, or pushed out). */
 export interface FragmentLossSink {
-  fragmentedIncomplete(ifIndex: number): void;
+  /** Its first fragment came on interface ifIndex; serverOf(s) names its server until it returns. */
+  fragmentedIncomplete(ifIndex: number, s: number): void;
 }
 
 export class DnsFragments {
@@ -117,6 +118,17 @@ export class DnsFragments {
     if (t.state[s] === DNS) return s;
     t.remove(s);
     return -1;
+  }
+
+  /**
+   * The server of the DNS datagram in slot s, into out[0..3] (DecodedPacket.addrs layout): its
+   * source for a response, its destination for a query. Returns its IP version.
+   */
+  serverOf(s: number, out: Uint32Array): number {
+    const k = this.table.keys;
+    const from = s * KEY_WORDS + ((this.headers[3 * s + 1]! & 0x8000) !== 0 ? 0 : 4);
+    for (let i = 0; i < 4; i++) out[i] = k[from + i]! >>> 0;
+    return k[s * KEY_WORDS + 9]! & 255;
   }
 
   /** Forgets a completed datagram add() returned. */
@@ -212,7 +224,7 @@ export class DnsFragments {
   }
 
   private drop(s: number): void {
-    if (this.table.state[s] === DNS) this.loss.fragmentedIncomplete(this.iface[s]!);
+    if (this.table.state[s] === DNS) this.loss.fragmentedIncomplete(this.iface[s]!, s);
     this.table.remove(s);
   }
 }

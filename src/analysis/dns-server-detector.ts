@@ -11,8 +11,9 @@ const EMPTY = new WindowCounts(0);
 
 /**
  * DNS servers that fail or make clients wait, by name: per server address, within the sliding
- * window, the SERVFAIL responses it sent, the queries to it that went unanswered (dns.timeout), and
- * its timed responses with the sum of their response times; fed by the DNS analyser on those events
+ * window, the SERVFAIL responses it sent, the queries to it that went unanswered (dns.timeout), its
+ * timed responses with the sum of their response times, and its messages in IP fragments that never
+ * completed (a fragment lost on the way: dns-fragments.ts); fed by the DNS analyser on those events
  * (never per packet that is not DNS). The per-interface alerts (NetmonDnsServfailRatio,
  * NetmonDnsUnanswered, NetmonDnsLatencyHigh) say that DNS is failing or slow; these gauges say which
  * servers. `detect.max_sources` keys, leaving as the reset detector's do (idle for a whole window, or
@@ -23,6 +24,7 @@ export class DnsServerDetector {
   private servers: KeyTable | null = null;
   private servfails = EMPTY;
   private unanswered = EMPTY;
+  private fragmentsLost = EMPTY;
   /** Sum of the response times and number of timed responses. */
   private waits = EMPTY;
   private timed = EMPTY;
@@ -51,6 +53,12 @@ export class DnsServerDetector {
     this.unanswered.add(s, step, 1);
   }
 
+  /** A message from or to the server at addrs[from..from+3] that came in IP fragments, one never. */
+  fragmentLost(addrs: Uint32Array, from: number, ipVersion: number, step: number): void {
+    const s = this.slot(addrs, from, ipVersion, step);
+    this.fragmentsLost.add(s, step, 1);
+  }
+
   /** A response from the server at addrs[from..from+3] timed from its query: times[i] seconds. */
   answered(addrs: Uint32Array, from: number, ipVersion: number, step: number, times: Float64Array, i: number): void {
     const s = this.slot(addrs, from, ipVersion, step);
@@ -63,14 +71,20 @@ export class DnsServerDetector {
   }
 
   /**
-   * Top n servers by SERVFAIL responses, by unanswered queries, and by the time clients waited on
-   * them (with, for the same servers in the same order, their timed responses) in the window,
-   * labelled server_ip.
+   * Top n servers by SERVFAIL responses, by unanswered queries, by the time clients waited on them
+   * (with, for the same servers in the same order, their timed responses), and by messages lost in
+   * fragments, in the window, labelled server_ip.
    */
-  report(n: number, step: number): { servfail: TopList; unanswered: TopList; wait: TopList; timed: TopList } {
+  report(n: number, step: number): { servfail: TopList; unanswered: TopList; wait: TopList; timed: TopList; fragmentsLost: TopList } {
     const wait = this.top(this.waits, n, step);
     const timed = { values: Float64Array.from(wait.slots, (s) => this.timed.sum(s, step)), labels: wait.list.labels };
-    return { servfail: this.top(this.servfails, n, step).list, unanswered: this.top(this.unanswered, n, step).list, wait: wait.list, timed };
+    return {
+      servfail: this.top(this.servfails, n, step).list,
+      unanswered: this.top(this.unanswered, n, step).list,
+      wait: wait.list,
+      timed,
+      fragmentsLost: this.top(this.fragmentsLost, n, step).list,
+    };
   }
 
   private slot(addrs: Uint32Array, from: number, v: number, step: number): number {
@@ -78,6 +92,7 @@ export class DnsServerDetector {
       this.servers = new KeyTable(SERVER_WIDTH, 0, this.maxServers);
       this.servfails = new WindowCounts(this.maxServers);
       this.unanswered = new WindowCounts(this.maxServers);
+      this.fragmentsLost = new WindowCounts(this.maxServers);
       this.waits = new WindowCounts(this.maxServers);
       this.timed = new WindowCounts(this.maxServers);
       this.selector = new TopSelector(this.maxServers);
@@ -91,6 +106,7 @@ export class DnsServerDetector {
     if (st.added) {
       this.servfails.reset(s, step);
       this.unanswered.reset(s, step);
+      this.fragmentsLost.reset(s, step);
       this.waits.reset(s, step);
       this.timed.reset(s, step);
     }

@@ -197,6 +197,7 @@ function detectorFamilies(p: PipelineCounters): Family[] {
     { def: CATALOG.detectDnsUnanswered, collect: top((r) => r.dnsUnanswered, CATALOG.detectDnsUnanswered.labelNames) },
     { def: CATALOG.detectDnsWait, collect: top((r) => r.dnsWait, CATALOG.detectDnsWait.labelNames) },
     { def: CATALOG.detectDnsTimed, collect: top((r) => r.dnsTimed, CATALOG.detectDnsTimed.labelNames) },
+    { def: CATALOG.detectDnsFragmentsLost, collect: top((r) => r.dnsFragmentsLost, CATALOG.detectDnsFragmentsLost.labelNames) },
     { def: CATALOG.detectTcpRetransmissions, collect: top((r) => r.tcpRetransmissions, CATALOG.detectTcpRetransmissions.labelNames) },
     { def: CATALOG.detectKeys, collect: perDetector((r) => r.keys) },
     { def: CATALOG.detectEvictions, collect: perDetector((r) => r.evictions) },

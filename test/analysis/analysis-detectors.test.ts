@@ -1,6 +1,7 @@
 /**
  * The detectors that name who the DNS and TCP analysers' events concern: DNS servers by SERVFAIL
- * responses and by unanswered queries, (source, destination) pairs by retransmitted segments. The
+ * responses, by unanswered queries, by response times and by messages lost in IP fragments,
+ * (source, destination) pairs by retransmitted segments. The
  * expected values are counted by hand from the frames each test builds.
  */
 import { test } from 'node:test';
@@ -12,6 +13,7 @@ import { renderFamilies } from '../../src/metrics/text-exposition';
 import { runFrames } from '../support/analysis-run';
 import { dnsMessage, TcpConversation, udpFrame } from '../support/dns-tcp-frames';
 import type { TimedFrame } from '../support/dns-tcp-frames';
+import { fragmentFrame } from '../support/ip-fragments';
 
 const T0 = 1_700_000_000;
 
@@ -166,4 +168,29 @@ test('DNS servers named by the time clients waited on them, with their timed res
   assert.deepEqual([...r.dnsTimed.values], [3, 4, 50]);
   // No failures: nothing named there.
   assert.equal(r.dnsServfail.values.length + r.dnsUnanswered.values.length, 0);
+});
+
+test('DNS servers named by their messages lost in IP fragments: the source of an answer, the destination of a query', () => {
+  const f: TimedFrame[] = [];
+  let t = T0;
+  let id = 1;
+  // The fragments of a 3 KB message, all of them or without the second.
+  const send = (frame: Buffer, lose: boolean) => {
+    const parts = fragmentFrame(frame, { mtu: 1500, id: id++ });
+    for (const [k, data] of parts.entries()) if (!lose || k !== 1) f.push({ data, ts: (t += 0.001) });
+  };
+  const big = (server: string, client: string) => udpFrame(server, client, 53, 40000 + id, dnsMessage({ id, response: true, qtype: 255, answerBytes: 3000 }));
+  for (let i = 0; i < 3; i++) send(big('10.0.0.53', '10.0.0.1'), true);
+  send(big('10.0.0.53', '10.0.0.1'), false); // complete: not lost
+  send(big('fd00::53', 'fd00::1'), true);
+  // A query of ~1 600 bytes (padding after its question, as a large EDNS option would be) lost on its way.
+  const q = udpFrame('10.0.0.1', '10.0.0.60', 40999, 53, Buffer.concat([dnsMessage({ id: 77, response: false, qtype: 1 }), Buffer.alloc(1600)]));
+  const parts = fragmentFrame(q, { mtu: 1500, id: 999 });
+  f.push({ data: parts[0]!, ts: (t += 0.001) });
+  // 30 s later the incomplete ones are given up.
+  f.push(query(t + 31, '10.0.0.9', '10.0.0.99', 5));
+  const { p } = runFrames(f, { detect: { window: '120s' } });
+  assert.deepEqual(asMap(p.detections!.dnsFragmentsLost, 1), new Map([['10.0.0.53', 3], ['fd00::53', 1], ['10.0.0.60', 1]]));
+  const text = renderFamilies(netmonFamilies({ version: 't', pipeline: p, captures: [] }));
+  assert.match(text, /^netmon_detect_dns_fragments_lost\{server_ip="10\.0\.0\.53"\} 3$/m);
 });
