@@ -1,0 +1,148 @@
+/**
+ * DNS as real kernels send it (root only): a responder in the test process answers on the host side
+ * of a test-made veth pair, a client in the namespace (test/support/dns-live-client.ts) asks. The
+ * kernel fragments the answers larger than the veth's 1 500-byte MTU, and the namespace's kernel
+ * answers the answers its client no longer waits for with ICMP port unreachable, quoting them.
+ * `netmon run` (its default 256-byte snap length: every fragment cut) and tcpdump (whole packets)
+ * capture the host side; tshark's analysis of tcpdump's file is the oracle: responses by RCODE,
+ * timed responses and their sum, the messages tshark reassembled and those it found quoted.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { liveQueryName } from '../support/dns-live-client';
+import { assertInsightEqual, netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
+import { dnsMessage } from '../support/dns-tcp-frames';
+import { freePort } from '../support/free-port';
+import { parseExposition, startNetmon } from '../support/netmon-cli';
+import { createVethNs, liveSkipReason } from '../support/netns';
+import type { VethNs } from '../support/netns';
+
+const tools = ['tcpdump', 'tshark'].find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+const skip = liveSkipReason() ?? (tools !== undefined ? `${tools} is not installed` : undefined);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const QUERIES = 80;
+
+/** Records in a classic pcap file written so far (tcpdump -w, little-endian here). */
+function pcapRecords(path: string): number {
+  if (!existsSync(path)) return 0;
+  const b = readFileSync(path);
+  let n = 0;
+  for (let o = 24; o + 16 <= b.length; n++) o += 16 + b.readUInt32LE(o + 8);
+  return n;
+}
+
+describe('netmon run: DNS the kernel fragments and quotes in ICMP errors equals tshark on a tcpdump of the same interface', { skip, timeout: 120_000 }, () => {
+  let v: VethNs;
+  let dir: string;
+  let netmon: ReturnType<typeof startNetmon>;
+  let tcpdump: ChildProcess;
+  let responder: Socket;
+  let base: string;
+  /** Second answers not sent yet (twice* names). */
+  const pending = new Set<NodeJS.Timeout>();
+  let bigAnswers = 0;
+
+  before(async () => {
+    v = createVethNs();
+    // Every error the namespace's kernel owes is sent (its ICMP rate limit is per namespace).
+    v.exec(['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
+    dir = mkdtempSync(join(tmpdir(), 'nmt-dns-kernel-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    responder = createSocket('udp4');
+    responder.on('message', (q, from) => {
+      const id = q.readUInt16BE(0);
+      const name = liveQueryName(id);
+      const kind = /^[a-z]+/.exec(name)![0];
+      const answer = dnsMessage({ id, response: true, qtype: q.readUInt16BE(q.length - 4), name, rcode: kind === 'nx' ? 3 : 0, answerBytes: kind === 'big' ? 3000 : 40 });
+      if (kind === 'big') bigAnswers++;
+      responder.send(answer, from.port, from.address);
+      if (kind === 'twice') {
+        const t = setTimeout(() => {
+          pending.delete(t);
+          responder.send(answer, from.port, from.address);
+        }, 300);
+        pending.add(t);
+      }
+    });
+    responder.bind(53, v.hostAddr);
+    await once(responder, 'listening');
+    netmon = startNetmon(['run', '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+    tcpdump = spawn('tcpdump', ['-i', v.host, '-s', '65535', '-U', '--immediate-mode', '-n', '-w', join(dir, 'seen.pcap')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let tcpdumpErr = '';
+    tcpdump.stderr!.setEncoding('utf8').on('data', (d: string) => (tcpdumpErr += d));
+    const end = Date.now() + 20_000;
+    for (;;) {
+      if (netmon.exitCode !== null) assert.fail(`netmon exited ${netmon.exitCode}: ${netmon.output.stderr}`);
+      const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      if (r?.status === 200 && tcpdumpErr.includes('listening on')) break;
+      if (Date.now() > end) assert.fail(`not ready in 20 s: netmon ${netmon.output.stderr}; tcpdump ${tcpdumpErr}`);
+      await sleep(50);
+    }
+  });
+
+  after(async () => {
+    for (const t of pending) clearTimeout(t);
+    responder?.close();
+    for (const p of [netmon, tcpdump]) {
+      if (p !== undefined && p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGKILL');
+        await once(p, 'exit');
+      }
+    }
+    v?.destroy();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('responses by RCODE, DNS times, reassembled answers and quoted ones', async () => {
+    // Spawned, not run synchronously: the responder answers from this process's event loop.
+    const script = join(__dirname, '..', 'support', 'dns-live-client.js');
+    const client = spawn('ip', ['netns', 'exec', v.ns, process.execPath, script, v.hostAddr, String(QUERIES)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    client.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    client.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const killer = setTimeout(() => client.kill('SIGKILL'), 60_000);
+    const [code] = (await once(client, 'exit')) as [number | null];
+    clearTimeout(killer);
+    assert.equal(code, 0, out);
+    assert.equal(out.trim(), String(QUERIES), 'every query answered');
+    // The second answers of twice* names, then the errors they draw (sent as they arrive).
+    const end = Date.now() + 20_000;
+    while (pending.size > 0) {
+      if (Date.now() > end) assert.fail(`${pending.size} second answers not sent`);
+      await sleep(50);
+    }
+    const seen = join(dir, 'seen.pcap');
+    const metrics = async () => parseExposition(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
+    const quoted = (m: Map<string, number>) => m.get(`netmon_dns_icmp_quoted_total{interface="${v.host}"}`) ?? 0;
+    // Wait until both have the last of it (each twice* name's error), then stop tcpdump.
+    let m = await metrics();
+    while (quoted(m) < QUERIES / 4 || pcapRecords(seen) < (m.get(`netmon_packets_total{interface="${v.host}"}`) ?? 0)) {
+      if (Date.now() > end) assert.fail(`netmon saw ${quoted(m)} quoted answers, tcpdump wrote ${pcapRecords(seen)} packets: ${netmon.output.stderr}`);
+      await sleep(100);
+      m = await metrics();
+    }
+    tcpdump.kill('SIGINT');
+    await once(tcpdump, 'exit');
+    const want = tsharkInsight(seen);
+    assertInsightEqual(netmonInsight(m), want, (sum) => 1e-3 + 1e-3 * sum);
+    // The kernel fragmented the big answers: tshark reassembled each, netmon too.
+    const reassembled = tsharkFields(seen, 'dns && ip.fragment', ['frame.number']).length;
+    assert.equal(reassembled, bigAnswers);
+    assert.ok(bigAnswers >= QUERIES / 4, `${bigAnswers} big answers`);
+    assert.equal(m.get(`netmon_dns_fragmented_messages_total{interface="${v.host}",result="reassembled"}`), reassembled);
+    // The namespace's kernel quoted each second answer in a port unreachable.
+    const icmpQuoted = tsharkFields(seen, 'icmp && dns', ['frame.number']).length;
+    assert.equal(icmpQuoted, QUERIES / 4);
+    assert.equal(quoted(m), icmpQuoted);
+    assert.equal(want.dnsTimes.count, QUERIES, 'each query timed once');
+  });
+});
