@@ -16,13 +16,7 @@ export function decodeIcmpQuote(buf: Buffer, outer: DecodedPacket, inner: Decode
   } else if (outer.ipProto !== 58 || t < 1 || t > 4) {
     return false;
   }
-  inner.reset();
-  inner.linkType = outer.linkType;
-  inner.frameOffset = outer.frameOffset;
-  inner.capEnd = outer.capEnd;
-  inner.wireLen = outer.wireLen;
-  inner.ts = outer.ts;
-  inner.ifIndex = outer.ifIndex;
+  inner.resetInside(outer);
   decodeRawIp(buf, outer.l4Offset + 8, outer.ipProto === 1 ? 0x0800 : 0x86dd, inner);
   return inner.ipVersion !== 0;
 }

@@ -71,6 +71,20 @@ export class DecodedPacket {
   icmpType = -1;
   icmpCode = -1;
 
+  /**
+   * Resets this packet to decode a packet carried inside `outer` (a tunnel's, an ICMP error's quote):
+   * the frame's offset, captured end, wire length, time and interface are the outer frame's.
+   */
+  resetInside(outer: DecodedPacket): void {
+    this.reset();
+    this.linkType = outer.linkType;
+    this.frameOffset = outer.frameOffset;
+    this.capEnd = outer.capEnd;
+    this.wireLen = outer.wireLen;
+    this.ts = outer.ts;
+    this.ifIndex = outer.ifIndex;
+  }
+
   /** Reset all per-packet fields before decoding a new frame. */
   reset(): void {
     this.vlanDepth = 0;

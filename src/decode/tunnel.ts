@@ -26,13 +26,7 @@ const ERR_GTPU = DecodeLayer.GTPU;
  * (3GPP TS 29.281, extension headers included).
  */
 export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, inner: DecodedPacket): number {
-  inner.reset();
-  inner.linkType = outer.linkType;
-  inner.frameOffset = outer.frameOffset;
-  inner.capEnd = outer.capEnd;
-  inner.wireLen = outer.wireLen;
-  inner.ts = outer.ts;
-  inner.ifIndex = outer.ifIndex;
+  inner.resetInside(outer);
   const end = outer.capEnd;
   if (kind === Tunnel.IPIP) {
     const p = outer.l3Offset + outer.ipHeaderLen;

@@ -14,10 +14,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertInsightEqual, netmonInsight, tsharkInsight } from '../support/dns-tcp-oracle';
@@ -27,6 +27,8 @@ import { prng } from '../support/frames';
 import { fragmentLarge } from '../support/ip-fragments';
 import { parseExposition, startNetmon } from '../support/netmon-cli';
 import { createVethNs, liveSkipReason } from '../support/netns';
+import { pcapRecords } from '../support/tcpdump';
+import { startTcpdumpBeside } from '../support/tcpdump-beside';
 import type { VethNs } from '../support/netns';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { wrapSome } from '../support/tunnel-frames';
@@ -34,15 +36,6 @@ import { wrapSome } from '../support/tunnel-frames';
 const tools = ['tcpreplay', 'tcpdump', 'tshark'].find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const skip = liveSkipReason() ?? (tools !== undefined ? `${tools} is not installed` : undefined);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Records in a classic pcap file written so far (tcpdump -w, host byte order, little-endian here). */
-function pcapRecords(path: string): number {
-  if (!existsSync(path)) return 0;
-  const b = readFileSync(path);
-  let n = 0;
-  for (let o = 24; o + 16 <= b.length; n++) o += 16 + b.readUInt32LE(o + 8);
-  return n;
-}
 
 describe('netmon run: DNS and TCP analysis of live traffic equals tshark on a tcpdump of the same interface', { skip, timeout: 120_000 }, () => {
   let v: VethNs;
@@ -59,17 +52,7 @@ describe('netmon run: DNS and TCP analysis of live traffic equals tshark on a tc
     const config = join(dir, 'config.yaml');
     writeFileSync(config, 'capture:\n  snaplen: 65535\n');
     netmon = startNetmon(['run', '--config', config, '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
-    tcpdump = spawn('tcpdump', ['-i', v.host, '-s', '65535', '-U', '--immediate-mode', '-n', '-w', join(dir, 'seen.pcap')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let tcpdumpErr = '';
-    tcpdump.stderr!.setEncoding('utf8').on('data', (d: string) => (tcpdumpErr += d));
-    const end = Date.now() + 20_000;
-    for (;;) {
-      if (netmon.exitCode !== null) assert.fail(`netmon exited ${netmon.exitCode}: ${netmon.output.stderr}`);
-      const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-      if (r?.status === 200 && tcpdumpErr.includes('listening on')) break;
-      if (Date.now() > end) assert.fail(`not ready in 20 s: netmon ${netmon.output.stderr}; tcpdump ${tcpdumpErr}`);
-      await sleep(50);
-    }
+    tcpdump = await startTcpdumpBeside(netmon, base, v.host, join(dir, 'seen.pcap'));
   });
 
   after(async () => {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** What tcpdump matches in a capture: packet count, and the sum of the wire lengths it prints with -e. */
 export function tcpdumpMatch(file: string, expr: string): { packets: number; bytes: number } {
@@ -12,4 +13,13 @@ export function tcpdumpMatch(file: string, expr: string): { packets: number; byt
     bytes += Number(m[1]);
   }
   return { packets, bytes };
+}
+
+/** Records in a classic pcap file written so far (tcpdump -w, host byte order: little-endian here). */
+export function pcapRecords(path: string): number {
+  if (!existsSync(path)) return 0;
+  const b = readFileSync(path);
+  let n = 0;
+  for (let o = 24; o + 16 <= b.length; n++) o += 16 + b.readUInt32LE(o + 8);
+  return n;
 }
