@@ -167,8 +167,8 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
 
   /**
    * An ICMP or ICMPv6 packet (the pipeline passes those, which have no ports): when it is an error
-   * quoting a DNS message over UDP or TCP whose header it holds whole, that message counts by QTYPE or
-   * RCODE (and TC), as tshark's DNS fields count it (Wireshark dissects the quote), but it is no
+   * quoting a DNS message over UDP or TCP (at least its id and flags), that message counts by QTYPE
+   * or RCODE (and TC), as tshark's DNS fields count it (Wireshark dissects the quote), but it is no
    * transaction: not matched, timed or unanswered. Counted in DNS_ICMP_QUOTED too.
    */
   icmpError(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
@@ -183,7 +183,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
       return;
     }
     // TCP: the quoted payload is read as messages with their length prefixes from its first byte,
-    // as Wireshark dissects a quoted segment (no reassembly), while a whole header remains.
+    // as Wireshark dissects a quoted segment (no reassembly), while a prefix, id and flags remain.
     let p = l4 + ((buf[l4 + 12]! >> 4) << 2);
     while (p + 2 + 4 <= end) {
       const len = (buf[p]! << 8) | buf[p + 1]!;
