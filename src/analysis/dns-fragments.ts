@@ -184,8 +184,10 @@ export class DnsFragments {
     const h = this.h;
     const ok = readDnsHeader(buf, start + 8, ulen >= 8 ? start + ulen : capEnd, capEnd, h);
     this.headers[3 * s] = ok ? h.id : -1;
-    this.headers[3 * s + 1] = h.flags;
-    this.headers[3 * s + 2] = h.qtype;
+    // Without a whole header (h keeps the previous message's fields), the ports say which end is
+    // the server: a datagram from a DNS port is taken for an answer (serverOf).
+    this.headers[3 * s + 1] = ok ? h.flags : portMap[sport] !== 0 ? 0x8000 : 0;
+    this.headers[3 * s + 2] = ok ? h.qtype : -1;
   }
 
   /** Adds [from, to) to slot s's ranges, merging what it overlaps or touches; false when there are too many. */
