@@ -103,7 +103,8 @@ describe('API of netmon run, live over a veth', { skip, timeout: 120_000 }, () =
     const sse = await openStream(`${base}/api/v1/flows/stream`, { sse: true });
     const udpOnly = await openStream(`${base}/api/v1/flows/stream?filter=${encodeURIComponent('udp and dst port 53')}`);
     assert.deepEqual([ndjson.status, sse.status, udpOnly.status], [200, 200, 200]);
-    await sleep(300); // the capture process switches the flow records on when asked over IPC
+    // The streams asked the capture process for flow records over IPC before answering 200; the
+    // status query goes over the same channel after it, so its answer means the records are on.
     const before = await packetsCounted();
     const sent = traffic(v, 30000);
     send('flows.pcap', sent.map((s) => s.data));
@@ -124,7 +125,7 @@ describe('API of netmon run, live over a veth', { skip, timeout: 120_000 }, () =
 
     const total = sent.length;
     await until('every record on the NDJSON and SSE streams', 20_000, () => ndjson.packets() >= total && sse.packets() >= total);
-    await sleep(300);
+    await sleep(300); // not a wait for readiness: a record delivered twice would arrive within it
     for (const [name, tap] of [['ndjson', ndjson], ['sse', sse]] as const) {
       assert.equal(tap.packets(), total, name);
       assert.equal(tap.records.length, want.size, name);
@@ -144,7 +145,7 @@ describe('API of netmon run, live over a veth', { skip, timeout: 120_000 }, () =
     const below = await openStream(`${base}/api/v1/packets/stream?filter=${encodeURIComponent(filter)}&rate=10000`);
     const capped = await openStream(`${base}/api/v1/packets/stream?filter=udp&rate=5`);
     assert.deepEqual([below.status, capped.status], [200, 200]);
-    await sleep(300);
+    await packetsCounted(); // an IPC round trip after the subscriptions: the capture process has them
     const sent = traffic(v, 31000);
     const many: Buffer[] = [];
     for (let i = 0; i < 2000; i++) many.push(ethIpv4Udp({ src: v.peerAddr, dst: '198.19.2.2', sport: 7000 + (i % 50), dport: 9 }, Buffer.alloc(18)));
@@ -154,7 +155,7 @@ describe('API of netmon run, live over a veth', { skip, timeout: 120_000 }, () =
     const lostOf = (t: typeof capped) => t.lost.reduce((n, l) => n + (l['lost'] as number), 0);
     await until('the packets below the cap', 10_000, () => below.records.length >= want.packets);
     await until('the capped stream delivered + lost = matched', 10_000, () => capped.records.length + lostOf(capped) >= wantUdp.packets);
-    await sleep(300);
+    await sleep(300); // as above: room for a packet delivered beyond the counts
     assert.equal(below.records.length, want.packets);
     assert.equal(below.records.reduce((n, r) => n + (r['length'] as number), 0), want.bytes);
     assert.equal(lostOf(below), 0);

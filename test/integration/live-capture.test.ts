@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,7 +159,8 @@ describe('live capture on a veth pair', { skip, timeout: 60_000 }, () => {
     assert.equal(sup.up, false);
   });
 
-  it('keeps the capture buffer alive when JS drops it (child process, --expose-gc)', () => {
+  it('keeps the capture buffer alive when JS drops it (child process, --expose-gc)', async () => {
+    const frames = makeFrames(v, 300, () => 7000);
     const script = join(dir, 'gc-child.js');
     writeFileSync(script, `
       const { Cap } = require(${JSON.stringify(require.resolve('cap'))});
@@ -177,23 +178,41 @@ describe('live capture on a veth pair', { skip, timeout: 60_000 }, () => {
       // Put other data where the buffer was, and check nothing writes into it.
       const other = []; for (let i = 0; i < 64; i++) other.push(Buffer.alloc(64 << 10, 0x5a));
       process.stdout.write('ready\\n');
-      setTimeout(() => {
-        for (let i = 0; i < 3; i++) globalThis.gc();
-        const hit = other.filter((b) => b.some((x) => x !== 0x5a)).length;
-        console.log(JSON.stringify({ n, bytes, hit, stats: c.stats() }));
-        c.close();
-      }, 1500);
+      // Until every frame arrived (or 10 s), then 100 ms more for any frame beyond them.
+      const expected = Number(process.argv[3]);
+      const deadline = Date.now() + 10000;
+      const poll = setInterval(() => {
+        if (n < expected && Date.now() < deadline) return;
+        clearInterval(poll);
+        setTimeout(() => {
+          for (let i = 0; i < 3; i++) globalThis.gc();
+          const hit = other.filter((b) => b.some((x) => x !== 0x5a)).length;
+          console.log(JSON.stringify({ n, bytes, hit, stats: c.stats() }));
+          c.close();
+        }, 100);
+      }, 10);
     `);
-    const frames = makeFrames(v, 300, () => 7000);
     const file = join(dir, 'gc.pcap');
     writePcap(file, frames.map((data) => ({ data, ts: 1_700_000_000 })), { linkType: LINKTYPE_ETHERNET });
-    // The child starts capturing, the namespace sends 700 ms later.
-    const r = spawnSync('sh', ['-c', `"$5" --expose-gc "$0" "$1" & sleep 0.7; ip netns exec "$2" tcpreplay -q -i "$3" --topspeed "$4" >/dev/null; wait $!`, script, v.host, v.ns, v.peer, file, process.execPath], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    assert.equal(r.status, 0, `child failed (${r.status ?? r.signal}): ${r.stderr}`);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { n: number; hit: number; stats: { received: number; dropped: number } };
+    // The namespace sends once the child says it is capturing.
+    const child = spawn(process.execPath, ['--expose-gc', script, v.host, String(frames.length)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill(), 20_000);
+    try {
+      await waitFor(() => stdout.includes('ready\n') || child.exitCode !== null, 10_000);
+      assert.ok(stdout.includes('ready\n'), `child did not start: ${stderr}`);
+      v.exec(['tcpreplay', '-q', '-i', v.peer, '--topspeed', file]);
+      const status = await exited;
+      assert.equal(status, 0, `child failed (${status}): ${stderr}`);
+    } finally {
+      clearTimeout(killer);
+      child.kill();
+    }
+    const out = JSON.parse(stdout.trim().split('\n').pop()!) as { n: number; hit: number; stats: { received: number; dropped: number } };
     assert.equal(out.n, frames.length);
     assert.equal(out.hit, 0);
     assert.equal(out.stats.dropped, 0);
