@@ -3,12 +3,12 @@ import { DecodedPacket } from '../decode/packet';
 import type { AnalysisEvents } from './detectors';
 import { DNS_RESPONSE_TIME_BUCKETS } from '../metrics/catalog';
 import {
-  DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_ICMP_QUOTED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
+  DNS_UNTIMED, DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_ICMP_QUOTED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
 } from './dns-counters';
 import type { DnsCounters } from './dns-counters';
 import { DnsFragments } from './dns-fragments';
 import type { FragmentLossSink } from './dns-fragments';
-import { DNS_HEADER_LEN, DnsHeader, isResponse, readDnsHeader, readQtype } from './dns-message';
+import { DNS_HEADER_LEN, DnsHeader, isResponse, readDnsHeader, readQtype, recordsCaptured } from './dns-message';
 import { qtypeIndex } from './dns-names';
 import { DnsRingTable } from './dns-ring-table';
 import { DnsTcpStreams } from './dns-tcp-streams';
@@ -57,7 +57,13 @@ const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
  *    except in a zone transfer (the question of the query, or of the latest response that has one, is
  *    AXFR or IXFR: Wireshark's multiple_responds), where every response is timed from the query;
  *  - a query still waiting after dns.timeout is unanswered (Wireshark has no timeout: a response later
- *    than that is timed by Wireshark and unmatched here).
+ *    than that is timed by Wireshark and unmatched here);
+ *  - in a capture file, a response cut by its snap length before the end of its records answers its
+ *    query but is not timed (netmon_dns_untimed_responses_total, with the responses shorter than a header), as Wireshark adds dns.time only after
+ *    dissecting every record; fragments cut so are not reassembled, and a TCP segment cut so is read
+ *    from its first byte (dns-tcp-streams.ts), as Wireshark does. Live, the snap length is netmon's
+ *    own and a cut message counts as whole (its length from the headers), as tshark on a full
+ *    capture of the link would see it.
  * The pending table is bounded (dns.max_pending, oldest evicted first, counted) and allocated on first
  * use. Only packets on a configured port reach observe(): the pipeline checks portMap first. UDP in
  * IP fragments is analysed once reassembled (dns-fragments.ts), as Wireshark analyses it: the first
@@ -68,6 +74,12 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   readonly portMap = new Uint8Array(65536);
   readonly perInterface: Float64Array[] = [];
   evictions = 0;
+  /**
+   * Per interface, 1 when a message cut by the capture counts as whole (live: the snap length is
+   * netmon's own, and tshark on a full capture of the link would see the whole message), 0 when the
+   * capture's cut is Wireshark's to see (a file: cut fragments are not reassembled, cut messages not timed).
+   */
+  private readonly ownSnap: number[] = [];
   private waiting = 0;
   private readonly timeout: number;
   private readonly queries: DnsRingTable;
@@ -103,8 +115,10 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     return this.fragments.size;
   }
 
-  addInterface(): void {
+  /** `ownSnap`: the interface is a live capture with netmon's snap length (see ownSnap). */
+  addInterface(ownSnap = false): void {
     this.perInterface.push(new Float64Array(DNS_WORDS));
+    this.ownSnap.push(ownSnap ? 1 : 0);
   }
 
   /** Names the servers of SERVFAIL responses, timed responses and unanswered queries to the detectors. */
@@ -119,13 +133,37 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
         this.fragment(ifIndex, buf, pkt);
         return;
       }
-      const l4 = pkt.l4Offset;
-      const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
-      if (readDnsHeader(buf, l4 + 8, ulen >= 8 ? l4 + ulen : pkt.capEnd, pkt.capEnd, this.h)) this.message(ifIndex, pkt, TRANSPORT_UDP, this.h);
-      else this.malformed(ifIndex);
+      this.datagram(ifIndex, pkt, buf);
     } else if (pkt.ipProto === 6) {
-      this.tcp.segment(this, ifIndex, buf, pkt);
+      this.tcp.segment(this, ifIndex, buf, pkt, this.ownSnap[ifIndex] === 1);
     }
+  }
+
+  /** The DNS message of a UDP datagram whose header is at pkt.l4Offset (whole, or a first fragment's start). */
+  private datagram(ifIndex: number, pkt: DecodedPacket, buf: Buffer): void {
+    const l4 = pkt.l4Offset;
+    const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
+    const end = pkt.capEnd;
+    const msgEnd = ulen >= 8 ? l4 + ulen : end;
+    const h = this.h;
+    if (!readDnsHeader(buf, l4 + 8, msgEnd, end, h)) {
+      this.malformed(ifIndex);
+      return;
+    }
+    if (h.cut) this.malformed(ifIndex); // the id and flags only: counted by them, never timed
+    else if (end < msgEnd && this.ownSnap[ifIndex] === 0) h.cut = !recordsCaptured(buf, l4 + 8, end);
+    this.message(ifIndex, pkt, TRANSPORT_UDP, h);
+  }
+
+  /**
+   * True when the capture file cut this IP packet (not netmon's own snap length): Wireshark reassembles
+   * only fragments captured whole (packet-ip.c, packet-ipv6.c: tvb_bytes_exist).
+   */
+  private cutFragment(ifIndex: number, buf: Buffer, pkt: DecodedPacket): boolean {
+    if (this.ownSnap[ifIndex] === 1) return false;
+    const l3 = pkt.l3Offset;
+    const end = pkt.ipVersion === 4 ? l3 + ((buf[l3 + 2]! << 8) | buf[l3 + 3]!) : l3 + 40 + ((buf[l3 + 4]! << 8) | buf[l3 + 5]!);
+    return end > pkt.capEnd;
   }
 
   /**
@@ -134,11 +172,17 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
    * fragment comes, with that packet's time (Wireshark's reassembled frame).
    */
   fragment(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    if (this.cutFragment(ifIndex, buf, pkt)) {
+      // Not reassembled. Wireshark dissects the payload of an IPv4 first fragment so cut as it is
+      // (its DNS message cut too), and shows any other (IPv6 ones included) as data.
+      if (pkt.ipVersion === 4 && pkt.l4Offset >= 0 && (this.portMap[pkt.srcPort]! | this.portMap[pkt.dstPort]!) !== 0) this.datagram(ifIndex, pkt, buf);
+      return;
+    }
     const f = this.fragments;
     const s = f.add(ifIndex, buf, pkt, this.portMap);
     if (s === -2) {
       // An IPv6 atomic fragment: the whole datagram.
-      if (pkt.l4Offset >= 0 && (this.portMap[pkt.srcPort]! | this.portMap[pkt.dstPort]!) !== 0) this.datagram(ifIndex, pkt, buf, pkt.l4Offset);
+      if (pkt.l4Offset >= 0 && (this.portMap[pkt.srcPort]! | this.portMap[pkt.dstPort]!) !== 0) this.datagram(ifIndex, pkt, buf);
       return;
     }
     if (s < 0) return;
@@ -158,6 +202,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
       h.id = hs[3 * s]!;
       h.flags = hs[3 * s + 1]!;
       h.qtype = hs[3 * s + 2]!;
+      h.cut = false;
       this.message(ifIndex, pkt, TRANSPORT_UDP, h);
     }
     pkt.srcPort = sport;
@@ -219,13 +264,6 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
       const v = this.fragments.serverOf(s, this.server);
       events.dnsFragmentLost(this.server, v);
     }
-  }
-
-  /** The DNS message of an IPv6 atomic fragment (observe()'s UDP case, off its path). */
-  private datagram(ifIndex: number, pkt: DecodedPacket, buf: Buffer, l4: number): void {
-    const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
-    if (readDnsHeader(buf, l4 + 8, ulen >= 8 ? l4 + ulen : pkt.capEnd, pkt.capEnd, this.h)) this.message(ifIndex, pkt, TRANSPORT_UDP, this.h);
-    else this.malformed(ifIndex);
   }
 
   malformed(ifIndex: number): void {
@@ -306,6 +344,11 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
       // Answered: kept until its timeout, so that a repeated response is not taken for a new one.
       t.state[s] = (t.state[s]! & MULTI) | ANSWERED;
       this.waiting--;
+    }
+    if (h.cut) {
+      // Wireshark matched it (before dissecting its records) but met the end of the captured data.
+      c[DNS_UNTIMED]++;
+      return;
     }
     let i = 0;
     while (i < NBUCKETS && dt > BOUNDS[i]!) i++;

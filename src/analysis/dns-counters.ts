@@ -17,8 +17,10 @@ export const DNS_FRAGMENTED_REASSEMBLED = DNS_MALFORMED + 1;
 export const DNS_FRAGMENTED_INCOMPLETE = DNS_FRAGMENTED_REASSEMBLED + 1;
 /** DNS messages quoted in ICMP errors (also counted by qtype or rcode). */
 export const DNS_ICMP_QUOTED = DNS_FRAGMENTED_INCOMPLETE + 1;
+/** Responses matched to their query but not timed: cut by a file's snap length, or shorter than a header (DnsHeader.cut). */
+export const DNS_UNTIMED = DNS_ICMP_QUOTED + 1;
 /** Response time histogram: non-cumulative bucket counts (the last is +Inf), then sum and count. */
-export const DNS_TIME_BUCKETS = DNS_ICMP_QUOTED + 1;
+export const DNS_TIME_BUCKETS = DNS_UNTIMED + 1;
 export const DNS_TIME_SUM = DNS_TIME_BUCKETS + DNS_RESPONSE_TIME_BUCKETS.length + 1;
 export const DNS_TIME_COUNT = DNS_TIME_SUM + 1;
 export const DNS_WORDS = DNS_TIME_COUNT + 1;

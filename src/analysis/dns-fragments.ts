@@ -182,7 +182,8 @@ export class DnsFragments {
     this.ports[s] = (sport << 16) | dport;
     const ulen = start + 6 <= capEnd ? (buf[start + 4]! << 8) | buf[start + 5]! : 0;
     const h = this.h;
-    const ok = readDnsHeader(buf, start + 8, ulen >= 8 ? start + ulen : capEnd, capEnd, h);
+    // A header not captured whole (or the id and flags only) makes the message malformed here.
+    const ok = readDnsHeader(buf, start + 8, ulen >= 8 ? start + ulen : capEnd, capEnd, h) && !h.cut;
     this.headers[3 * s] = ok ? h.id : -1;
     // Without a whole header (h keeps the previous message's fields), the ports say which end is
     // the server: a datagram from a DNS port is taken for an answer (serverOf).

@@ -10,6 +10,12 @@ export class DnsHeader {
   flags = 0;
   /** QTYPE of the first question, or -1 when there is none or it was not captured (queries and responses). */
   qtype = -1;
+  /**
+   * The message ends (as captured: a file's snap length cut it; or on the wire: shorter than a
+   * header) before the end of its records: a response is then matched but not timed, as Wireshark
+   * adds dns.time only after dissecting every record.
+   */
+  cut = false;
 }
 
 export const DNS_HEADER_LEN = 12;
@@ -21,16 +27,19 @@ export const isResponse = (flags: number): boolean => (flags & QR) !== 0;
 /**
  * Reads the header of the message at `p` (its first byte) into `out`, looking no further than `end`
  * (one past the last captured byte) nor `msgEnd` (one past the message's last byte). Returns false
- * when the 12-byte header is not there whole.
+ * when not even the id and flags are there; when they are but the rest of the 12-byte header is not
+ * (a message too short, or cut), sets out.cut, as Wireshark counts such a message by its flags and
+ * matches it but meets its end before timing it.
  */
 export function readDnsHeader(buf: Buffer, p: number, msgEnd: number, end: number, out: DnsHeader): boolean {
   const lim = msgEnd < end ? msgEnd : end;
-  if (p + DNS_HEADER_LEN > lim) return false;
+  if (p + 4 > lim) return false;
   out.id = (buf[p]! << 8) | buf[p + 1]!;
   const flags = (buf[p + 2]! << 8) | buf[p + 3]!;
   out.flags = flags;
   out.qtype = -1;
-  if (((buf[p + 4]! << 8) | buf[p + 5]!) !== 0) out.qtype = readQtype(buf, p + DNS_HEADER_LEN, lim);
+  out.cut = p + DNS_HEADER_LEN > lim;
+  if (!out.cut && ((buf[p + 4]! << 8) | buf[p + 5]!) !== 0) out.qtype = readQtype(buf, p + DNS_HEADER_LEN, lim);
   return true;
 }
 
@@ -56,4 +65,44 @@ export function readQtype(buf: Buffer, q: number, lim: number): number {
     q += len + 1;
   }
   return q + 2 <= lim ? (buf[q]! << 8) | buf[q + 1]! : -1;
+}
+
+/**
+ * True when the questions and resource records that the header of the message at `p` counts all lie
+ * before `lim` (one past the last captured byte of the message): Wireshark then dissects them all
+ * without meeting the end of the captured data. A name's compression pointer must point at a
+ * captured byte (Wireshark follows it). Bounded: every step moves forward, and the walk stops at lim.
+ */
+export function recordsCaptured(buf: Buffer, p: number, lim: number): boolean {
+  if (p + DNS_HEADER_LEN > lim) return false;
+  const questions = (buf[p + 4]! << 8) | buf[p + 5]!;
+  const records = ((buf[p + 6]! << 8) | buf[p + 7]!) + ((buf[p + 8]! << 8) | buf[p + 9]!) + ((buf[p + 10]! << 8) | buf[p + 11]!);
+  let q = p + DNS_HEADER_LEN;
+  for (let i = 0; i < questions + records; i++) {
+    q = skipName(buf, p, q, lim);
+    if (q < 0) return false;
+    if (i < questions) {
+      q += 4; // QTYPE, QCLASS
+      if (q > lim) return false;
+    } else {
+      if (q + 10 > lim) return false; // TYPE, CLASS, TTL, RDLENGTH
+      q += 10 + ((buf[q + 8]! << 8) | buf[q + 9]!);
+      if (q > lim) return false;
+    }
+  }
+  return true;
+}
+
+/** The offset after the name at `q` of the message at `msg`, or -1 when it runs to `lim` or points past it. */
+function skipName(buf: Buffer, msg: number, q: number, lim: number): number {
+  for (;;) {
+    if (q >= lim) return -1;
+    const len = buf[q]!;
+    if (len === 0) return q + 1;
+    if ((len & 0xc0) === 0xc0) {
+      if (q + 2 > lim) return -1;
+      return msg + (((len & 0x3f) << 8) | buf[q + 1]!) < lim ? q + 2 : -1;
+    }
+    q += len + 1;
+  }
 }

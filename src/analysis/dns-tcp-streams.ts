@@ -1,5 +1,5 @@
 import type { DecodedPacket } from '../decode/packet';
-import { DNS_HEADER_LEN, DnsHeader, readQtype } from './dns-message';
+import { DNS_HEADER_LEN, DnsHeader, readQtype, recordsCaptured } from './dns-message';
 import { DnsRingTable } from './dns-ring-table';
 import { tcpPayloadLength } from './tcp-segment';
 
@@ -21,7 +21,18 @@ const W_ACC = 2; // bytes of the message's start gathered so far (HEAD)
 const W_ID = 3;
 const W_FLAGS = 4;
 const W_QTYPE = 5;
-const WORDS = 6;
+/** The current message: K_WHOLE (with a whole header), K_SHORT (the id and flags only), K_NONE (less). */
+const W_KIND = 6;
+const WORDS = 7;
+const K_WHOLE = 0;
+const K_SHORT = 1;
+const K_NONE = 2;
+/**
+ * Messages shorter than a DNS header read in one segment at most (Wireshark reads them all); after
+ * that the rest of the segment is not searched: a large segment of zeros is tens of thousands of
+ * empty "messages". 1024 covers any segment of a 1500-byte MTU (730 at most).
+ */
+const MAX_SHORT_MESSAGES = 1024;
 /** The first bytes of a message: its length prefix and DNS header (RFC 7766 section 8). */
 const START_LEN = 2 + DNS_HEADER_LEN;
 
@@ -41,8 +52,9 @@ const SYN = 0x02;
  * the next message starts. A message counts when the segment holding its last byte arrives, the time
  * at which Wireshark dissects a reassembled message. Segments wholly before that point
  * (retransmissions) are skipped; after a gap, or when a message start was not captured (snap length),
- * the next segment is assumed to start a message; so too after a length shorter than a DNS header
- * (counted malformed once, the rest of its segment not searched). Out-of-order segments are not reordered. Streams
+ * the next segment is assumed to start a message. A message shorter than a DNS header is malformed
+ * and, as for Wireshark, counted by its id and flags (untimed) when it has them; reading goes on
+ * after it (up to MAX_SHORT_MESSAGES in a segment). Out-of-order segments are not reordered. Streams
  * live in a bounded table (dns.max_tcp_streams, the oldest reused first); they are kept after FIN or
  * RST, so that a late retransmission is still recognised as one.
  */
@@ -58,8 +70,11 @@ export class DnsTcpStreams {
     this.table = new DnsRingTable(capacity, 10);
   }
 
-  /** One TCP segment on a DNS port (pkt has a decoded TCP header). */
-  segment(sink: DnsMessageSink, ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+  /**
+   * One TCP segment on a DNS port (pkt has a decoded TCP header). `ownSnap`: a segment cut by the
+   * capture is netmon's own snap length (live), followed by its length as any other.
+   */
+  segment(sink: DnsMessageSink, ifIndex: number, buf: Buffer, pkt: DecodedPacket, ownSnap: boolean): void {
     const flags = pkt.tcpFlags;
     const len = tcpPayloadLength(buf, pkt);
     const t = this.table;
@@ -91,7 +106,64 @@ export class DnsTcpStreams {
       w[b + W_SEQ] = (seq + 1) | 0;
       w[b + W_ACC] = 0;
     } else if (len > 0) {
-      this.payload(sink, ifIndex, buf, pkt, b, seq, len);
+      if (!ownSnap && l4Data(buf, pkt) + len > pkt.capEnd) this.cutSegment(sink, ifIndex, buf, pkt, b, seq, len);
+      else this.payload(sink, ifIndex, buf, pkt, b, seq, len);
+    }
+  }
+
+  /**
+   * A segment the capture file cut: Wireshark does not reassemble it (packet-tcp.c: only a segment
+   * captured whole may be), and reads its captured bytes as messages from its first byte
+   * (tcp_dissect_pdus), up to the first one not captured whole: each with its id and flags captured
+   * counts, timed only when its records were captured (DnsHeader.cut). When the last one's length
+   * goes past the segment, the next message starts there (Wireshark's PDU tracking: the bytes before
+   * are skipped). Otherwise a message begun before (its length known) still ends where it did (it
+   * will not count: this segment's bytes are missing from it), and without one the next segment is
+   * taken to start a message.
+   */
+  private cutSegment(sink: DnsMessageSink, ifIndex: number, buf: Buffer, pkt: DecodedPacket, b: number, seq: number, len: number): void {
+    const w = this.w;
+    const mode = w[b + W_MODE]!;
+    if (mode === HEAD && w[b + W_ACC]! >= 2) {
+      // The current message's length is known: Wireshark, reassembling it, knows where it ends.
+      const ab = (b / WORDS) * START_LEN;
+      w[b + W_MODE] = BODY;
+      w[b + W_SEQ] = (w[b + W_SEQ]! + 2 + ((this.acc[ab]! << 8) | this.acc[ab + 1]!)) | 0;
+      w[b + W_KIND] = K_NONE;
+    } else if (mode === BODY) {
+      w[b + W_KIND] = K_NONE;
+    } else {
+      w[b + W_MODE] = LOST;
+    }
+    const capEnd = pkt.capEnd;
+    const h = this.h;
+    const data = l4Data(buf, pkt);
+    let p = data;
+    const end = p + len;
+    let shorts = 0;
+    while (p + 2 <= capEnd) {
+      const mlen = (buf[p]! << 8) | buf[p + 1]!;
+      const m = p + 2;
+      const msgEnd = m + mlen;
+      const lim = msgEnd < capEnd ? msgEnd : capEnd;
+      const whole = m + DNS_HEADER_LEN <= lim;
+      if (!whole) sink.malformed(ifIndex);
+      if (m + 4 <= lim) {
+        h.id = (buf[m]! << 8) | buf[m + 1]!;
+        h.flags = (buf[m + 2]! << 8) | buf[m + 3]!;
+        h.qtype = whole && ((buf[m + 4]! << 8) | buf[m + 5]!) !== 0 ? readQtype(buf, m + DNS_HEADER_LEN, lim) : -1;
+        h.cut = !whole || (msgEnd > capEnd && !recordsCaptured(buf, m, capEnd));
+        sink.message(ifIndex, pkt, TRANSPORT_TCP, h);
+      }
+      if (msgEnd > end) {
+        w[b + W_MODE] = BODY;
+        w[b + W_SEQ] = (seq + (msgEnd - data)) | 0;
+        w[b + W_KIND] = K_NONE; // counted already
+        return;
+      }
+      if (msgEnd >= capEnd || msgEnd === end) return;
+      if (mlen < DNS_HEADER_LEN && ++shorts > MAX_SHORT_MESSAGES) return;
+      p = msgEnd;
     }
   }
 
@@ -111,15 +183,20 @@ export class DnsTcpStreams {
     const capEnd = pkt.capEnd;
     const acc = this.acc;
     const ab = (b / WORDS) * START_LEN;
+    let shorts = 0;
     for (;;) {
       if (mode !== HEAD) {
         const end = (w[b + W_SEQ]! - seq) | 0;
         if (end > len) break; // the body continues in a later segment
-        const h = this.h;
-        h.id = w[b + W_ID]!;
-        h.flags = w[b + W_FLAGS]!;
-        h.qtype = w[b + W_QTYPE]!;
-        sink.message(ifIndex, pkt, TRANSPORT_TCP, h);
+        const kind = w[b + W_KIND]!;
+        if (kind !== K_NONE) {
+          const h = this.h;
+          h.id = w[b + W_ID]!;
+          h.flags = w[b + W_FLAGS]!;
+          h.qtype = w[b + W_QTYPE]!;
+          h.cut = kind === K_SHORT;
+          sink.message(ifIndex, pkt, TRANSPORT_TCP, h);
+        }
         mode = HEAD;
         w[b + W_ACC] = 0;
         pos = end;
@@ -150,15 +227,21 @@ export class DnsTcpStreams {
         const qd = (acc[ab + 6]! << 8) | acc[ab + 7]!;
         const bodyEnd = Math.min(len, ((start + 2 + mlen - seq) | 0));
         w[b + W_QTYPE] = qd !== 0 ? readQtype(buf, dataAt + pos, Math.min(capEnd, dataAt + bodyEnd)) : -1;
-        mode = BODY;
+        w[b + W_KIND] = K_WHOLE;
       } else {
-        // Shorter than a DNS header: not DNS (or the stream was misread). Counted once; the rest of the
-        // segment is not searched for more (a segment of zeros would be hundreds of 0-length
-        // "messages"), and the next segment is taken to start a message.
+        // Shorter than a DNS header (gathered whole): malformed, and a message by its id and flags
+        // when it has them.
         sink.malformed(ifIndex);
-        w[b + W_MODE] = LOST;
-        return;
+        if (++shorts > MAX_SHORT_MESSAGES) {
+          w[b + W_MODE] = LOST;
+          return;
+        }
+        w[b + W_ID] = (acc[ab + 2]! << 8) | acc[ab + 3]!;
+        w[b + W_FLAGS] = (acc[ab + 4]! << 8) | acc[ab + 5]!;
+        w[b + W_QTYPE] = -1;
+        w[b + W_KIND] = mlen >= 4 ? K_SHORT : K_NONE;
       }
+      mode = BODY;
       w[b + W_SEQ] = (start + 2 + mlen) | 0;
     }
     w[b + W_MODE] = mode;

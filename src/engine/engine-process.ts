@@ -57,7 +57,7 @@ class Engine {
       (batch) => this.sendBatch({ type: 'flow-records', batch }),
       (batch) => this.sendBatch({ type: 'packets', batch }),
     );
-    this.captures = start.interfaces.map((n) => new InterfaceSupervisor(n, start.capture, this.pipeline.addInterface(n), log));
+    this.captures = start.interfaces.map((n) => new InterfaceSupervisor(n, start.capture, this.pipeline.addInterface(n, true), log));
     this.lastUp = this.captures.map(() => false);
     this.queries = new EngineQueries(this.pipeline, {
       captures: () => this.captures.map((c) => ({ name: c.name, up: c.up, ...c.stats() })),

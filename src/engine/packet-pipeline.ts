@@ -130,13 +130,16 @@ export class PacketPipeline {
     this.tap = tap;
   }
 
-  /** Registers an interface (or replayed file) and returns the callback its capture feeds. */
-  addInterface(name: string): PacketCallback {
+  /**
+   * Registers an interface (or replayed file) and returns the callback its capture feeds. `live`: a
+   * capture with netmon's own snap length (the DNS analysis then counts a cut message as whole).
+   */
+  addInterface(name: string, live = false): PacketCallback {
     let ifIndex = this.interfaces.findIndex((c) => c.name === name);
     if (ifIndex < 0) {
       ifIndex = this.interfaces.length;
       this.interfaces.push(new InterfaceCounters(name));
-      this.dns?.addInterface();
+      this.dns?.addInterface(live);
       this.tcp?.addInterface();
     }
     const ic = this.interfaces[ifIndex]!;

@@ -76,6 +76,7 @@ export const CATALOG = {
   dnsMalformed: { name: 'netmon_dns_malformed_total', help: 'Messages on a DNS port whose 12-byte header was not captured whole.', type: 'counter', labelNames: ['interface'] },
   dnsFragmented: { name: 'netmon_dns_fragmented_messages_total', help: 'DNS messages in IP fragments: result="reassembled" (analysed once complete, at the fragment completing them), "incomplete" (first fragment seen, a fragment never came within 30 s, or dns.max_fragmented datagrams were in reassembly).', type: 'counter', labelNames: ['interface', 'result'] },
   dnsIcmpQuoted: { name: 'netmon_dns_icmp_quoted_total', help: 'DNS messages quoted in ICMP errors (a port unreachable for an answer its client no longer waited for...): also counted by qtype or rcode, as tshark counts them, never timed.', type: 'counter', labelNames: ['interface'] },
+  dnsUntimed: { name: 'netmon_dns_untimed_responses_total', help: 'DNS responses matched to their query but not timed, as tshark gives them no dns.time: the snap length of a capture file cut them before the end of their records, or they are shorter than a DNS header (id and flags only). In `netmon run` the snap length is netmon\'s own: cut responses are timed there.', type: 'counter', labelNames: ['interface'] },
   dnsPending: { name: 'netmon_dns_pending_queries', help: 'DNS queries waiting for a response.', type: 'gauge', labelNames: [] },
   dnsEvictions: { name: 'netmon_dns_pending_evictions_total', help: 'Waiting DNS queries dropped because the pending table was full (dns.max_pending).', type: 'counter', labelNames: [] },
   // TCP analysis (src/analysis/tcp-*.ts)
@@ -134,6 +135,7 @@ export const FAMILY_UNITS: Readonly<Record<string, string>> = {
   netmon_dns_malformed_total: '{message}',
   netmon_dns_fragmented_messages_total: '{message}',
   netmon_dns_icmp_quoted_total: '{message}',
+  netmon_dns_untimed_responses_total: '{response}',
   netmon_dns_pending_queries: '{query}',
   netmon_dns_pending_evictions_total: '{query}',
   netmon_tcp_connections_total: '{connection}',

@@ -190,10 +190,11 @@ test('DNS servers named by their messages lost in IP fragments: the source of an
   // An answer whose first fragment ends inside the DNS header (after a query's: its flags are not
   // there to say which end is the server; the DNS port does).
   const cut = fragmentFrame(big('10.0.0.70', '10.0.0.1'), { mtu: 1500, id: 1000 })[0]!;
-  f.push({ data: cut.subarray(0, 14 + 20 + 8 + 6), ts: (t += 0.001) });
+  f.push({ data: cut.subarray(0, 14 + 20 + 8 + 6), ts: (t += 0.001), wireLen: cut.length });
   // 30 s later the incomplete ones are given up.
   f.push(query(t + 31, '10.0.0.9', '10.0.0.99', 5));
-  const { p } = runFrames(f, { detect: { window: '120s' } });
+  // Live: the cut fragment is netmon's own snap length (a file's would not be reassembled at all).
+  const { p } = runFrames(f, { detect: { window: '120s' } }, Infinity, true);
   assert.deepEqual(asMap(p.detections!.dnsFragmentsLost, 1), new Map([['10.0.0.53', 3], ['fd00::53', 1], ['10.0.0.60', 1], ['10.0.0.70', 1]]));
   const text = renderFamilies(netmonFamilies({ version: 't', pipeline: p, captures: [] }));
   assert.match(text, /^netmon_detect_dns_fragments_lost\{server_ip="10\.0\.0\.53"\} 3$/m);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED,
+  DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_UNTIMED,
 } from '../../src/analysis/dns-counters';
 import { DNS_QTYPE_NAMES, DNS_RCODE_NAMES } from '../../src/analysis/dns-names';
 import { netmonFamilies } from '../../src/metrics/netmon-families';
@@ -159,25 +159,34 @@ test('DNS over TCP: length prefix, two messages in one segment, messages and pre
   assert.equal(c[DNS_MALFORMED], 0);
 });
 
-test('DNS over TCP: a length shorter than a DNS header is one malformed message per segment, and the stream recovers', () => {
+test('DNS over TCP: messages shorter than a DNS header are malformed and read past, as Wireshark does; one with an id and flags counts by them, untimed', () => {
   const conv = new TcpConversation(C, S, 41001, 53, 7000, 9000);
   conv.syn(T0); conv.synAck(T0 + 0.001); conv.ack(T0 + 0.002);
-  // 1200 zero bytes: a length prefix of 0, then (were it read on) 599 more: counted once.
-  const zeros = Buffer.alloc(1200);
-  conv.raw(true, T0 + 0.01, 0x18, conv.cseq, zeros);
-  conv.cseq += zeros.length;
-  // The next segment is taken to start a message: a real query and its response count.
-  const q = tcpFramed(dnsMessage({ id: 7, response: false, qtype: 1 }));
-  conv.raw(true, T0 + 0.02, 0x18, conv.cseq, q);
-  conv.cseq += q.length;
-  const r = tcpFramed(dnsMessage({ id: 7, response: true, qtype: 1, answerBytes: 16 }));
+  // 1200 zero bytes: 600 messages of length 0, then a query in the same segment.
+  const q = tcpFramed(dnsMessage({ id: 7, response: false, qtype: 1 }), dnsMessage({ id: 8, response: false, qtype: 28 }));
+  const first = Buffer.concat([Buffer.alloc(1200), q]);
+  conv.raw(true, T0 + 0.01, 0x18, conv.cseq, first);
+  conv.cseq += first.length;
+  // The answers: to id 7 whole, to id 8 only its id and flags (a 4-byte message).
+  const r = Buffer.concat([tcpFramed(dnsMessage({ id: 7, response: true, qtype: 1, answerBytes: 16 })), Buffer.from([0, 4, 0, 8, 0x81, 0x83])]);
   conv.raw(false, T0 + 0.03, 0x18, conv.sseq, r);
   conv.sseq += r.length;
   const c = counters(conv.frames);
-  assert.equal(c[DNS_MALFORMED], 1);
-  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], 1);
-  assert.equal(c[DNS_TIME_COUNT], 1);
-  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 0.01) < 1e-6, String(c[DNS_TIME_SUM]));
+  assert.equal(c[DNS_MALFORMED], 601);
+  assert.deepEqual([c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], c[DNS_Q + DNS_QTYPE_NAMES.indexOf('aaaa')]], [1, 1]);
+  assert.deepEqual([c[DNS_R + 0], c[DNS_R + 3], c[DNS_TIME_COUNT], c[DNS_UNTIMED], c[DNS_UNMATCHED]], [1, 1, 1, 1, 0]);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 0.02) < 1e-6, String(c[DNS_TIME_SUM]));
+
+  // More than 1024 of them in a segment: the rest of it is not read; the next starts a message.
+  const many = new TcpConversation(C, S, 41002, 53, 7000, 9000);
+  many.syn(T0); many.synAck(T0 + 0.001); many.ack(T0 + 0.002);
+  const zeros = Buffer.concat([Buffer.alloc(4000), tcpFramed(dnsMessage({ id: 9, response: false, qtype: 1 }))]);
+  many.raw(true, T0 + 0.01, 0x18, many.cseq, zeros);
+  many.cseq += zeros.length;
+  const q2 = tcpFramed(dnsMessage({ id: 10, response: false, qtype: 1 }));
+  many.raw(true, T0 + 0.02, 0x18, many.cseq, q2);
+  const m = counters(many.frames);
+  assert.deepEqual([m[DNS_MALFORMED], m[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')]], [1025, 1]);
 });
 
 test('query names are never labels, and non-DNS ports are not looked at', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_UNANSWERED, DNS_UNMATCHED,
+  DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_UNANSWERED, DNS_UNMATCHED, DNS_UNTIMED,
 } from '../../src/analysis/dns-counters';
 import { REASSEMBLY_TIMEOUT } from '../../src/analysis/dns-fragments';
 import { runFrames } from '../support/analysis-run';
@@ -23,7 +23,7 @@ function answer(ts: number, id: number, order: readonly number[], o: { c?: strin
   assert.equal(parts.length, 3);
   return order.map((k, i) => ({ data: parts[k]!, ts: ts + i * 0.001 }));
 }
-const dns = (frames: TimedFrame[], config: object = {}, snaplen = Infinity) => runFrames(frames, config, snaplen).p.dns!;
+const dns = (frames: TimedFrame[], config: object = {}, snaplen = Infinity, live = false) => runFrames(frames, config, snaplen, live).p.dns!;
 
 test('an answer in fragments counts once, when its last missing fragment comes, whatever their order; it is timed from its query to that fragment', () => {
   for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1], [0, 0, 1, 2, 1], [2, 2, 0, 1]]) {
@@ -114,13 +114,31 @@ test('a datagram arriving in more than 24 separate pieces is given up (counted) 
   assert.deepEqual([inOrder[DNS_R], inOrder[DNS_TIME_COUNT], inOrder[DNS_FRAGMENTED_REASSEMBLED]], [1, 1, 1]);
 });
 
-test('fragments cut short by the snap length still complete the datagram (their wire lengths); the header comes from the first', () => {
-  const c = dns([query(T0, 1), ...answer(T0 + 0.1, 1, [0, 1, 2])], {}, 256).perInterface[0]!;
+test('live, fragments cut short by netmon\'s snap length still complete the datagram (their wire lengths); the header comes from the first', () => {
+  const c = dns([query(T0, 1), ...answer(T0 + 0.1, 1, [0, 1, 2])], {}, 256, true).perInterface[0]!;
   assert.deepEqual([c[DNS_R + RCODE_NXDOMAIN], c[DNS_TIME_COUNT], c[DNS_FRAGMENTED_REASSEMBLED]], [1, 1, 1]);
-  // A first fragment cut inside the DNS header: the message is malformed, as an unfragmented one
-  // would be (and so is the query, cut at the same length).
-  const m = dns([query(T0, 1), ...answer(T0 + 0.1, 1, [0, 1, 2])], {}, 14 + 20 + 8 + 6).perInterface[0]!;
+  // A first fragment cut inside the DNS header: the message is malformed (and so is the query,
+  // cut at the same length, though its id and flags count it).
+  const m = dns([query(T0, 1), ...answer(T0 + 0.1, 1, [0, 1, 2])], {}, 14 + 20 + 8 + 6, true).perInterface[0]!;
   assert.deepEqual([m[DNS_R + RCODE_NXDOMAIN], m[DNS_MALFORMED], m[DNS_FRAGMENTED_REASSEMBLED]], [0, 2, 1]);
+});
+
+test('in a capture file, fragments cut by its snap length are not reassembled (as Wireshark); a cut IPv4 first fragment is read as it is', () => {
+  // IPv4: the first fragment's DNS message counts (its RCODE; it answers the query) but is not timed.
+  const v4 = dns([query(T0, 1), ...answer(T0 + 0.1, 1, [1, 0, 2]), query(T0 + 40, 2, { port: 40001 })], {}, 256).perInterface[0]!;
+  assert.deepEqual([v4[DNS_R + RCODE_NXDOMAIN], v4[DNS_TIME_COUNT], v4[DNS_UNTIMED], v4[DNS_UNANSWERED]], [1, 0, 1, 0]); // answered (the query at +40 s ends its wait)
+  assert.deepEqual([v4[DNS_FRAGMENTED_REASSEMBLED], v4[DNS_FRAGMENTED_INCOMPLETE], v4[DNS_UNMATCHED]], [0, 0, 0]);
+  // IPv6: Wireshark shows a cut fragment as data, the first one too.
+  const v6 = dns([query(T0, 1, { c: C6, s: S6 }), ...answer(T0 + 0.1, 1, [0, 1, 2], { c: C6, s: S6 })], {}, 256).perInterface[0]!;
+  assert.deepEqual([v6[DNS_R + RCODE_NXDOMAIN], v6[DNS_UNTIMED], v6[DNS_FRAGMENTED_REASSEMBLED]], [0, 0, 0]);
+  // Only a later fragment cut by one byte: the datagram never completes.
+  const [f0, f1, f2] = answer(T0 + 0.1, 1, [0, 1, 2]);
+  const cut = { data: f1!.data.subarray(0, f1!.data.length - 1), ts: f1!.ts, wireLen: f1!.data.length };
+  const c = dns([query(T0, 1), f0!, cut, f2!, query(T0 + 40, 2, { port: 40001 })]).perInterface[0]!;
+  assert.deepEqual([c[DNS_R + RCODE_NXDOMAIN], c[DNS_FRAGMENTED_REASSEMBLED], c[DNS_FRAGMENTED_INCOMPLETE], c[DNS_UNANSWERED]], [0, 0, 1, 1]);
+  // Live, the same cut is netmon's own: reassembled, timed.
+  const live = dns([query(T0, 1), f0!, cut, f2!], {}, Infinity, true).perInterface[0]!;
+  assert.deepEqual([live[DNS_R + RCODE_NXDOMAIN], live[DNS_TIME_COUNT], live[DNS_FRAGMENTED_REASSEMBLED]], [1, 1, 1]);
 });
 
 test('IPv6: fragments after a hop-by-hop header reassemble; an atomic fragment (offset 0, no more) is a whole datagram', () => {

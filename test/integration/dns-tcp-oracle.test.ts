@@ -87,7 +87,7 @@ for (const seed of [1, 2, 3]) {
  * figures equal tshark's (exercised: at least `min` of each kind); returns netmon's exposition.
  */
 function replayEqualsTshark(
-  frames: readonly { data: Buffer; ts: number }[],
+  frames: readonly { data: Buffer; ts: number; origLen?: number }[],
   linkType: number,
   min: { dns: number; handshakes: number; retransmissions: number },
   more?: (file: string, m: Map<string, number>) => void,
@@ -95,7 +95,7 @@ function replayEqualsTshark(
   const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-encap-'));
   try {
     const file = join(dir, 'traffic.pcap');
-    writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType });
+    writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts, origLen: f.origLen })), { linkType });
     const r = runNetmon(['replay', file, '--log-level', 'silent']);
     assert.equal(r.code, 0, r.stderr);
     const m = parseExposition(r.stdout);
@@ -156,6 +156,21 @@ test('DNS answers in IP fragments (in order, reversed, shuffled, one repeated or
   // Those given up 30 s after their first fragment; the others are still waiting when the capture ends.
   assert.ok(m.get('netmon_dns_fragmented_messages_total{interface="traffic.pcap",result="incomplete"}')! <= incomplete);
 });
+
+for (const [seed, snap] of [[9, 96], [10, 300]] as const) {
+  test(`a capture file cut at ${snap} bytes (answers, IP fragments and DNS over TCP segments cut): the same figures as tshark`, { skip }, () => {
+    // tshark times a response only when it dissected every record of it, reassembles only fragments
+    // captured whole (dissecting a cut IPv4 first fragment's payload as it is) and reads a cut TCP
+    // segment's messages from its first byte.
+    const generated = generateTraffic(prng(seed), { start: 1_700_009_000 + seed * 1000, dnsUdp: 300, dnsTcp: 60, tcp: 80, span: 60, largeAnswers: 0.3 });
+    const { frames } = fragmentLarge(generated, prng(seed + 40));
+    const cut = frames.map((f) => (f.data.length > snap ? { data: f.data.subarray(0, snap), ts: f.ts, origLen: f.data.length } : f));
+    // Cut at 96 bytes nearly every answer is untimed (tshark times 7); at 300 most are timed.
+    const m = replayEqualsTshark(cut, LINKTYPE_ETHERNET, { dns: snap < 200 ? 3 : 50, handshakes: 30, retransmissions: 5 });
+    const untimed = m.get('netmon_dns_untimed_responses_total{interface="traffic.pcap"}') ?? 0;
+    assert.ok(untimed > 30, `${untimed} cut responses not timed`);
+  });
+}
 
 test('ICMP errors quoting DNS and TCP packets (port unreachable, time exceeded, too big; whole, headers only, or to the DNS header): the same figures as tshark', { skip }, () => {
   // tshark dissects the quoted packet: a quoted DNS response counts in dns.flags.rcode (not in

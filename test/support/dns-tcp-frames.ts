@@ -9,6 +9,8 @@ import { ETH, ethernet, ipv4, ipv6, PROTO, tcp, TCP_FLAGS, udp } from './frames'
 export interface TimedFrame {
   data: Buffer;
   ts: number;
+  /** Length on the wire when `data` is a cut frame (default data.length). */
+  wireLen?: number;
 }
 
 /** QNAME in wire format (labels, no compression). */
