@@ -10,7 +10,7 @@ import {
 } from './tcp-counters';
 import type { TcpCounters } from './tcp-counters';
 import { tcpPayloadLength } from './tcp-segment';
-import { A_ANY_RETRANSMISSION, A_ZERO_WINDOW, analyzeSequence, Dir, DirFlags, inOrder, Slot, SlotF, State } from './tcp-sequence';
+import { A_ANY_RETRANSMISSION, A_SHOWN, A_ZERO_WINDOW, analyzeSequence, Dir, DirFlags, inOrder, Slot, SlotF, State } from './tcp-sequence';
 
 export interface TcpAnalyzerOptions {
   /** Connections tracked at most (tcp.max_connections). */
@@ -33,7 +33,8 @@ const BOUNDS = Float64Array.from(TCP_HANDSHAKE_RTT_BUCKETS);
  * TCP health from the packets, per connection (both directions, in a bounded table):
  *  - handshake RTT as Wireshark's tcp.analysis.initial_rtt: from the most recent SYN (without ACK)
  *    to the first segment with ACK and without SYN, in either direction, once per connection. For a
- *    connection refused with RST+ACK that segment is the RST, as in Wireshark;
+ *    connection refused with RST+ACK that segment is the RST, as in Wireshark. It counts on the
+ *    first segment from there that Wireshark analyses (A_SHOWN), where tshark shows the field;
  *  - connection results: established (SYN-ACK seen, then that ACK), refused (RST from the responder
  *    before any SYN-ACK), timeout (no SYN-ACK nor RST within tcp.syn_timeout), for connections that
  *    open with a SYN while netmon watches;
@@ -173,9 +174,10 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
     const c = this.perInterface[ifIndex]!;
     const seglen = tcpPayloadLength(buf, pkt);
     let ev = 0;
+    let a = 0;
     if (seglen >= 0) {
       if (seglen > 0 || (flags & (SYN | FIN)) !== 0) c[TCP_DATA_SEGMENTS]++;
-      const a = analyzeSequence(i, f, s, dir, buf, pkt, seglen);
+      a = analyzeSequence(i, f, s, dir, buf, pkt, seglen);
       if ((a & A_ANY_RETRANSMISSION) !== 0) {
         c[TCP_RETRANSMISSIONS]++;
         ev = TCP_EVENT_RETRANSMISSION;
@@ -205,20 +207,25 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
     } else if ((flags & (SYN | ACK)) === ACK && f[fo + SlotF.MRU_SYN] !== 0 && f[fo + SlotF.FIRST_RTT] === 0) {
       const rtt = now - f[fo + SlotF.MRU_SYN]!;
       f[fo + SlotF.FIRST_RTT] = rtt;
-      if (rtt !== 0) {
-        st &= ~State.RTT_PENDING;
-        let k = 0;
-        while (k < NBUCKETS && rtt > BOUNDS[k]!) k++;
-        c[TCP_RTT_BUCKETS + k]++;
-        c[TCP_RTT_SUM] += rtt;
-        c[TCP_RTT_COUNT]++;
-        this.eventRtt = rtt;
-        ev |= TCP_EVENT_HANDSHAKE;
-        if ((st & (State.ATTEMPT | State.SYNACK | State.DONE)) === (State.ATTEMPT | State.SYNACK)) {
-          st |= State.DONE;
-          c[TCP_ESTABLISHED]++;
-        }
+      if (rtt !== 0 && (st & (State.ATTEMPT | State.SYNACK | State.DONE)) === (State.ATTEMPT | State.SYNACK)) {
+        st |= State.DONE;
+        c[TCP_ESTABLISHED]++;
       }
+    }
+    // The RTT counts on the first segment from its measure on that Wireshark analyses (the one
+    // acknowledging the SYN-ACK, when that was seen): tshark shows initial_rtt only on those, so a
+    // connection whose SYN-ACK was not captured and that then carries nothing (a TFO SYN, then a
+    // FIN) has none.
+    if ((st & State.RTT_PENDING) !== 0 && (a & A_SHOWN) !== 0 && f[fo + SlotF.FIRST_RTT] !== 0) {
+      const rtt = f[fo + SlotF.FIRST_RTT]!;
+      st &= ~State.RTT_PENDING;
+      let k = 0;
+      while (k < NBUCKETS && rtt > BOUNDS[k]!) k++;
+      c[TCP_RTT_BUCKETS + k]++;
+      c[TCP_RTT_SUM] += rtt;
+      c[TCP_RTT_COUNT]++;
+      this.eventRtt = rtt;
+      ev |= TCP_EVENT_HANDSHAKE;
     }
     // The table's own bits may have changed meanwhile (protect, unwaitSyn): keep the current ones.
     i[sb] = (st & ~State.TABLE_BITS) | (i[sb]! & State.TABLE_BITS);

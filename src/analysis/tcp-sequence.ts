@@ -22,6 +22,13 @@ export const A_ZERO_WINDOW = 16;
 export const A_KEEP_ALIVE = 32;
 export const A_ZERO_WINDOW_PROBE = 64;
 export const A_DUPLICATE_ACK = 128;
+/**
+ * Wireshark has SEQ/ACK analysis for the segment (its tcp_analyze_get_acked_struct made one): any
+ * flag above, or of those netmon does not count (lost segment, window update, ACK of an unseen
+ * segment, keep-alive or probe ACK), data (bytes in flight), or an ACK of the other direction's
+ * latest segment. tshark shows tcp.analysis.initial_rtt only on such segments.
+ */
+export const A_SHOWN = 256;
 /** What tshark marks tcp.analysis.retransmission. */
 export const A_ANY_RETRANSMISSION = A_RETRANSMISSION | A_FAST_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION;
 
@@ -55,7 +62,8 @@ export const enum DirF { WORDS = 2, LASTACKTIME = 0, NEXTSEQTIME = 1 }
 /**
  * Bits of Slot.STATE. The analyser's: INITIATOR_B (the first packet came from endpoint B), ATTEMPT
  * (opened with a SYN: its result counts once), SYNACK (the responder sent SYN-ACK), DONE (the result
- * was counted), RTT_PENDING (a SYN seen, the handshake RTT not measured yet), and from IFACE_SHIFT up
+ * was counted), RTT_PENDING (a SYN seen, the handshake RTT not counted yet: not measured, or measured in
+ * SlotF.FIRST_RTT but not yet on a segment Wireshark analyses, A_SHOWN), and from IFACE_SHIFT up
  * the interface index of the first packet. The table's (TABLE_BITS): PROTECTED (on the protected
  * list), ON_SYN_LIST.
  */
@@ -158,6 +166,13 @@ export function analyzeSequence(I: Int32Array, F: Float64Array, s: number, dir: 
   }
   const next = I[fb + 0 /* Dir.NEXTSEQ */]!;
   let a = 0;
+  // What makes Wireshark analyse a segment without flagging it as anything netmon counts.
+  let shown = seglen > 0 ? A_SHOWN : 0;
+  if (next !== 0 && ((seq - next) | 0) > 0 && (flags & RST) === 0) shown = A_SHOWN; // a segment lost before it
+  const lastAck = I[fb + 2 /* Dir.LASTACK */]!;
+  const revNext = I[rb + 0 /* Dir.NEXTSEQ */]!;
+  if ((flags & ACK) !== 0 && ack !== lastAck && ack === revNext && revNext !== 0) shown = A_SHOWN; // acknowledges the latest segment
+  if (seglen === 0 && window !== 0 && window !== I[fb + 3 /* Dir.WINDOW */] && seq === next && ack === lastAck && (flags & (SYN | FIN | RST)) === 0) shown = A_SHOWN; // window update
   if (seglen === 1 && seq === next && I[rb + 3 /* Dir.WINDOW */] === 0) {
     a = A_ZERO_WINDOW_PROBE;
   } else {
@@ -168,9 +183,9 @@ export function analyzeSequence(I: Int32Array, F: Float64Array, s: number, dir: 
     if (seglen === 0 && (flags & (SYN | FIN | RST)) === 0 && seq === next && ack === I[fb + 2 /* Dir.LASTACK */] && window === I[fb + 3 /* Dir.WINDOW */]) {
       const rev = I[rb + 5 /* Dir.FLAGS */]!;
       if (window !== 0 && (rev & 2 /* DirFlags.LAST_KEEP_ALIVE */) !== 0) {
-        // keep-alive ACK
+        shown = A_SHOWN; // keep-alive ACK
       } else if (window === 0 && (rev & 4 /* DirFlags.LAST_ZERO_WINDOW_PROBE */) !== 0) {
-        // zero-window probe ACK
+        shown = A_SHOWN; // zero-window probe ACK
       } else if (window !== 0) {
         const d = I[fb + 4 /* Dir.DUPACKS */]!;
         I[fb + 4 /* Dir.DUPACKS */] = d === -1 ? 1 : d + 1;
@@ -182,6 +197,7 @@ export function analyzeSequence(I: Int32Array, F: Float64Array, s: number, dir: 
   // ACKed unseen segment: only its side effect on the reverse direction's state matters here.
   const rMax = I[rb + 1 /* Dir.MAXSEQTOBEACKED */]!;
   if (rMax !== 0 && ((ack - rMax) | 0) > 0 && (flags & ACK) !== 0) {
+    shown = A_SHOWN;
     // Wireshark 4.0: the reverse direction's limit moves up to its next sequence number; if it is not
     // below it, the duplicate-ACK count is marked -1 (the next duplicate ACK counts as the first).
     const rNext = I[rb + 0 /* Dir.NEXTSEQ */]!;
@@ -223,5 +239,5 @@ export function analyzeSequence(I: Int32Array, F: Float64Array, s: number, dir: 
   I[fb + 2 /* Dir.LASTACK */] = ack;
   F[ff + 0 /* DirF.LASTACKTIME */] = now;
   I[fb + 5 /* Dir.FLAGS */] = (I[fb + 5 /* Dir.FLAGS */]! & 1 /* DirFlags.BASE_SEQ_SET */) | ((a & A_KEEP_ALIVE) !== 0 ? 2 /* DirFlags.LAST_KEEP_ALIVE */ : 0) | ((a & A_ZERO_WINDOW_PROBE) !== 0 ? 4 /* DirFlags.LAST_ZERO_WINDOW_PROBE */ : 0);
-  return a;
+  return a !== 0 ? a | A_SHOWN : shown;
 }

@@ -41,6 +41,26 @@ test('handshake: RTT from SYN to the ACK, one established connection, RTT on the
   assert.deepEqual(records.map((r) => r.tcpRetransmissions), [0, 0]);
 });
 
+test('without the SYN-ACK the RTT counts at the next segment Wireshark analyses (data), and never when none comes (a SYN, then a FIN), as tshark shows initial_rtt', () => {
+  // The server side not captured: SYN, the ACK (of the unseen SYN-ACK) 20 ms later, data 1 s later.
+  const a = conv(40000);
+  a.syn(T0);
+  a.ack(T0 + 0.02);
+  a.data(true, T0 + 1, 100);
+  // A SYN with 4 bytes of data (TCP Fast Open), no answer captured, a FIN 10 s later.
+  const b = conv(40001);
+  b.raw(true, T0, 0x02, b.cseq, Buffer.alloc(4, 1), 0);
+  b.cseq = (b.cseq + 5) >>> 0;
+  b.fin(true, T0 + 10);
+  const { c, records } = tcpOf([...a.frames, ...b.frames].sort((x, y) => x.ts - y.ts));
+  assert.equal(c[TCP_RTT_COUNT], 1);
+  assert.ok(near(c[TCP_RTT_SUM]!, 0.02), String(c[TCP_RTT_SUM]));
+  assert.ok(near(records.find((r) => r.srcPort === 40000)!.tcpHandshakeRtt!, 0.02));
+  assert.equal(records.find((r) => r.srcPort === 40001)!.tcpHandshakeRtt, null);
+  // Neither was answered: no result counts as established.
+  assert.equal(c[TCP_ESTABLISHED], 0);
+});
+
 test('a retransmitted SYN is a retransmission; the RTT runs from the latest SYN, as Wireshark\'s initial_rtt', () => {
   const a = conv();
   a.syn(T0);
