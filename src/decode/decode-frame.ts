@@ -3,6 +3,7 @@ import type { DecodedPacket } from './packet';
 import { decodeEthernet } from './ethernet';
 import { decodeIeee80211, decodePpi, decodeRadiotap } from './ieee80211';
 import { LinkType } from './link-types';
+import { decodeNflog } from './nflog';
 import { decodeNullLoop } from './null-loop';
 import { decodeCiscoHdlc, decodePpp, decodePppEther } from './ppp';
 import { decodeRawIp } from './raw-ip';
@@ -78,5 +79,6 @@ function decodeOtherLink(buf: Buffer, offset: number, linkType: number, out: Dec
   if (linkType === LinkType.IEEE802_11_RADIOTAP) return decodeRadiotap(buf, offset, out);
   if (linkType === LinkType.IEEE802_11) return decodeIeee80211(buf, offset, false, out);
   if (linkType === LinkType.PPI) return decodePpi(buf, offset, out);
+  if (linkType === LinkType.NFLOG) return decodeNflog(buf, offset, out);
   return DecodeLayer.UNSUPPORTED_LINK;
 }

@@ -31,6 +31,8 @@ export const DecodeLayer = {
   IEEE80211: 22,
   RADIOTAP: 23,
   PPI: 24,
+  /** Linux netfilter log (LINKTYPE_NFLOG) header and TLVs. */
+  NFLOG: 25,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -62,6 +64,7 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'ieee80211',
   'radiotap',
   'ppi',
+  'nflog',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

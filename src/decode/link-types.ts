@@ -29,6 +29,8 @@ export const LinkType = {
   IEEE802_11_RADIOTAP: 127,
   /** Per-Packet Information header, then (when it names link type 105) 802.11. */
   PPI: 192,
+  /** Linux netfilter log messages (NFLOG): TLVs, one of them the IP packet. */
+  NFLOG: 239,
 } as const;
 
 /** Link types decodeFrame understands; any other is counted as `unsupported_link`. */
@@ -52,6 +54,7 @@ const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [LinkType.IEEE802_11, 'IEEE802_11'],
   [LinkType.IEEE802_11_RADIOTAP, 'IEEE802_11_RADIOTAP'],
   [LinkType.PPI, 'PPI'],
+  [LinkType.NFLOG, 'NFLOG'],
   // Common unsupported ones, so log messages say what the capture actually is.
   [119, 'IEEE802_11_PRISM'],
   [163, 'IEEE802_11_AVS'],

@@ -10,9 +10,7 @@ import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../../src/decode/dec
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { SUPPORTED_LINK_TYPES } from '../../src/decode/link-types';
-import {
-  arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, mplsStack, nullLoopback, pppoeSession, prng, PROTO, sctp, sll, sll2, tcp, udp,
-} from '../support/frames';
+import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, sctp, sll, sll2, tcp, udp } from '../support/frames';
 import { LT_80211, ppi, radiotap, wifiData } from '../support/wifi-frames';
 
 const ITERATIONS = 100_000;
@@ -35,8 +33,9 @@ const LAYER_OF_LINK: Record<number, number[]> = {
   [LT_80211.IEEE802_11]: [DecodeLayer.IEEE80211, DecodeLayer.VLAN, ...ENCAP],
   [LT_80211.RADIOTAP]: [DecodeLayer.RADIOTAP, DecodeLayer.IEEE80211, DecodeLayer.VLAN, ...ENCAP],
   [LT_80211.PPI]: [DecodeLayer.PPI, DecodeLayer.IEEE80211, DecodeLayer.VLAN, ...ENCAP],
+  [LT.NFLOG]: [DecodeLayer.NFLOG, DecodeLayer.VLAN, ...ENCAP],
 };
-const LINK_LAYERS = new Set<number>([DecodeLayer.ETHERNET, DecodeLayer.VLAN, DecodeLayer.SLL, DecodeLayer.SLL2, DecodeLayer.NULL, DecodeLayer.PPP, DecodeLayer.CHDLC, DecodeLayer.IEEE80211, DecodeLayer.RADIOTAP, DecodeLayer.PPI, ...ENCAP]);
+const LINK_LAYERS = new Set<number>([DecodeLayer.ETHERNET, DecodeLayer.VLAN, DecodeLayer.SLL, DecodeLayer.SLL2, DecodeLayer.NULL, DecodeLayer.PPP, DecodeLayer.CHDLC, DecodeLayer.IEEE80211, DecodeLayer.RADIOTAP, DecodeLayer.PPI, DecodeLayer.NFLOG, ...ENCAP]);
 
 function templates(): Array<{ lt: number; data: Buffer }> {
   const src = '10.0.0.1';
@@ -82,6 +81,8 @@ function templates(): Array<{ lt: number; data: Buffer }> {
       out.push({ lt: LT_80211.IEEE802_11, data: wifi });
       out.push({ lt: LT_80211.RADIOTAP, data: radiotap(wifiData(et, b, { pad: true }), { tsft: true, fcs: true, pad: true, extraBitmaps: 1 }) });
       out.push({ lt: LT_80211.PPI, data: ppi(wifi, { fcs: true }) });
+      out.push({ lt: LT.NFLOG, data: nflog({ family: et === ETH.IPV4 ? 2 : 10, hwProtocol: et, prefix: 'fuzz' }, b) });
+      out.push({ lt: LT.NFLOG, data: nflog({ family: et === ETH.IPV4 ? 2 : 10, littleEndian: false, after: [11] }, b) });
     }
   }
   return out;

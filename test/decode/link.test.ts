@@ -5,7 +5,7 @@ import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { linkTypeName, SUPPORTED_LINK_TYPES } from '../../src/decode/link-types';
 import {
-  arp, ETH, ethernet, ethIpv4Tcp, ipToWords, ipv4, ipv6, LT, mplsStack, nullLoopback, pppoeSession, PROTO, sll, sll2, tcp, udp,
+  arp, ETH, ethernet, ethIpv4Tcp, ipToWords, ipv4, ipv6, LT, mplsStack, nflog, nullLoopback, pppoeSession, PROTO, sll, sll2, tcp, udp,
 } from '../support/frames';
 
 function dec(buf: Buffer, lt: number, offset = 0, capLen = buf.length - offset): { rc: number; p: DecodedPacket } {
@@ -319,6 +319,26 @@ test('raw ip (101, 12, 14, 228, 229): IPv4 or IPv6 by version nibble', () => {
   assert.equal(dec(Buffer.alloc(0), LT.RAW).p.etherType, 0x0800);
 });
 
+test('NFLOG: the packet in its payload TLV, by hardware protocol or family, TLVs in either byte order', () => {
+  const ip4 = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.UDP }, udp({ sport: 53, dport: 4000 }, Buffer.alloc(20)));
+  const ip6 = ipv6({ src: 'fd00::1', dst: 'fd00::2', nextHeader: PROTO.TCP }, tcp({ sport: 80, dport: 4001, flags: 0x12 }));
+  for (const littleEndian of [true, false]) {
+    for (const [frame, v, port] of [[nflog({ family: 2, hwProtocol: 0x0800, prefix: 'drop', littleEndian }, ip4), 4, 53], [nflog({ family: 10, littleEndian, after: [11] }, ip6), 6, 80]] as const) {
+      const { rc, p } = dec(frame, LT.NFLOG);
+      assert.equal(rc, DECODE_OK);
+      assert.deepEqual([p.ipVersion, p.srcPort], [v, port], `little-endian ${littleEndian}`);
+      // A TLV after the payload is not part of the packet.
+      assert.ok(p.capEnd <= frame.length && (v === 4 ? p.capEnd === frame.length : p.capEnd === frame.length - 8));
+    }
+  }
+  // No payload TLV, or an unknown family without a hardware protocol: no packet, no error.
+  assert.deepEqual([dec(Buffer.from([2, 0, 0, 1, 8, 0, 1, 0, 8, 0, 3, 0]), LT.NFLOG).rc, dec(nflog({ family: 7 }, ip4), LT.NFLOG).p.ipVersion], [DECODE_OK, 0]);
+  // A TLV shorter than its header ends the frame (Wireshark dissects nothing), as does a cut header.
+  const bad = Buffer.concat([nflog({ family: 2, hwProtocol: 0x0800 }, ip4), Buffer.from([2, 0, 9, 0])]);
+  assert.equal(dec(bad, LT.NFLOG).rc, DecodeLayer.NFLOG);
+  assert.equal(dec(Buffer.from([2, 0, 0]), LT.NFLOG).rc, DecodeLayer.NFLOG);
+});
+
 test('unsupported link types; names and supported set', () => {
   for (const lt of [119, 163, 147, 2, 65535, -1]) {
     const { rc, p } = dec(ethIpv4Tcp({ src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2 }), lt);
@@ -327,7 +347,7 @@ test('unsupported link types; names and supported set', () => {
     assert.equal(p.l3Offset, -1);
     assert.equal(SUPPORTED_LINK_TYPES.has(lt), false);
   }
-  for (const lt of [0, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 127, 192, 228, 229, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
+  for (const lt of [0, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 127, 192, 228, 229, 239, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
   assert.match(linkTypeName(1), /EN10MB.*1/);
   assert.match(linkTypeName(127), /RADIOTAP.*127/);
   assert.match(linkTypeName(4242), /unknown.*4242/);

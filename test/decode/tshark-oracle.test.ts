@@ -13,7 +13,7 @@ import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import {
-  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, mplsStack, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
+  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
   sctp, sll, sll2, tcp, udp,
 } from '../support/frames';
 import type { Ipv6Ext, VlanTag } from '../support/frames';
@@ -29,7 +29,7 @@ function hasTshark(): boolean {
   }
 }
 
-const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI];
+const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG];
 const PER_LINK = 60;
 
 /** A random valid network-layer packet (IPv4, IPv6 or, where `arpOk`, ARP) and its EtherType. */
@@ -133,6 +133,15 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
     case LT.C_HDLC: {
       const l3 = randomL3(rand, false);
       return Buffer.concat([Buffer.from([rand() < 0.8 ? 0x0f : 0x8f, 0x00, l3.etherType >> 8, l3.etherType & 0xff]), l3.bytes]);
+    }
+    case LT.NFLOG: {
+      // The packet named by the hardware protocol (ARP too), or by the family alone; a prefix
+      // string of any length (padding) before it, sometimes a TLV after it.
+      const l3 = randomL3(rand, true);
+      const ip = l3.etherType !== ETH.ARP;
+      const family = l3.etherType === ETH.IPV6 ? 10 : 2;
+      const prefix = rand() < 0.6 ? 'netmon'.slice(0, Math.floor(rand() * 7)) : undefined;
+      return nflog({ family, hwProtocol: !ip || rand() < 0.5 ? l3.etherType : undefined, prefix, after: rand() < 0.2 ? [11] : [] }, l3.bytes);
     }
     case LT_80211.IEEE802_11:
     case LT_80211.RADIOTAP:

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertInsightEqual, netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
 import { generateTraffic } from '../support/dns-tcp-traffic';
-import { ETH, ethernet, mplsStack, pppoeSession, prng } from '../support/frames';
+import { ETH, ethernet, LT, mplsStack, nflog, pppoeSession, prng } from '../support/frames';
 import { withIcmpErrors } from '../support/icmp-errors';
 import { fragmentLarge } from '../support/ip-fragments';
 import { parseExposition, runNetmon } from '../support/netmon-cli';
@@ -91,11 +91,12 @@ function replayEqualsTshark(
   linkType: number,
   min: { dns: number; handshakes: number; retransmissions: number },
   more?: (file: string, m: Map<string, number>) => void,
+  bigEndian = false,
 ): Map<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-encap-'));
   try {
     const file = join(dir, 'traffic.pcap');
-    writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts, origLen: f.origLen })), { linkType });
+    writePcap(file, frames.map((f) => ({ data: f.data, ts: f.ts, origLen: f.origLen })), { linkType, bigEndian });
     const r = runNetmon(['replay', file, '--log-level', 'silent']);
     assert.equal(r.code, 0, r.stderr);
     const m = parseExposition(r.stdout);
@@ -144,6 +145,19 @@ test('over 802.11 with radiotap headers (QoS and plain data frames, some with an
     data: radiotap(wifiData(f.data.readUInt16BE(12), f.data.subarray(14), { qos: rand() < 0.5, seq: seq++ }), { fcs: rand() < 0.5, tsft: rand() < 0.5 }),
   }));
   replayEqualsTshark(frames, LT_80211.RADIOTAP, { dns: 150, handshakes: 60, retransmissions: 10 });
+});
+
+test('over NFLOG (iptables\' log target; TLVs in the writer\'s byte order, little- and big-endian): the same DNS and TCP figures as tshark', { skip }, () => {
+  const rand = prng(45);
+  const generated = generateTraffic(prng(5), { start: 1_700_005_000, dnsUdp: 200, dnsTcp: 20, tcp: 60, span: 60 });
+  for (const littleEndian of [true, false]) {
+    // The IP packet named by the NFULA_PACKET_HDR's hardware protocol or by the family alone.
+    const frames = generated.map((f) => {
+      const etherType = f.data.readUInt16BE(12);
+      return { data: nflog({ family: etherType === ETH.IPV6 ? 10 : 2, hwProtocol: rand() < 0.5 ? etherType : undefined, prefix: 'netmon', littleEndian }, f.data.subarray(14)), ts: f.ts };
+    });
+    replayEqualsTshark(frames, LT.NFLOG, { dns: 100, handshakes: 40, retransmissions: 20 }, undefined, !littleEndian);
+  }
 });
 
 test('DNS answers in IP fragments (in order, reversed, shuffled, one repeated or missing; IPv4 and IPv6): the same figures as tshark, each at the fragment completing it', { skip }, () => {

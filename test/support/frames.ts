@@ -28,6 +28,7 @@ export const LT = {
   PPP_HDLC: 50,
   PPP_ETHER: 51,
   C_HDLC: 104,
+  NFLOG: 239,
 } as const;
 
 /** Common EtherTypes. */
@@ -246,6 +247,33 @@ export function nullLoopback(af: number, payload: Buffer, littleEndian: boolean)
   if (littleEndian) h.writeUInt32LE(af, 0);
   else h.writeUInt32BE(af, 0);
   return Buffer.concat([h, payload]);
+}
+
+/**
+ * LINKTYPE_NFLOG frame (https://www.tcpdump.org/linktypes/LINKTYPE_NFLOG.html): header (family 2 or
+ * 10, version 0, resource id), then TLVs, 16-bit length and type in the writer's byte order, padded
+ * to 4 bytes: NFULA_PACKET_HDR (type 1: hardware protocol, hook) unless `hwProtocol` is undefined,
+ * a prefix string (type 10), NFULA_PAYLOAD (type 9: the packet), then `after` more TLV types.
+ */
+export function nflog(o: { family: number; hwProtocol?: number; prefix?: string; littleEndian?: boolean; after?: number[] }, packet: Buffer): Buffer {
+  const le = o.littleEndian !== false;
+  const tlv = (type: number, value: Buffer): Buffer => {
+    const h = Buffer.alloc(4);
+    if (le) {
+      h.writeUInt16LE(4 + value.length, 0);
+      h.writeUInt16LE(type, 2);
+    } else {
+      h.writeUInt16BE(4 + value.length, 0);
+      h.writeUInt16BE(type, 2);
+    }
+    return Buffer.concat([h, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
+  };
+  const parts: Buffer[] = [Buffer.from([o.family, 0, 0, 1])];
+  if (o.hwProtocol !== undefined) parts.push(tlv(1, Buffer.from([o.hwProtocol >> 8, o.hwProtocol & 255, 3, 0])));
+  if (o.prefix !== undefined) parts.push(tlv(10, Buffer.from(o.prefix + '\0', 'ascii')));
+  parts.push(tlv(9, packet));
+  for (const t of o.after ?? []) parts.push(tlv(t, Buffer.alloc(4, 7)));
+  return Buffer.concat(parts);
 }
 
 // ---------------------------------------------------------------------------------------------
