@@ -151,7 +151,12 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
       return;
     }
     if (h.cut) this.malformed(ifIndex); // the id and flags only: counted by them, never timed
-    else if (end < msgEnd && this.ownSnap[ifIndex] === 0) h.cut = !recordsCaptured(buf, l4 + 8, end);
+    else if (end < msgEnd) {
+      if (this.ownSnap[ifIndex] === 0) h.cut = !recordsCaptured(buf, l4 + 8, end);
+    } else if (isResponse(h.flags)) {
+      // Whole: a response whose records run past its end (malformed) is not timed either.
+      h.cut = !recordsCaptured(buf, l4 + 8, msgEnd);
+    }
     this.message(ifIndex, pkt, TRANSPORT_UDP, h);
   }
 

@@ -69,9 +69,11 @@ export function readQtype(buf: Buffer, q: number, lim: number): number {
 
 /**
  * True when the questions and resource records that the header of the message at `p` counts all lie
- * before `lim` (one past the last captured byte of the message): Wireshark then dissects them all
- * without meeting the end of the captured data. A name's compression pointer must point at a
- * captured byte (Wireshark follows it). Bounded: every step moves forward, and the walk stops at lim.
+ * before `lim` (one past the last byte of the message that is there: captured, and inside the
+ * message): Wireshark then dissects them all without meeting that end. A name's compression pointer
+ * must point before lim (Wireshark follows it); TXT, SPF, SVCB and HTTPS data are read as Wireshark
+ * reads them, by their inner lengths, which in a malformed record run past the end (rdataFits).
+ * Bounded: every step moves forward, and the walk stops at lim.
  */
 export function recordsCaptured(buf: Buffer, p: number, lim: number): boolean {
   if (p + DNS_HEADER_LEN > lim) return false;
@@ -86,8 +88,74 @@ export function recordsCaptured(buf: Buffer, p: number, lim: number): boolean {
       if (q > lim) return false;
     } else {
       if (q + 10 > lim) return false; // TYPE, CLASS, TTL, RDLENGTH
-      q += 10 + ((buf[q + 8]! << 8) | buf[q + 9]!);
+      const rdlength = (buf[q + 8]! << 8) | buf[q + 9]!;
+      if (!rdataFits(buf, p, (buf[q]! << 8) | buf[q + 1]!, q + 10, rdlength, lim)) return false;
+      q += 10 + rdlength;
       if (q > lim) return false;
+    }
+  }
+  return true;
+}
+
+const T_TXT = 16;
+const T_SPF = 99;
+const T_SVCB = 64;
+const T_HTTPS = 65;
+
+/**
+ * Whether Wireshark's dissector of a record of `type` whose data (`len` bytes) starts at `d` stays
+ * before `lim` (packet-dns.c, dissect_dns_answer). Only the types it reads by lengths inside the
+ * data are walked: TXT and SPF (strings, each after its length byte, until the data length is used
+ * up exactly: a wrong length reads on), SVCB and HTTPS (priority, target name, then parameters: key,
+ * length, and a value read by the key's rules, alpn by its own lengths, port as 2 bytes whatever the
+ * length says). Data of 0 bytes is not read. Other types are read within their data.
+ */
+function rdataFits(buf: Buffer, msg: number, type: number, d: number, len: number, lim: number): boolean {
+  if (len === 0) return true;
+  if (type === T_TXT || type === T_SPF) {
+    let rest = len;
+    let t = d;
+    while (rest !== 0) {
+      if (t + 1 > lim) return false;
+      const n = buf[t]!;
+      t += 1 + n;
+      if (t > lim) return false;
+      rest -= 1 + n;
+    }
+    return true;
+  }
+  if (type !== T_SVCB && type !== T_HTTPS) return true;
+  let c = d + 2; // SvcPriority
+  if (c > lim) return false;
+  c = skipName(buf, msg, c, lim);
+  if (c < 0) return false;
+  while (len > c - d) {
+    if (c + 4 > lim) return false;
+    const key = (buf[c]! << 8) | buf[c + 1]!;
+    const n = (buf[c + 2]! << 8) | buf[c + 3]!;
+    c += 4;
+    if (key === 1) {
+      // alpn: length-prefixed ids until n bytes are read (or past them)
+      for (let o = 0; o < n; ) {
+        if (c + 1 > lim) return false;
+        const l = buf[c]!;
+        c += 1 + l;
+        if (c > lim) return false;
+        o += 1 + l;
+      }
+    } else if (key === 0 || key === 4 || key === 6) {
+      // mandatory (2-byte keys), ipv4hint (4-byte addresses), ipv6hint (16): whole steps until n
+      const step = key === 0 ? 2 : key === 4 ? 4 : 16;
+      for (let o = 0; o < n; o += step) {
+        c += step;
+        if (c > lim) return false;
+      }
+    } else if (key === 3) {
+      c += 2; // port
+      if (c > lim) return false;
+    } else if (key !== 2) {
+      c += n; // no-default-alpn has no value; ech, odoh and unknown keys are n bytes
+      if (c > lim) return false;
     }
   }
   return true;

@@ -11,7 +11,7 @@ import { DNS_MALFORMED, DNS_Q, DNS_R, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_UNANSWER
 import { recordsCaptured } from '../../src/analysis/dns-message';
 import { DNS_QTYPE_NAMES } from '../../src/analysis/dns-names';
 import { runFrames } from '../support/analysis-run';
-import { dnsMessage, TcpConversation, tcpFramed, udpFrame } from '../support/dns-tcp-frames';
+import { dnsMessage, qname, TcpConversation, tcpFramed, udpFrame } from '../support/dns-tcp-frames';
 import type { TimedFrame } from '../support/dns-tcp-frames';
 
 const C = '10.0.0.1', S = '10.0.0.53';
@@ -44,6 +44,44 @@ test('recordsCaptured: true exactly when every question and record the header co
   fwd.writeUInt16BE(0xc000 | (recordsEnd + 10), 12 + 17);
   assert.equal(recordsCaptured(Buffer.concat([fwd, Buffer.alloc(20)]), 0, recordsEnd + 20), true);
   assert.equal(recordsCaptured(Buffer.concat([fwd, Buffer.alloc(20)]), 0, recordsEnd + 10), false);
+});
+
+/** A response with one question (example.com, type `type`) and one answer of `type` whose data is `rdata`. */
+function withRecord(type: number, rdata: Buffer, rdlength = rdata.length): Buffer {
+  const h = Buffer.from([0, 9, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+  const q = Buffer.concat([qname('example.com'), Buffer.from([type >> 8, type & 255, 0, 1])]);
+  const rr = Buffer.alloc(12);
+  rr.writeUInt16BE(0xc00c, 0);
+  rr.writeUInt16BE(type, 2);
+  rr.writeUInt16BE(1, 4);
+  rr.writeUInt32BE(60, 6);
+  rr.writeUInt16BE(rdlength, 10);
+  return Buffer.concat([h, q, rr, rdata]);
+}
+const param = (key: number, value: Buffer, length = value.length) => Buffer.concat([Buffer.from([key >> 8, key & 255, length >> 8, length & 255]), value]);
+const svcb = (...params: Buffer[]) => Buffer.concat([Buffer.from([0, 1]), qname('svc.example.com'), ...params]);
+const strings = (...ss: string[]) => Buffer.concat(ss.map((x) => Buffer.concat([Buffer.from([x.length]), Buffer.from(x)])));
+
+test('a whole response whose records Wireshark reads past its end (malformed TXT, SPF, SVCB, HTTPS data; a record longer than the message) is untimed', () => {
+  const alpn = strings('h2', 'h3');
+  const good = [
+    withRecord(16, strings('v=spf1', '', 'x'.repeat(200))), withRecord(99, strings('v=spf1 -all')),
+    withRecord(64, svcb(param(0, Buffer.from([0, 1])), param(1, alpn), param(2, Buffer.alloc(0)), param(3, Buffer.from([1, 187])), param(4, Buffer.alloc(8, 1)), param(5, Buffer.alloc(9, 2)), param(6, Buffer.alloc(16, 3)), param(0x8001, Buffer.alloc(3)))),
+    withRecord(65, svcb(param(1, alpn))), withRecord(65, Buffer.from([0, 0, 0])), // AliasMode: priority 0, root target
+    withRecord(1, Buffer.from([10, 0, 0, 1])), withRecord(16, Buffer.alloc(0)),
+  ];
+  const bad = [
+    withRecord(16, Buffer.from([5, 0x61, 0x62])), // a string longer than the data
+    withRecord(16, strings('ab', 'c'), 4), // the data length ends inside a string: read on past the end
+    withRecord(64, svcb(param(1, Buffer.from([3, 0x68, 0x32]), 3), param(3, Buffer.from([1, 187])))).subarray(0, undefined), // alpn id length too long
+    withRecord(64, svcb(param(3, Buffer.from([1, 187, 0]), 3))), // a port of 3 bytes: the parameters after it are misread
+    withRecord(1, Buffer.from([10, 0, 0, 1]), 40), // data past the message's end
+  ];
+  for (const [i, msg] of good.entries()) assert.equal(recordsCaptured(msg, 0, msg.length), true, `good ${i}`);
+  for (const [i, msg] of bad.entries()) assert.equal(recordsCaptured(msg, 0, msg.length), false, `bad ${i}`);
+  // Over UDP: the malformed one counts by RCODE and answers its query, but is not timed.
+  const c = counters([query(T0, 9), answer(T0 + 0.01, bad[3]!), query(T0 + 1, 9, 40001), answer(T0 + 1.01, good[2]!, 40001)]);
+  assert.deepEqual([c[DNS_R + 0], c[DNS_UNTIMED], c[DNS_TIME_COUNT], c[DNS_UNMATCHED]], [2, 1, 1, 0]);
 });
 
 test('in a capture file, a UDP answer cut before the end of its records counts by RCODE and answers its query, untimed; live it is timed', () => {
