@@ -1,6 +1,7 @@
 import { DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
 import { decodeEthernet } from './ethernet';
+import { decodeFddi } from './fddi';
 import { decodeIeee80211, decodePpi, decodeRadiotap } from './ieee80211';
 import { LinkType } from './link-types';
 import { decodeNflog } from './nflog';
@@ -80,5 +81,6 @@ function decodeOtherLink(buf: Buffer, offset: number, linkType: number, out: Dec
   if (linkType === LinkType.IEEE802_11) return decodeIeee80211(buf, offset, false, out);
   if (linkType === LinkType.PPI) return decodePpi(buf, offset, out);
   if (linkType === LinkType.NFLOG) return decodeNflog(buf, offset, out);
+  if (linkType === LinkType.FDDI) return decodeFddi(buf, offset, out);
   return DecodeLayer.UNSUPPORTED_LINK;
 }

@@ -33,6 +33,8 @@ export const DecodeLayer = {
   PPI: 24,
   /** Linux netfilter log (LINKTYPE_NFLOG) header and TLVs. */
   NFLOG: 25,
+  /** FDDI (LINKTYPE_FDDI) header. */
+  FDDI: 26,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -65,6 +67,7 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'radiotap',
   'ppi',
   'nflog',
+  'fddi',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

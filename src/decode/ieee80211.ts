@@ -1,6 +1,6 @@
 import { DECODE_OK, DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
-import { decodeEtherPayload } from './vlan';
+import { decodeLlcSnap } from './llc-snap';
 
 const ERR_80211 = DecodeLayer.IEEE80211;
 const ERR_RADIOTAP = DecodeLayer.RADIOTAP;
@@ -42,12 +42,7 @@ export function decodeIeee80211(buf: Buffer, p: number, dataPad: boolean, out: D
   if (p + hlen > end) return ERR_80211;
   if ((fc1 & (PROTECTED | MORE_FRAGMENTS)) !== 0) return DECODE_OK;
   if (qos && (buf[qosAt]! & 0x80) !== 0) return DECODE_OK; // A-MSDU
-  const q = p + hlen;
-  if (q + 3 > end || buf[q] !== 0xaa || buf[q + 1] !== 0xaa || buf[q + 2] !== 0x03) return DECODE_OK;
-  if (q + 8 > end) return ERR_80211;
-  if (buf[q + 3] !== 0 || buf[q + 4] !== 0 || (buf[q + 5] !== 0 && buf[q + 5] !== 0xf8)) return DECODE_OK;
-  const etherType = (buf[q + 6]! << 8) | buf[q + 7]!;
-  return decodeEtherPayload(buf, etherType, q + 8, out);
+  return decodeLlcSnap(buf, p + hlen, ERR_80211, out);
 }
 
 /** Radiotap flags field bit: the MAC header is padded to 4 bytes. */

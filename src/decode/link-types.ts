@@ -31,6 +31,8 @@ export const LinkType = {
   PPI: 192,
   /** Linux netfilter log messages (NFLOG): TLVs, one of them the IP packet. */
   NFLOG: 239,
+  /** FDDI: frame control, addresses, then LLC/SNAP in asynchronous LLC frames. */
+  FDDI: 10,
 } as const;
 
 /** Link types decodeFrame understands; any other is counted as `unsupported_link`. */
@@ -55,6 +57,7 @@ const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [LinkType.IEEE802_11_RADIOTAP, 'IEEE802_11_RADIOTAP'],
   [LinkType.PPI, 'PPI'],
   [LinkType.NFLOG, 'NFLOG'],
+  [LinkType.FDDI, 'FDDI'],
   // Common unsupported ones, so log messages say what the capture actually is.
   [119, 'IEEE802_11_PRISM'],
   [163, 'IEEE802_11_AVS'],

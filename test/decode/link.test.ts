@@ -347,7 +347,7 @@ test('unsupported link types; names and supported set', () => {
     assert.equal(p.l3Offset, -1);
     assert.equal(SUPPORTED_LINK_TYPES.has(lt), false);
   }
-  for (const lt of [0, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 127, 192, 228, 229, 239, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
+  for (const lt of [0, 1, 9, 10, 12, 14, 50, 51, 101, 104, 105, 108, 113, 127, 192, 228, 229, 239, 276]) assert.equal(SUPPORTED_LINK_TYPES.has(lt), true, `lt ${lt}`);
   assert.match(linkTypeName(1), /EN10MB.*1/);
   assert.match(linkTypeName(127), /RADIOTAP.*127/);
   assert.match(linkTypeName(4242), /unknown.*4242/);

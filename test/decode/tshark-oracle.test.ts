@@ -13,7 +13,7 @@ import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import {
-  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
+  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, fddi, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
   sctp, sll, sll2, tcp, udp,
 } from '../support/frames';
 import type { Ipv6Ext, VlanTag } from '../support/frames';
@@ -29,7 +29,7 @@ function hasTshark(): boolean {
   }
 }
 
-const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG];
+const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG, LT.FDDI];
 const PER_LINK = 60;
 
 /** A random valid network-layer packet (IPv4, IPv6 or, where `arpOk`, ARP) and its EtherType. */
@@ -133,6 +133,16 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
     case LT.C_HDLC: {
       const l3 = randomL3(rand, false);
       return Buffer.concat([Buffer.from([rand() < 0.8 ? 0x0f : 0x8f, 0x00, l3.etherType >> 8, l3.etherType & 0xff]), l3.bytes]);
+    }
+    case LT.FDDI: {
+      // Asynchronous LLC frames of any priority with SNAP (ARP too); some SMT frames, synchronous LLC
+      // frames and non-SNAP LLC (spanning tree), which carry no IP for either decoder.
+      const l3 = randomL3(rand, true);
+      const r = rand();
+      if (r < 0.05) return fddi({ fc: 0x41, etherType: l3.etherType }, l3.bytes);
+      if (r < 0.1) return fddi({ fc: 0xd0, etherType: l3.etherType }, l3.bytes);
+      if (r < 0.15) return fddi({ etherType: l3.etherType, llc: Buffer.from([0x42, 0x42, 0x03]) }, Buffer.alloc(35));
+      return fddi({ fc: 0x50 + Math.floor(rand() * 16), etherType: l3.etherType }, l3.bytes);
     }
     case LT.NFLOG: {
       // The packet named by the hardware protocol (ARP too), or by the family alone; a prefix

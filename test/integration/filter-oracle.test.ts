@@ -20,7 +20,7 @@ import { openCaptureFile } from '../../src/capture/capture-file';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { DecodedPacket } from '../../src/decode/packet';
 import type { Ipv6Ext } from '../support/frames';
-import { arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, prng, PROTO, sctp, sll, tcp, udp } from '../support/frames';
+import { arp, ETH, ethernet, fddi, icmp, icmpv6, ipv4, ipv6, LT, prng, PROTO, sctp, sll, tcp, udp } from '../support/frames';
 import type { PcapPacket } from '../support/pcap-writer';
 import { writePcap } from '../support/pcap-writer';
 import { LT_80211, radiotap, wifiData } from '../support/wifi-frames';
@@ -97,8 +97,8 @@ function buildTraffic(seed: number): Array<{ et: number; l3: Buffer }> {
   return out;
 }
 
-type Link = 'eth' | 'vlan' | 'sll' | 'wifi';
-const LINKS = ['eth', 'vlan', 'sll', 'wifi'] as const;
+type Link = 'eth' | 'vlan' | 'sll' | 'wifi' | 'fddi';
+const LINKS = ['eth', 'vlan', 'sll', 'wifi', 'fddi'] as const;
 /**
  * 802.11 frames end in 64 bytes after the IP packet (an FCS would be 4), so that no load of the
  * generated expressions runs past the captured bytes: which loads libpcap's optimizer keeps is
@@ -119,6 +119,8 @@ function buildCapture(traffic: Array<{ et: number; l3: Buffer }>, link: Link, se
   traffic.forEach(({ et, l3 }, i) => {
     let frame = link === 'sll'
       ? sll({ protocol: et }, l3)
+      : link === 'fddi'
+        ? fddi({ etherType: et }, l3)
       : link === 'wifi'
         ? Buffer.concat([radiotap(wifiData(et, l3, { qos: i % 2 === 0, seq: i }), { tsft: i % 3 === 0, fcs: i % 5 === 0 }), WIFI_PAD])
         : ethernet({ etherType: et, vlans: link === 'vlan' ? [{ vid: 1 + (i % 100) }] : undefined, pad: true }, l3);
@@ -265,11 +267,12 @@ test('named filters match exactly the packets tcpdump matches', { skip: !HAVE_TC
   if (keep) console.log(`captures in ${dir}`);
   try {
     const traffic = buildTraffic(0x5eed);
-    const files: Record<Link, string> = { eth: join(dir, 'eth.pcap'), vlan: join(dir, 'vlan.pcap'), sll: join(dir, 'sll.pcap'), wifi: join(dir, 'wifi.pcap') };
+    const files: Record<Link, string> = { eth: join(dir, 'eth.pcap'), vlan: join(dir, 'vlan.pcap'), sll: join(dir, 'sll.pcap'), wifi: join(dir, 'wifi.pcap'), fddi: join(dir, 'fddi.pcap') };
     writePcap(files.eth, buildCapture(traffic, 'eth', 7), { linkType: LT.ETHERNET });
     writePcap(files.vlan, buildCapture(traffic, 'vlan', 8), { linkType: LT.ETHERNET });
     writePcap(files.sll, buildCapture(traffic, 'sll', 9), { linkType: LT.LINUX_SLL });
     writePcap(files.wifi, buildCapture(traffic, 'wifi', 10), { linkType: LT_80211.RADIOTAP });
+    writePcap(files.fddi, buildCapture(traffic, 'fddi', 11), { linkType: LT.FDDI });
     execFileSync('tcpdump', ['-n', '-r', files.eth, '-c', '1'], { stdio: 'ignore' });
 
     // FILTER_ORACLE_SEED=n tries another expression set (the default one is what CI runs).

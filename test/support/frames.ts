@@ -29,6 +29,7 @@ export const LT = {
   PPP_ETHER: 51,
   C_HDLC: 104,
   NFLOG: 239,
+  FDDI: 10,
 } as const;
 
 /** Common EtherTypes. */
@@ -247,6 +248,17 @@ export function nullLoopback(af: number, payload: Buffer, littleEndian: boolean)
   if (littleEndian) h.writeUInt32LE(af, 0);
   else h.writeUInt32BE(af, 0);
   return Buffer.concat([h, payload]);
+}
+
+/**
+ * LINKTYPE_FDDI frame: frame control (default 0x54, asynchronous LLC), destination and source
+ * addresses, then an LLC/SNAP header (RFC 1042: AA AA 03, OUI 000000) with the EtherType, unless
+ * `llc` gives other LLC bytes.
+ */
+export function fddi(o: { fc?: number; etherType: number; llc?: Buffer }, payload: Buffer): Buffer {
+  const h = Buffer.from([o.fc ?? 0x54, 0, 0x10, 0x20, 0x30, 0x40, 0x50, 0, 0x10, 0x20, 0x30, 0x40, 0x51]);
+  const llc = o.llc ?? Buffer.from([0xaa, 0xaa, 0x03, 0, 0, 0, o.etherType >> 8, o.etherType & 255]);
+  return Buffer.concat([h, llc, payload]);
 }
 
 /**
