@@ -42,7 +42,8 @@ const BOUNDS = Float64Array.from(TCP_HANDSHAKE_RTT_BUCKETS);
  *    windows by Wireshark's sequence analysis (tcp-sequence.ts), with Wireshark's stream rules: a SYN
  *    whose sequence number differs from the connection's first one starts a new connection (port
  *    reuse); the same one is a retransmitted SYN.
- * IP fragments are skipped (Wireshark analyses the reassembled segment).
+ * IP fragments are skipped (Wireshark analyses the reassembled segment), except IPv6 atomic
+ * fragments (offset 0, no more), which are whole segments.
  */
 export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEvent {
   readonly perInterface: Float64Array[] = [];
@@ -91,7 +92,8 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
    * returns TCP_EVENT_* bits for its flow record.
    */
   observe(ifIndex: number, buf: Buffer, pkt: DecodedPacket, flowSlot: number): number {
-    if (pkt.isFragment) return 0;
+    // A fragment is skipped; an IPv6 atomic fragment (offset 0, no more) is a whole segment.
+    if (pkt.isFragment && (pkt.fragOffset !== 0 || pkt.fragMore)) return 0;
     const links = this.links;
     const link = links !== null && flowSlot >= 0 ? links.tcpLink(flowSlot) : -1;
     if (link >= 0 && (pkt.tcpFlags & (SYN | FIN | RST)) === 0) {

@@ -25,7 +25,8 @@ export function decodeIpv4(buf: Buffer, p: number, out: DecodedPacket): number {
   const frag = (buf[p + 6] << 8) | buf[p + 7];
   const fragOffset = (frag & 0x1fff) << 3;
   out.fragOffset = fragOffset;
-  out.isFragment = (frag & 0x2000) !== 0 || fragOffset !== 0;
+  out.fragMore = (frag & 0x2000) !== 0;
+  out.isFragment = out.fragMore || fragOffset !== 0;
   // Total length must cover the header. Zero is accepted: Linux captures of outgoing TSO/GSO
   // segments carry 0 there (the NIC fills it in), as Wireshark also assumes.
   const totalLen = (buf[p + 2] << 8) | buf[p + 3];

@@ -41,6 +41,7 @@ export function decodeIpv6(buf: Buffer, p: number, out: DecodedPacket): number {
     } else if (nh === 44) {
       if (q + 8 > end) return ERR_IPV6;
       const fragOffset = ((buf[q + 2] << 8) | buf[q + 3]) & 0xfff8;
+      out.fragMore = (buf[q + 3] & 1) !== 0;
       nh = buf[q];
       q += 8;
       out.isFragment = true;

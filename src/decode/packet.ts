@@ -52,6 +52,8 @@ export class DecodedPacket {
   isFragment = false;
   /** Fragment offset in bytes (0 for the first fragment and for unfragmented packets). */
   fragOffset = 0;
+  /** More fragments follow (IPv4 MF, IPv6 M): false for an IPv6 atomic fragment (offset 0), a whole datagram. */
+  fragMore = false;
 
   /**
    * Offset of the transport header (TCP, UDP, SCTP, ICMP, ICMPv6), or -1 when absent: not IP,
@@ -98,6 +100,7 @@ export class DecodedPacket {
     this.ipHeaderLen = 0;
     this.isFragment = false;
     this.fragOffset = 0;
+    this.fragMore = false;
     this.l4Offset = -1;
     this.srcPort = 0;
     this.dstPort = 0;

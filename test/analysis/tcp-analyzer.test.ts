@@ -6,6 +6,7 @@ import {
 import type { FlowRecord } from '../../src/flow/flow-record';
 import { runFrames } from '../support/analysis-run';
 import { TcpConversation } from '../support/dns-tcp-frames';
+import { ETH, ethernet, ipv6, PROTO, tcp } from '../support/frames';
 import type { TimedFrame } from '../support/dns-tcp-frames';
 
 const C = '10.1.0.1', S = '10.1.0.2';
@@ -59,6 +60,23 @@ test('without the SYN-ACK the RTT counts at the next segment Wireshark analyses 
   assert.equal(records.find((r) => r.srcPort === 40001)!.tcpHandshakeRtt, null);
   // Neither was answered: no result counts as established.
   assert.equal(c[TCP_ESTABLISHED], 0);
+});
+
+test('an IPv6 atomic fragment (fragment header, offset 0, no more) is a whole segment: analysed; a real fragment is not', () => {
+  const c6 = 'fd00::1', s6 = 'fd00::2';
+  const seg = (src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, frag?: { more: boolean }) =>
+    ethernet({ etherType: ETH.IPV6 }, ipv6({ src, dst, nextHeader: PROTO.TCP, ext: frag ? [{ type: 44, offset: 0, more: frag.more, id: 7 }] : [] }, tcp({ sport, dport, flags, seq, ack, window: 1000 })));
+  const frames = (more: boolean): TimedFrame[] => [
+    { data: seg(c6, s6, 40000, 80, 0x02, 100, 0), ts: T0 },
+    { data: seg(s6, c6, 80, 40000, 0x12, 500, 101), ts: T0 + 0.01 },
+    // The ACK completing the handshake, sent with a fragment header.
+    { data: seg(c6, s6, 40000, 80, 0x10, 101, 501, { more }), ts: T0 + 0.02 },
+  ];
+  const atomic = tcpOf(frames(false)).c;
+  assert.deepEqual([atomic[TCP_RTT_COUNT], atomic[TCP_ESTABLISHED]], [1, 1]);
+  assert.ok(near(atomic[TCP_RTT_SUM]!, 0.02));
+  const fragment = tcpOf(frames(true)).c;
+  assert.deepEqual([fragment[TCP_RTT_COUNT], fragment[TCP_ESTABLISHED]], [0, 0]);
 });
 
 test('a retransmitted SYN is a retransmission; the RTT runs from the latest SYN, as Wireshark\'s initial_rtt', () => {
