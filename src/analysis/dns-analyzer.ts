@@ -177,6 +177,12 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
    * fragment comes, with that packet's time (Wireshark's reassembled frame).
    */
   fragment(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    if (pkt.fragOffset === 0 && !pkt.fragMore) {
+      // An IPv6 atomic fragment (offset 0, no more): the whole datagram, cut or not, as Wireshark
+      // reads it (it does not reassemble those).
+      if (pkt.l4Offset >= 0 && (this.portMap[pkt.srcPort]! | this.portMap[pkt.dstPort]!) !== 0) this.datagram(ifIndex, pkt, buf);
+      return;
+    }
     if (this.cutFragment(ifIndex, buf, pkt)) {
       // Not reassembled. Wireshark dissects the payload of an IPv4 first fragment so cut as it is
       // (its DNS message cut too), and shows any other (IPv6 ones included) as data.
@@ -185,11 +191,6 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     }
     const f = this.fragments;
     const s = f.add(ifIndex, buf, pkt, this.portMap);
-    if (s === -2) {
-      // An IPv6 atomic fragment: the whole datagram.
-      if (pkt.l4Offset >= 0 && (this.portMap[pkt.srcPort]! | this.portMap[pkt.dstPort]!) !== 0) this.datagram(ifIndex, pkt, buf);
-      return;
-    }
     if (s < 0) return;
     this.perInterface[ifIndex]![DNS_FRAGMENTED_REASSEMBLED]++;
     // The packet completing it is a later fragment (ports 0) or the first: it gets the datagram's

@@ -70,9 +70,9 @@ export class DnsFragments {
 
   /**
    * One IP fragment (pkt.isFragment) of a UDP datagram. Returns the slot of a DNS datagram this
-   * fragment completes (the caller reads ports and headers, then calls release), -1 when
-   * nothing is complete, or -2 for an IPv6 atomic fragment (offset 0, no more: a whole datagram the
-   * caller analyses as unfragmented).
+   * fragment completes (the caller reads ports and headers, then calls release), or -1 when
+   * nothing is complete (an IPv6 atomic fragment, offset 0 and no more, is a whole datagram: the
+   * caller analyses it as unfragmented and does not pass it here).
    */
   add(ifIndex: number, buf: Buffer, pkt: DecodedPacket, portMap: Uint8Array): number {
     const l3 = pkt.l3Offset;
@@ -94,7 +94,7 @@ export class DnsFragments {
       end = l3 + 40 + ((buf[l3 + 4]! << 8) | buf[l3 + 5]!);
     }
     const off = pkt.fragOffset;
-    if (off === 0 && !more) return -2;
+    if (off === 0 && !more) return -1;
     const len = end - start;
     if (len <= 0) return -1;
     const t = this.table;

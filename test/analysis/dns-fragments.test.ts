@@ -153,6 +153,10 @@ test('IPv6: fragments after a hop-by-hop header reassemble; an atomic fragment (
   const atomic = ethernet({ etherType: ETH.IPV6 }, ipv6({ src: S6, dst: C6, nextHeader: PROTO.UDP, ext: [{ type: 44, offset: 0, more: false, id: 8 }] }, udp({ sport: 53, dport: 40000 }, dnsMessage({ id: 3, response: true, qtype: 1 }))));
   const a = dns([query(T0, 3, { c: C6, s: S6 }), { data: atomic, ts: T0 + 0.05 }]).perInterface[0]!;
   assert.deepEqual([a[DNS_R], a[DNS_TIME_COUNT], a[DNS_FRAGMENTED_REASSEMBLED]], [1, 1, 0]);
+  // Cut by a capture file's snap length it is still a whole datagram (cut): counted, untimed.
+  const atomicCut = { data: atomic.subarray(0, atomic.length - 10), ts: T0 + 0.05, wireLen: atomic.length };
+  const ac = dns([query(T0, 3, { c: C6, s: S6 }), atomicCut]).perInterface[0]!;
+  assert.deepEqual([ac[DNS_R], ac[DNS_TIME_COUNT], ac[DNS_UNTIMED], ac[DNS_UNMATCHED]], [1, 0, 1, 0]);
 });
 
 test('a datagram mirrored on two VLANs: two if its addresses are private or link-local, one otherwise (IPv4; as tshark 4.0)', () => {
