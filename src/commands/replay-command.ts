@@ -143,9 +143,10 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     }
   }
   // Expire what the capture's last timestamp ends, so the output shows the flows active at that moment.
-  pipeline.flows.advance(pipeline.lastTs);
-  pipeline.dns?.advance(pipeline.lastTs);
-  pipeline.tcp?.advance(pipeline.lastTs);
+  const endTs = pipeline.endTs;
+  pipeline.flows.advance(endTs);
+  pipeline.dns?.advance(endTs);
+  pipeline.tcp?.advance(endTs);
   outputs.flush();
   const seconds = (performance.now() - startedAt) / 1000;
   const packets = pipeline.interfaces.reduce((n, i) => n + i.packets, 0);

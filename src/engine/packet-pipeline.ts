@@ -155,6 +155,14 @@ export class PacketPipeline {
     };
   }
 
+  /**
+   * The time a replay ends at: the clock, or the last packet's time when the capture's times went
+   * back before its end (its last packets then decide what is still active, not the earlier ones).
+   */
+  get endTs(): number {
+    return this.pkt.ts < this.lastTs ? this.pkt.ts : this.lastTs;
+  }
+
   /** Advances the flow clock without a packet (live capture on a quiet link). */
   tick(now: number): void {
     if (now > this.lastTs) this.lastTs = now;
@@ -184,7 +192,10 @@ export class PacketPipeline {
     const err = decodeLink(buf, offset, capLen, linkType, pkt);
     if (err !== DECODE_OK) this.decodeError(err, linkType);
     if (pkt.ipProto === 6 && pkt.l4Offset >= 0) ic.countTcpFlags(pkt.tcpFlags);
-    if (ts >= this.nextTick) this.tick(ts);
+    // Not while the packet times are behind the clock (a capture file's times went back, as in
+    // files joined end to end): expiring then, at the clock's time, would end the connections,
+    // queries and flows of the packets after the jump at once, as if idle since their first packet.
+    if (ts >= this.nextTick && ts >= this.lastTs) this.tick(ts);
     if (pkt.ipVersion !== 0) {
       const slot = this.flows.observe(pkt);
       const detectors = this.detectors;
