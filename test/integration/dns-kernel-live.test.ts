@@ -109,7 +109,7 @@ describe('netmon run: DNS the kernel fragments and quotes in ICMP errors equals 
     // Wait until both have the last of it (each twice* name's error), then stop tcpdump.
     let m = await metrics();
     while (quoted(m) < QUERIES / 4 || pcapRecords(seen) < (m.get(`netmon_packets_total{interface="${v.host}"}`) ?? 0)) {
-      if (Date.now() > end) assert.fail(`netmon saw ${quoted(m)} quoted answers, tcpdump wrote ${pcapRecords(seen)} packets: ${netmon.output.stderr}`);
+      if (Date.now() > end) assert.fail(`netmon saw ${quoted(m)} quoted answers and ${m.get(`netmon_packets_total{interface="${v.host}"}`)} packets, tcpdump wrote ${pcapRecords(seen)}: ${netmon.output.stderr}; tcpdump's first packets: ${spawnSync('tcpdump', ['-r', seen, '-n', '-tt'], { encoding: 'utf8' }).stdout.split('\n').slice(0, 4).join(' | ')}`);
       await sleep(100);
       m = await metrics();
     }
