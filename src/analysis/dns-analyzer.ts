@@ -290,7 +290,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     k[9] = (h.id << 8) | (transport << 4) | pkt.ipVersion;
     const t = this.queries;
     const hh = t.hash(k);
-    const s = t.find(k, hh);
+    let s = t.find(k, hh);
     const now = pkt.ts;
     if (!response) {
       c[DNS_Q + qtypeIndex(h.qtype)]++;
@@ -327,6 +327,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     c[DNS_R + (h.flags & 15)]++;
     if ((h.flags & 15) === RCODE_SERVFAIL && this.events !== null) this.events.dnsServfail(pkt);
     if ((h.flags & TC) !== 0) c[DNS_TRUNCATED]++;
+    if (s < 0) s = this.sameDirection(pkt);
     if (s < 0) {
       c[DNS_UNMATCHED]++;
       return;
@@ -365,6 +366,21 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
       this.time[0] = dt;
       this.events.dnsAnswered(pkt, this.time);
     }
+  }
+
+  /**
+   * A response that no query sent the other way explains: the query it answers may have gone the
+   * same way (a host answering its own multicast query: sender and group are the same two ends).
+   * Wireshark matches by conversation, which has no direction; so does this second lookup, paid
+   * only by unmatched responses. The key (words 8 and 9 kept) is turned to name the sender first.
+   */
+  private sameDirection(pkt: DecodedPacket): number {
+    const a = pkt.addrs;
+    const k = this.key;
+    k[0] = a[0]!; k[1] = a[1]!; k[2] = a[2]!; k[3] = a[3]!;
+    k[4] = a[4]!; k[5] = a[5]!; k[6] = a[6]!; k[7] = a[7]!;
+    k[8] = (pkt.srcPort << 16) | pkt.dstPort;
+    return this.queries.find(k, this.queries.hash(k));
   }
 
   /** Ends the queries older than dns.timeout at packet time `now`. */

@@ -71,6 +71,23 @@ test('responses without a waiting query, and repeated responses, count by RCODE 
   assert.equal(c[DNS_UNMATCHED], 4);
 });
 
+test('a response sent the same way as its query (a host answering its own multicast query) is timed, as Wireshark, whose conversations have no direction', () => {
+  const G = '224.0.0.251';
+  const mdns = { dns: { ports: [53, 5353] } };
+  const c = counters([
+    // The querier's query to the group, then its own response to the group: same ends, same way.
+    query(T0, 0, 12, { dst: G, sport: 5353, dport: 5353 }), answer(T0 + 0.25, 0, 0, { src: C, dst: G, sport: 5353, dport: 5353 }),
+    // Another host's response to the group: another conversation, not matched.
+    query(T0 + 1, 0, 12, { dst: G, sport: 5353, dport: 5353 }), answer(T0 + 1.5, 0, 0, { src: '10.0.0.9', dst: G, sport: 5353, dport: 5353 }),
+    // Unicast: a response from the client's side to the server, the same way as the query.
+    query(T0 + 2, 5), answer(T0 + 2.125, 5, 3, { src: C, dst: S, sport: 40000, dport: 53 }),
+  ], mdns);
+  assert.equal(c[DNS_TIME_COUNT], 2);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 0.375) < 1e-6, String(c[DNS_TIME_SUM]));
+  assert.equal(c[DNS_UNMATCHED], 1);
+  assert.equal(c[DNS_R + 3], 1);
+});
+
 test('zone transfers (AXFR, IXFR): every response is timed, as Wireshark does; a response\'s own question decides for the later ones', () => {
   const msg = (ts: number, id: number, response: boolean, qtype: number, noQuestion = false, sport = 40000): TimedFrame => ({
     data: response
