@@ -112,7 +112,19 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
     case LT.NULL:
     case LT.LOOP: {
       const l3 = randomL3(rand, false);
-      const af = l3.etherType === ETH.IPV4 ? 2 : [24, 28, 30][Math.floor(rand() * 3)];
+      const v4 = l3.etherType === ETH.IPV4;
+      const r = rand();
+      if (lt === LT.NULL && r < 0.3) {
+        // The rarer headers Wireshark reads: an EtherType in the family's low half (after two
+        // bytes that make it big-endian), PPP in HDLC-like framing, IRIX's 16-bit family in the
+        // high half and a 16-bit family written big-endian in the low half (AF_INET only: 2 < 6).
+        const k = Math.floor(r / 0.075);
+        const head = k === 0 ? [[0x0f, 0x00], [0x00, 0x00], [0x12, 0x34]][Math.floor(rand() * 3)]!.concat([l3.etherType >> 8, l3.etherType & 0xff])
+          : k === 1 || !v4 ? [0xff, 0x03, 0x00, v4 ? 0x21 : 0x57]
+          : k === 2 ? [0x00, 0x00, 0x02, 0x00] : [0x00, 0x02, 0x00, 0x00];
+        return Buffer.concat([Buffer.from(head), l3.bytes]);
+      }
+      const af = v4 ? 2 : [24, 28, 30][Math.floor(rand() * 3)];
       return nullLoopback(af, l3.bytes, lt === LT.NULL && rand() < 0.7);
     }
     case LT.PPP:
