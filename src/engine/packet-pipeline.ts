@@ -40,6 +40,8 @@ const NO_TUNNEL_PACKETS = new Float64Array(TUNNEL_NAMES.length);
 
 /** Number of first packets that each run tick(): see there. */
 const WARM_TICKS = 64;
+/** A packet this many seconds past the clock ticks only when the next one confirms it (see clock()). */
+const MAX_JUMP = 3600;
 
 /** Malformed packets are logged at most once per layer per this many milliseconds (they are all counted). */
 const DECODE_LOG_INTERVAL_MS = 60_000;
@@ -75,6 +77,8 @@ export class PacketPipeline {
   private readonly filterByteCounts: Float64Array;
   private readonly log: Logger;
   private nextTick = 0;
+  /** The last packet jumped more than MAX_JUMP past the clock and did not tick (see clock()). */
+  private jumpHeld = false;
   /** Packets that still tick on arrival (see tick()). */
   private warmTicks = WARM_TICKS;
   private readonly unsupportedLinks = new Set<number>();
@@ -183,6 +187,23 @@ export class PacketPipeline {
     this.tcp?.advance(this.lastTs);
   }
 
+  /**
+   * A packet at or past the next tick. A packet more than MAX_JUMP seconds after the clock ticks
+   * only when the next one confirms the jump: a single damaged timestamp (years ahead, between
+   * packets of the present, as in public captures) would otherwise end every connection, query and
+   * flow at once, which tshark, reading each time as it is, does not. The next packet always comes
+   * here (nextTick -Infinity) and ticks: at its own time when the jump was one packet's damage.
+   */
+  private clock(ts: number): void {
+    if (ts - this.lastTs > MAX_JUMP && !this.jumpHeld && this.lastTs !== 0) {
+      this.jumpHeld = true;
+      this.nextTick = -Infinity;
+      return;
+    }
+    this.jumpHeld = false;
+    this.tick(ts);
+  }
+
   /** One packet; its timestamp is already in this.pkt.ts (see addInterface). */
   private handle(ic: InterfaceCounters, ifIndex: number, buf: Buffer, offset: number, capLen: number, wireLen: number, linkType: number): void {
     ic.countFrame(wireLen);
@@ -195,7 +216,7 @@ export class PacketPipeline {
     // Not while the packet times are behind the clock (a capture file's times went back, as in
     // files joined end to end): expiring then, at the clock's time, would end the connections,
     // queries and flows of the packets after the jump at once, as if idle since their first packet.
-    if (ts >= this.nextTick && ts >= this.lastTs) this.tick(ts);
+    if (ts >= this.nextTick && ts >= this.lastTs) this.clock(ts);
     if (pkt.ipVersion !== 0) {
       const slot = this.flows.observe(pkt);
       const detectors = this.detectors;

@@ -236,3 +236,23 @@ test('established connections survive a flood of SYNs at capacity, then all idle
   // The 6 unanswered SYNs still tracked when they idled out timed out; the evicted ones did not.
   assert.equal(c[TCP_TIMEOUT], 6);
 });
+
+test('one packet whose time is damaged (years ahead) ends nothing: the handshake is timed from SYN to ACK, as tshark does; a gap the next packet confirms still expires', () => {
+  const a = conv(40000);
+  a.syn(T0);
+  a.synAck(T0 + 1.5e9); // a damaged timestamp between packets of the present
+  a.ack(T0 + 0.00005);
+  a.data(true, T0 + 0.001, 100);
+  a.ackFrom(false, T0 + 0.002);
+  // A real gap: another connection's SYN, unanswered, then two packets a day later.
+  const b = conv(40001, 5000, 7000);
+  b.syn(T0 + 1);
+  const later = conv(40002, 6000, 8000);
+  later.syn(T0 + 86_400);
+  later.synAck(T0 + 86_400.01);
+  later.ack(T0 + 86_400.02);
+  const { c } = tcpOf([...a.frames, ...b.frames, ...later.frames]);
+  assert.equal(c[TCP_RTT_COUNT], 2);
+  assert.ok(near(c[TCP_RTT_SUM]!, 0.00005 + 0.02), String(c[TCP_RTT_SUM]));
+  assert.deepEqual([c[TCP_ESTABLISHED], c[TCP_TIMEOUT], c[TCP_RETRANSMISSIONS]], [2, 1, 0]);
+});
