@@ -99,6 +99,11 @@ export function recordsCaptured(buf: Buffer, p: number, lim: number): boolean {
 
 const T_TXT = 16;
 const T_SPF = 99;
+const T_SIG = 24;
+const T_RRSIG = 46;
+const T_NSEC = 47;
+/** RRSIG and SIG: type covered, algorithm, labels, original TTL, expiration, inception, key tag. */
+const SIG_FIXED = 18;
 const T_SVCB = 64;
 const T_HTTPS = 65;
 
@@ -108,7 +113,11 @@ const T_HTTPS = 65;
  * data are walked: TXT and SPF (strings, each after its length byte, until the data length is used
  * up exactly: a wrong length reads on), SVCB and HTTPS (priority, target name, then parameters: key,
  * length, and a value read by the key's rules, alpn by its own lengths, port as 2 bytes whatever the
- * length says). Data of 0 bytes is not read. Other types are read within their data.
+ * length says), RRSIG and SIG (18 bytes of fixed fields, then the signer's name, whatever the
+ * data length says: a record too short for them reads past it, and its signature's length, what
+ * is left of the data, is then negative, which Wireshark refuses below -1), NSEC (the next name,
+ * then the type bitmap in what is left). Data of 0 bytes is not read. Other
+ * types are read within their data.
  */
 function rdataFits(buf: Buffer, msg: number, type: number, d: number, len: number, lim: number): boolean {
   if (len === 0) return true;
@@ -123,6 +132,15 @@ function rdataFits(buf: Buffer, msg: number, type: number, d: number, len: numbe
       rest -= 1 + n;
     }
     return true;
+  }
+  if (type === T_RRSIG || type === T_SIG) {
+    const nameEnd = d + SIG_FIXED <= lim ? skipName(buf, msg, d + SIG_FIXED, lim) : -1;
+    // The signature is the rest of the data: a negative length throws, except -1 (to the end).
+    return nameEnd >= 0 && len - (nameEnd - d) >= -1;
+  }
+  if (type === T_NSEC) {
+    const nameEnd = skipName(buf, msg, d, lim);
+    return nameEnd >= 0 && typeBitmapFits(buf, nameEnd, len - (nameEnd - d), lim);
   }
   if (type !== T_SVCB && type !== T_HTTPS) return true;
   let c = d + 2; // SvcPriority
@@ -157,6 +175,22 @@ function rdataFits(buf: Buffer, msg: number, type: number, d: number, len: numbe
       c += n; // no-default-alpn has no value; ech, odoh and unknown keys are n bytes
       if (c > lim) return false;
     }
+  }
+  return true;
+}
+
+/**
+ * Whether an NSEC type bitmap of `rest` bytes at `c` is read before `lim`: windows (number, length,
+ * then that many bytes) until exactly `rest` bytes are used; a length that overshoots never ends
+ * the loop, which then runs into the end. Bounded: each window moves c forward by 2 or more.
+ */
+function typeBitmapFits(buf: Buffer, c: number, rest: number, lim: number): boolean {
+  while (rest !== 0) {
+    if (c + 2 > lim) return false;
+    const n = buf[c + 1]!;
+    c += 2 + n;
+    if (c > lim) return false;
+    rest -= 2 + n;
   }
   return true;
 }

@@ -60,15 +60,22 @@ function withRecord(type: number, rdata: Buffer, rdlength = rdata.length): Buffe
 }
 const param = (key: number, value: Buffer, length = value.length) => Buffer.concat([Buffer.from([key >> 8, key & 255, length >> 8, length & 255]), value]);
 const svcb = (...params: Buffer[]) => Buffer.concat([Buffer.from([0, 1]), qname('svc.example.com'), ...params]);
+/** RRSIG's fixed fields: type covered A, algorithm 13, 2 labels, original TTL, expiration, inception, key tag. */
+const rrsigFixed = Buffer.from([0, 1, 13, 2, 0, 0, 14, 16, 0x67, 0x89, 0, 0, 0x67, 0x80, 0, 0, 0x12, 0x34]);
 const strings = (...ss: string[]) => Buffer.concat(ss.map((x) => Buffer.concat([Buffer.from([x.length]), Buffer.from(x)])));
 
-test('a whole response whose records Wireshark reads past its end (malformed TXT, SPF, SVCB, HTTPS data; a record longer than the message) is untimed', () => {
+test('a whole response whose records Wireshark reads past its end (malformed TXT, SPF, SVCB, HTTPS, RRSIG, NSEC data; a record longer than the message) is untimed', () => {
   const alpn = strings('h2', 'h3');
   const good = [
     withRecord(16, strings('v=spf1', '', 'x'.repeat(200))), withRecord(99, strings('v=spf1 -all')),
     withRecord(64, svcb(param(0, Buffer.from([0, 1])), param(1, alpn), param(2, Buffer.alloc(0)), param(3, Buffer.from([1, 187])), param(4, Buffer.alloc(8, 1)), param(5, Buffer.alloc(9, 2)), param(6, Buffer.alloc(16, 3)), param(0x8001, Buffer.alloc(3)))),
     withRecord(65, svcb(param(1, alpn))), withRecord(65, Buffer.from([0, 0, 0])), // AliasMode: priority 0, root target
     withRecord(1, Buffer.from([10, 0, 0, 1])), withRecord(16, Buffer.alloc(0)),
+    withRecord(46, Buffer.concat([rrsigFixed, qname('example.com'), Buffer.alloc(64, 7)])), withRecord(24, Buffer.concat([rrsigFixed, Buffer.from([0])])),
+    // data of 18 bytes for 18 fixed ones and a 1-byte name: a signature of length -1 (to the end), accepted
+    Buffer.concat([withRecord(46, Buffer.concat([rrsigFixed, Buffer.from([0])]), 18), Buffer.alloc(5)]),
+    withRecord(47, Buffer.concat([qname('n.example.com'), Buffer.from([0, 6, 0x40, 1, 0, 0, 0, 3])])), // A NS SOA AAAA-ish bitmap
+    withRecord(47, qname('n.example.com')), // no bitmap
   ];
   const bad = [
     withRecord(16, Buffer.from([5, 0x61, 0x62])), // a string longer than the data
@@ -76,7 +83,17 @@ test('a whole response whose records Wireshark reads past its end (malformed TXT
     withRecord(64, svcb(param(1, Buffer.from([3, 0x68, 0x32]), 3), param(3, Buffer.from([1, 187])))).subarray(0, undefined), // alpn id length too long
     withRecord(64, svcb(param(3, Buffer.from([1, 187, 0]), 3))), // a port of 3 bytes: the parameters after it are misread
     withRecord(1, Buffer.from([10, 0, 0, 1]), 40), // data past the message's end
+    withRecord(46, rrsigFixed.subarray(0, 10)), // Arkime's dnssec_synthetic.pcap: 10 bytes of RRSIG data, the message's last
+    withRecord(24, Buffer.concat([rrsigFixed, Buffer.from([7, 0x65, 0x78])])), // the signer's name runs past the end
+    // too short for its fields though the message goes on: read there, the signature's length is below -1
+    Buffer.concat([withRecord(46, rrsigFixed.subarray(0, 10)), Buffer.alloc(20)]),
+    Buffer.concat([withRecord(46, Buffer.concat([rrsigFixed, Buffer.from([0])]), 17), Buffer.alloc(5)]),
+    // Arkime's dnssec_synthetic.pcap: an NSEC bitmap window of 32 bytes with 2 there
+    withRecord(47, Buffer.concat([qname('next.example.com'), Buffer.from([0, 0x20, 0x60, 0])])),
+    // a window length that overshoots the data: the walk goes on to the message's end
+    Buffer.concat([withRecord(47, Buffer.concat([qname('n.example.com'), Buffer.from([0, 1, 0x40])]), 16), Buffer.alloc(7)]),
   ];
+  // (each RRSIG, SIG and NSEC case checked against tshark 4.0 on a made capture: dns.time only for the good ones)
   for (const [i, msg] of good.entries()) assert.equal(recordsCaptured(msg, 0, msg.length), true, `good ${i}`);
   for (const [i, msg] of bad.entries()) assert.equal(recordsCaptured(msg, 0, msg.length), false, `bad ${i}`);
   // Over UDP: the malformed one counts by RCODE and answers its query, but is not timed.
