@@ -115,7 +115,8 @@ describe('netmon tail against netmon run', { skip, timeout: 120_000 }, () => {
       const [code] = (await once(netmon, 'exit')) as [number];
       assert.equal(code, 0, netmon.output.stderr);
       await until('the flow record lines', 10_000, () => rec.out.split('\n').filter(Boolean).length >= 2, () => rec.out + rec.err);
-      const flows = rec.out.split('\n').filter(Boolean).sort();
+      // Each line starts with the time it was printed: order them by the flow, not by that time.
+      const flows = rec.out.split('\n').filter(Boolean).sort((a, b) => (/:600\d /.exec(a)?.[0] ?? a).localeCompare(/:600\d /.exec(b)?.[0] ?? b));
       assert.equal(flows.length, 2, rec.out);
       assert.match(flows[0]!, new RegExp(` ${v.peerAddr.replace(/\./g, '\\.')}:43001 > ${v.hostAddr.replace(/\./g, '\\.')}:6000 udp packets=5 bytes=\\d+ duration=\\S+ end=end$`));
       assert.match(flows[1]!, new RegExp(` ${v.peerAddr.replace(/\./g, '\\.')}:43001 > ${v.hostAddr.replace(/\./g, '\\.')}:6001 udp packets=5 bytes=\\d+ duration=\\S+ end=end$`));
