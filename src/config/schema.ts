@@ -161,6 +161,7 @@ const schema = object({
       vxlan_ports: field(arrayOf(integer(1, 65535)), () => [4789]),
       geneve_ports: field(arrayOf(integer(1, 65535)), () => [6081]),
       gtpu_ports: field(arrayOf(integer(1, 65535)), () => [2152]),
+      l2tp_ports: field(arrayOf(integer(1, 65535)), () => [1701]),
     }),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
@@ -183,7 +184,7 @@ export function validateConfig(raw: unknown): { config: NetmonConfig; problems: 
 /** A UDP port names one tunnel: the same port in two of the tunnels.*_ports lists is refused. */
 function checkTunnelPorts(config: NetmonConfig, problems: Problem[]): void {
   const owner = new Map<number, string>();
-  for (const key of ['vxlan_ports', 'geneve_ports', 'gtpu_ports'] as const) {
+  for (const key of ['vxlan_ports', 'geneve_ports', 'gtpu_ports', 'l2tp_ports'] as const) {
     config.tunnels[key].forEach((port, i) => {
       const first = owner.get(port);
       if (first !== undefined && first !== key) problems.push({ path: ['tunnels', key, String(i)], message: `port ${port} is already in tunnels.${first}: a port can carry one kind of tunnel` });

@@ -35,6 +35,8 @@ export const DecodeLayer = {
   NFLOG: 25,
   /** FDDI (LINKTYPE_FDDI) header. */
   FDDI: 26,
+  /** L2TP (version 2, over UDP) header. */
+  L2TP: 27,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -68,6 +70,7 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'ppi',
   'nflog',
   'fddi',
+  'l2tp',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

@@ -13,17 +13,19 @@ const ERR_GRE = DecodeLayer.GRE;
 const ERR_VXLAN = DecodeLayer.VXLAN;
 const ERR_GENEVE = DecodeLayer.GENEVE;
 const ERR_GTPU = DecodeLayer.GTPU;
+const ERR_L2TP = DecodeLayer.L2TP;
 
 /**
  * Decodes the packet that `outer` (a decoded IP packet of tunnel `kind`: IP protocol 4 or 41, GRE, or
- * UDP to a VXLAN, Geneve or GTP-U port) carries into `inner` (reset first). The inner packet keeps
+ * UDP to a VXLAN, Geneve, GTP-U or L2TP port) carries into `inner` (reset first). The inner packet keeps
  * the outer frame's offset, captured end, wire length and time, so lengths computed from it (a TCP
  * segment's payload) are the frame's. Returns DECODE_OK, the DecodeLayer of the first error, or
  * TUNNEL_EMPTY when the payload is not one netmon decodes (GRE keys nothing but IP, Ethernet, MPLS,
- * PPP or ERSPAN; GTP-U messages other than G-PDU; a PPP payload that is not IP decodes to no IP).
+ * PPP or ERSPAN; GTP-U messages other than G-PDU; L2TP control messages
+ * and L2TPv3; a PPP payload that is not IP decodes to no IP).
  * Headers as Wireshark dissects them by default: GRE (RFC 2784, 2890, RFC 1701 routing, PPTP's
  * version 1 of RFC 2637), ERSPAN types I to III, VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U
- * (3GPP TS 29.281, extension headers included).
+ * (3GPP TS 29.281, extension headers included), L2TP version 2 data messages (RFC 2661).
  */
 export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, inner: DecodedPacket): number {
   inner.resetInside(outer);
@@ -45,6 +47,7 @@ export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, in
     return decodeCarried(buf, q, (buf[p + 2]! << 8) | buf[p + 3]!, inner);
   }
   if (kind === Tunnel.GTPU) return decodeGtpu(buf, p, end, inner);
+  if (kind === Tunnel.L2TP) return decodeL2tp(buf, p, end, inner);
   return TUNNEL_EMPTY;
 }
 
@@ -125,4 +128,27 @@ function decodeGtpu(buf: Buffer, p: number, end: number, inner: DecodedPacket): 
   const v = buf[q]! >> 4;
   if (v !== 4 && v !== 6) return TUNNEL_EMPTY;
   return decodeRawIp(buf, q, 0x0800, inner);
+}
+
+/**
+ * L2TP at `p` (RFC 2661 section 3.1): flags and version (2 bytes), the length when L is set, tunnel
+ * and session ids (4), Ns and Nr when S is set, the offset size and that much padding when O is set,
+ * then a PPP frame, its address and control bytes optional: as Wireshark 4.0 dissects L2TPv2 data
+ * messages (the length field is not used to end the payload). Control messages (T set) and other
+ * versions (L2TPv3 over UDP, whose payload's kind Wireshark learns from the control connection) carry
+ * nothing netmon decodes.
+ */
+function decodeL2tp(buf: Buffer, p: number, end: number, inner: DecodedPacket): number {
+  if (p + 2 > end) return ERR_L2TP;
+  const control = (buf[p]! << 8) | buf[p + 1]!;
+  if ((control & 0x8000) !== 0 || (control & 0x000f) !== 2) return TUNNEL_EMPTY;
+  let q = p + 2 + ((control & 0x4000) !== 0 ? 2 : 0) + 4 + ((control & 0x0800) !== 0 ? 4 : 0);
+  if ((control & 0x0200) !== 0) {
+    if (q + 2 > end) return ERR_L2TP;
+    q += 2 + ((buf[q]! << 8) | buf[q + 1]!);
+  }
+  if (q > end) return ERR_L2TP;
+  if (q === end) return TUNNEL_EMPTY; // no payload
+  const r = decodePpp(buf, q, inner);
+  return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
 }

@@ -78,6 +78,6 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
     tcp?.setEvents(detectors);
   }
   const u = config.tunnels;
-  const tunnels = u.enabled ? { vxlanPorts: u.vxlan_ports, genevePorts: u.geneve_ports, gtpuPorts: u.gtpu_ports } : null;
+  const tunnels = u.enabled ? { vxlanPorts: u.vxlan_ports, genevePorts: u.geneve_ports, gtpuPorts: u.gtpu_ports, l2tpPorts: u.l2tp_ports } : null;
   return new PacketPipeline(flows, filters, log, detectors, { dns, tcp, tunnels });
 }

@@ -9,13 +9,14 @@ export interface TunnelOptions {
   readonly vxlanPorts: readonly number[];
   readonly genevePorts: readonly number[];
   readonly gtpuPorts: readonly number[];
+  readonly l2tpPorts: readonly number[];
 }
 
 /** Tunnels inside tunnels are followed this deep (outer packet not counted). */
 export const MAX_TUNNEL_DEPTH = 4;
 
 /**
- * The DNS and TCP analysis of packets inside tunnels (IP in IP, GRE, VXLAN, Geneve, GTP-U), as
+ * The DNS and TCP analysis of packets inside tunnels (IP in IP, GRE, VXLAN, Geneve, GTP-U, L2TP), as
  * Wireshark analyses the TCP and DNS it dissects inside them: kindOf() tells whether a decoded packet
  * is one (a table load for every IP packet), observe() decodes the packet it carries into a
  * DecodedPacket of its own and hands that to the analysers. A TCP connection inside a tunnel is found
@@ -24,7 +25,7 @@ export const MAX_TUNNEL_DEPTH = 4;
 export class TunnelAnalysis {
   /** Per IP protocol: Tunnel.IPIP (4, 41), Tunnel.GRE (47), Tunnel.UDP (17: the ports decide), else 0. */
   private readonly protoKinds = new Uint8Array(256);
-  /** Per UDP port: Tunnel.VXLAN, GENEVE or GTPU. */
+  /** Per UDP port: Tunnel.VXLAN, GENEVE, GTPU or L2TP. */
   private readonly portKinds = new Uint8Array(65536);
   /** Two packets, alternately the inner one and (for a tunnel inside it) its outer one. */
   private readonly packets = [new DecodedPacket(), new DecodedPacket()];
@@ -42,7 +43,7 @@ export class TunnelAnalysis {
     this.protoKinds[41] = Tunnel.IPIP;
     this.protoKinds[47] = Tunnel.GRE;
     let udp = false;
-    for (const [ports, kind] of [[o.vxlanPorts, Tunnel.VXLAN], [o.genevePorts, Tunnel.GENEVE], [o.gtpuPorts, Tunnel.GTPU]] as const) {
+    for (const [ports, kind] of [[o.vxlanPorts, Tunnel.VXLAN], [o.genevePorts, Tunnel.GENEVE], [o.gtpuPorts, Tunnel.GTPU], [o.l2tpPorts, Tunnel.L2TP]] as const) {
       for (const port of ports) {
         this.portKinds[port] = kind;
         udp = true;

@@ -8,9 +8,9 @@ import { Tunnel } from '../../src/decode/tunnel-kind';
 import { TcpAnalyzer } from '../../src/analysis/tcp-analyzer';
 import { MAX_TUNNEL_DEPTH, TunnelAnalysis } from '../../src/engine/tunnel-analysis';
 import { ETH, ethernet, ethIpv4Tcp, ethIpv6Udp, ipv4, LT, prng, PROTO, tcp, udp } from '../support/frames';
-import { gre, GRE_PROTO, gtpu, wrap, WRAPS } from '../support/tunnel-frames';
+import { gre, GRE_PROTO, gtpu, l2tp, wrap, WRAPS } from '../support/tunnel-frames';
 
-const OPTIONS = { vxlanPorts: [4789], genevePorts: [6081], gtpuPorts: [2152] };
+const OPTIONS = { vxlanPorts: [4789], genevePorts: [6081], gtpuPorts: [2152], l2tpPorts: [1701] };
 
 function outer(frame: Buffer, capLen = frame.length): DecodedPacket {
   const p = new DecodedPacket();
@@ -55,7 +55,7 @@ test('every tunnel: the inner packet decodes to what the frame alone decodes to,
 });
 
 test('tunnel headers cut short at every length: an error of the tunnel or inner layer, never a read past the captured end', () => {
-  const allowed = new Set<number>([DecodeLayer.GRE, DecodeLayer.VXLAN, DecodeLayer.GENEVE, DecodeLayer.GTPU, DecodeLayer.ETHERNET, DecodeLayer.IPV4, DecodeLayer.IPV6, DecodeLayer.TCP, DecodeLayer.UDP, DecodeLayer.MPLS, DecodeLayer.PPP]);
+  const allowed = new Set<number>([DecodeLayer.GRE, DecodeLayer.VXLAN, DecodeLayer.GENEVE, DecodeLayer.GTPU, DecodeLayer.L2TP, DecodeLayer.ETHERNET, DecodeLayer.IPV4, DecodeLayer.IPV6, DecodeLayer.TCP, DecodeLayer.UDP, DecodeLayer.MPLS, DecodeLayer.PPP]);
   for (const how of WRAPS) {
     const wrapped = wrap(how, inner4, 3);
     const full = outer(wrapped);
@@ -86,6 +86,10 @@ test('payloads a tunnel does not carry IP in are not decoded and not errors', ()
     ['GTP-U echo request', o4(PROTO.UDP, udp({ sport: 2152, dport: 2152 }, Buffer.from([0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0])))],
     ['GTP\' (PT 0)', o4(PROTO.UDP, udp({ sport: 2152, dport: 2152 }, Buffer.concat([Buffer.from([0x20, 0xff, 0, 40, 0, 0, 0, 1]), ip])))],
     ['GTP-U G-PDU of something not IP', o4(PROTO.UDP, udp({ sport: 2152, dport: 2152 }, gtpu({ teid: 1 }, Buffer.from([0x01, 0x02, 0x03]))))],
+    ['L2TP control message (Hello)', o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.from([0xc8, 0x02, 0, 20, 0x05, 0xf7, 0, 0, 0, 1, 0, 2, 0x80, 8, 0, 0, 0, 0, 0, 6])))],
+    ['L2TPv3 over UDP', o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.concat([Buffer.from([0x00, 0x03, 0, 0, 0, 0, 0, 9]), ip])))],
+    ['L2TP data message without payload', o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.from([0x40, 0x02, 0, 6, 0x12, 0x34, 0, 0x42])))],
+    ['L2TP carrying LCP', o4(PROTO.UDP, udp({ sport: 50000, dport: 1701 }, Buffer.concat([l2tp({}, Buffer.alloc(0)).subarray(0, 6), Buffer.from([0xff, 0x03, 0xc0, 0x21, 9, 1, 0, 8, 0, 0, 0, 0])])))],
   ];
   for (const [name, frame] of cases) {
     const o = outer(frame);
@@ -93,6 +97,25 @@ test('payloads a tunnel does not carry IP in are not decoded and not errors', ()
     assert.equal(decodeTunnel(frame, o, kindOf(o), inner), TUNNEL_EMPTY, name);
     assert.equal(inner.ipVersion, 0, name);
   }
+});
+
+test('L2TP data messages with every combination of the optional fields, and PPP with and without address, control and a full protocol field', () => {
+  for (let n = 0; n < 140; n++) {
+    for (const frame of [inner4, inner6]) {
+      const alone = outer(frame);
+      const wrapped = wrap('l2tp', frame, n);
+      const o = outer(wrapped);
+      assert.equal(kindOf(o), Tunnel.L2TP);
+      const inner = new DecodedPacket();
+      assert.equal(decodeTunnel(wrapped, o, Tunnel.L2TP, inner), DECODE_OK, `variant ${n}`);
+      assert.deepEqual([inner.ipVersion, inner.srcPort, inner.dstPort], [alone.ipVersion, alone.srcPort, alone.dstPort], `variant ${n}`);
+      assert.ok(wrapped.subarray(inner.l4Offset).equals(frame.subarray(alone.l4Offset)), `variant ${n}: transport bytes`);
+    }
+  }
+  // An offset size pointing past the captured end is an L2TP error, not a read beyond it.
+  const ip = inner4.subarray(14);
+  const frame = ethernet({ etherType: ETH.IPV4 }, ipv4({ src: '192.0.2.1', dst: '192.0.2.2', proto: PROTO.UDP }, udp({ sport: 1701, dport: 1701 }, Buffer.concat([Buffer.from([0x02, 0x02, 0, 1, 0, 1, 0xff, 0xff]), ip]))));
+  assert.equal(decodeTunnel(frame, outer(frame), Tunnel.L2TP, new DecodedPacket()), DecodeLayer.L2TP);
 });
 
 test('GRE with RFC 1701 source routing entries, and a routing list cut short', () => {
@@ -123,10 +146,11 @@ test('kindOf: IP protocols 4, 41, 47 and the configured UDP ports (destination f
   assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 4789, dport: 2152 }, Buffer.alloc(8)))), Tunnel.GTPU, 'the destination port decides first');
   assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 8472, dport: 50000 }, Buffer.alloc(8)))), 0, '8472 is not configured');
   assert.equal(kindOf(o4(PROTO.TCP, tcp({ sport: 4789, dport: 4789, flags: 2 }))), 0, 'TCP is never a tunnel');
-  const flannel = new TunnelAnalysis({ vxlanPorts: [8472], genevePorts: [], gtpuPorts: [] }, null, null, () => {});
+  assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.alloc(8)))), Tunnel.L2TP);
+  const flannel = new TunnelAnalysis({ vxlanPorts: [8472], genevePorts: [], gtpuPorts: [], l2tpPorts: [] }, null, null, () => {});
   assert.equal(flannel.kindOf(o4(PROTO.UDP, udp({ sport: 50000, dport: 8472 }, Buffer.alloc(8)))), Tunnel.VXLAN);
   assert.equal(flannel.kindOf(o4(PROTO.UDP, udp({ sport: 50000, dport: 4789 }, Buffer.alloc(8)))), 0);
-  const none = new TunnelAnalysis({ vxlanPorts: [], genevePorts: [], gtpuPorts: [] }, null, null, () => {});
+  const none = new TunnelAnalysis({ vxlanPorts: [], genevePorts: [], gtpuPorts: [], l2tpPorts: [] }, null, null, () => {});
   assert.equal(none.kindOf(o4(PROTO.UDP, udp({ sport: 4789, dport: 4789 }, Buffer.alloc(8)))), 0);
   assert.equal(none.kindOf(o4(47, gre({ protocol: 0x0800 }))), Tunnel.GRE);
 });

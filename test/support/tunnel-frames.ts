@@ -1,6 +1,6 @@
 /**
  * Tunnel headers for tests: GRE (RFC 2784/2890, PPTP's version 1), ERSPAN II/III, VXLAN, Geneve
- * and GTP-U, and wrap(), which puts an Ethernet frame of generated traffic inside one of them.
+ * GTP-U and L2TP, and wrap(), which puts an Ethernet frame of generated traffic inside one of them.
  */
 import { ETH, ethernet, ipv4, ipv6, PROTO, udp } from './frames';
 
@@ -80,14 +80,49 @@ export function gtpu(o: { teid: number; extension?: boolean }, packet: Buffer): 
   return Buffer.concat([h, opt, ext, packet]);
 }
 
+/**
+ * An L2TPv2 data message (RFC 2661) before a PPP frame of `packet`: `length`, `sequence` and
+ * `offset` (that many padding bytes) add the optional fields; `hdlc` the PPP address and control
+ * bytes; `compressed` a one-byte PPP protocol field.
+ */
+export function l2tp(o: { length?: boolean; sequence?: boolean; offset?: number; hdlc?: boolean; compressed?: boolean }, packet: Buffer): Buffer {
+  const v4 = packet[0]! >> 4 === 4;
+  const proto = o.compressed ? Buffer.from([v4 ? 0x21 : 0x57]) : Buffer.from([0x00, v4 ? 0x21 : 0x57]);
+  const ppp = Buffer.concat([o.hdlc ? Buffer.from([0xff, 0x03]) : Buffer.alloc(0), proto, packet]);
+  const fields: number[] = [];
+  let flags = 0x0002;
+  if (o.length) flags |= 0x4000;
+  fields.push(0x1234, 0x0042); // tunnel and session ids
+  if (o.sequence) {
+    flags |= 0x0800;
+    fields.push(7, 9);
+  }
+  if (o.offset !== undefined) {
+    flags |= 0x0200;
+    fields.push(o.offset);
+  }
+  const h = Buffer.alloc(2 + (o.length ? 2 : 0) + 2 * fields.length + (o.offset ?? 0), 0xee);
+  h.writeUInt16BE(flags, 0);
+  let at = 2;
+  if (o.length) {
+    h.writeUInt16BE(h.length + ppp.length, 2);
+    at = 4;
+  }
+  for (const f of fields) {
+    h.writeUInt16BE(f, at);
+    at += 2;
+  }
+  return Buffer.concat([h, ppp]);
+}
+
 /** The tunnels wrap() makes. */
-export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'vxlan-in-gre'] as const;
+export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'l2tp', 'vxlan-in-gre'] as const;
 export type Wrap = (typeof WRAPS)[number];
 
 /** The `tunnel` label values of netmon_tunnel_packets_total a frame of each wrap counts in (once per level). */
 export const WRAP_TUNNELS: Readonly<Record<Wrap, readonly string[]>> = {
   ipip: ['ipip'], ipip6: ['ipip'], gre: ['gre'], 'gre-teb': ['gre'], 'gre-mpls': ['gre'], pptp: ['gre'], erspan2: ['gre'], erspan3: ['gre'],
-  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], 'vxlan-in-gre': ['gre', 'vxlan'],
+  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], l2tp: ['l2tp'], 'vxlan-in-gre': ['gre', 'vxlan'],
 };
 
 /**
@@ -112,7 +147,7 @@ export function wrapSome<F extends { data: Buffer; ts: number }>(frames: readonl
 /**
  * The Ethernet frame `frame` (of an IPv4 or IPv6 packet) inside tunnel `how`, between fixed tunnel
  * endpoints, as a new Ethernet frame: the IP packet alone (IP in IP over IPv4 or IPv6, GRE, GRE's
- * MPLS, PPTP's PPP, GTP-U) or the whole frame (GRE's transparent Ethernet, ERSPAN, VXLAN, Geneve).
+ * MPLS, PPTP's PPP, GTP-U, L2TP's PPP) or the whole frame (GRE's transparent Ethernet, ERSPAN, VXLAN, Geneve).
  */
 export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
   const ethType = frame.readUInt16BE(12);
@@ -144,6 +179,8 @@ export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
       return overUdp(6081, geneve({ protocol: n % 2 === 0 ? GRE_PROTO.TEB : ethType, optionWords: n % 3 }, n % 2 === 0 ? frame : ip));
     case 'gtpu':
       return over4(PROTO.UDP, udp({ sport: 2152, dport: 2152 }, gtpu({ teid: 0x1000 + (n % 7), extension: n % 2 === 0 }, ip)));
+    case 'l2tp':
+      return overUdp(1701, l2tp({ length: n % 2 === 0, sequence: n % 3 === 0, offset: n % 4 === 0 ? n % 5 : undefined, hdlc: n % 5 !== 0, compressed: n % 7 === 0 }, ip));
     case 'vxlan-in-gre':
       return over4(47, gre({ protocol: GRE_PROTO.IPV4 }, overUdp(4789, vxlan(6000, frame)).subarray(14)));
   }
