@@ -41,6 +41,9 @@ export class PcapFileReader implements CaptureFileReader {
   private readonly le: boolean;
   private readonly recordHeaderLen: number;
   private readonly fracDivisor: number;
+  /** A fraction at or above this reads as Wireshark reads it (see time()); readRun() leaves it to next(). */
+  private readonly fracWraps: number;
+  private readonly nanosecond: boolean;
   private readonly maxCapLen: number;
   /** maxCapLen for readRun(), or -1 when lengths may be swapped (those records go through next()). */
   private readonly fastMaxCapLen: number;
@@ -53,7 +56,9 @@ export class PcapFileReader implements CaptureFileReader {
     this.src = src;
     this.le = littleEndian;
     this.recordHeaderLen = variant === 'modified' ? 24 : 16;
-    this.fracDivisor = variant === 'nsec' ? 1e9 : 1e6;
+    this.nanosecond = variant === 'nsec';
+    this.fracDivisor = this.nanosecond ? 1e9 : 1e6;
+    this.fracWraps = this.nanosecond ? 2 ** 31 : Math.ceil(2 ** 31 / 1000);
     src.fill(0, FILE_HEADER_LEN);
     if (src.end < FILE_HEADER_LEN) {
       src.close();
@@ -143,7 +148,7 @@ export class PcapFileReader implements CaptureFileReader {
     this.offset = o + hl;
     this.capLen = capLen;
     this.wireLen = wireLen;
-    this.ts = sec + frac / this.fracDivisor;
+    this.ts = frac < this.fracWraps ? sec + frac / this.fracDivisor : this.time(sec, frac);
     this.cur = o + recLen;
     return true;
   }
@@ -190,7 +195,7 @@ export class PcapFileReader implements CaptureFileReader {
         wireLen = ((b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15]) >>> 0;
       }
       // Anything the fast loop does not handle is left to next(), which re-reads this header.
-      if (capLen > this.fastMaxCapLen || end - o - hl < capLen) break;
+      if (capLen > this.fastMaxCapLen || end - o - hl < capLen || frac >= this.fracWraps) break;
       const data = o + hl;
       o = data + capLen;
       // Kept current before the callback, so `position` is right if it throws.
@@ -199,6 +204,17 @@ export class PcapFileReader implements CaptureFileReader {
       n++;
     }
     return n;
+  }
+
+  /**
+   * The time of a record whose fraction is out of range (a damaged header, or a writer that does not
+   * carry microseconds into seconds), as Wireshark 4.0 reads it (wiretap/libpcap.c): nanoseconds are
+   * the fraction, times 1000 for microsecond files, in 32-bit arithmetic, kept in a signed 32-bit
+   * int. Fractions up to 2^31 ns are then what they say (1 500 000 µs is 1.5 s more); above that they
+   * wrap (tcpflow's `bug8.pcap`: 8 915 240 µs reads as 0.325305408 s).
+   */
+  private time(sec: number, frac: number): number {
+    return sec + (this.nanosecond ? frac | 0 : Math.imul(frac, 1000)) / 1e9;
   }
 
   close(): void {

@@ -6,13 +6,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openCaptureFile } from '../../src/capture/capture-file';
 import { ethernet } from '../support/frames';
-import { writePcap, writePcapng, type PcapngBlock, type PcapngInterface, type PcapngSection } from '../support/pcap-writer';
+import { pcapBuffer, writePcap, writePcapng, type PcapngBlock, type PcapngInterface, type PcapngSection } from '../support/pcap-writer';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-capfile-oracle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -135,6 +135,43 @@ describe('capture files vs tcpdump and tshark', () => {
         });
       });
     }
+  }
+
+  for (const nanosecond of [false, true]) {
+    it(`pcap ${nanosecond ? 'ns' : 'us'} with fractions out of range (damaged headers, writers that do not carry into seconds): the reader reads the times tshark shows`, { skip: noTshark }, () => {
+      // The first three records are in range: Wireshark picks the pcap flavour by its first records.
+      const fracs = nanosecond
+        ? [5, 6, 7, 999_999_999, 1_000_000_000, 1_500_000_000, 2_147_483_647, 2_147_483_648, 3_000_000_000, 4_294_967_295]
+        : [5, 6, 7, 999_999, 1_000_000, 1_500_000, 2_147_483, 2_147_484, 3_000_000, 4_294_967, 4_294_968, 8_915_240, 4_294_967_295];
+      const data = ethernet({ etherType: 0x88b5 }, Buffer.alloc(46));
+      const b = pcapBuffer(fracs.map((_, i) => ({ data, ts: 1_000_000 + i })), { linkType: 1, nanosecond });
+      fracs.forEach((f, i) => b.writeUInt32LE(f, 24 + i * (16 + data.length) + 4));
+      const path = join(dir, `fractions-${nanosecond ? 'ns' : 'us'}.pcap`);
+      writeFileSync(path, b);
+      // tshark prints the 32-bit signed nanoseconds it computed as they are: "-S.N" is S - N ns, and N
+      // may have more than 9 digits.
+      const tool = tsharkFrames(path).map((f) => {
+        const m = /^(-?)(\d+)\.(\d+)$/.exec(f.time);
+        assert.ok(m, f.time);
+        return Number(m[2]) + (m[1] === '-' ? -1 : 1) * Number(m[3]) / 1e9;
+      });
+      assert.equal(tool.length, fracs.length);
+      // Both reader paths: next() and the run of whole records readPackets() hands out.
+      const pulled = readerFrames(path).map((f) => f.ts);
+      const pushed: number[] = [];
+      const r = openCaptureFile(path, { bufferSize: 1 << 16 });
+      try {
+        r.readPackets((_b, _o, _c, _w, ts) => pushed.push(ts), 1000);
+      } finally {
+        r.close();
+      }
+      for (const [name, got] of [['next()', pulled], ['readPackets()', pushed]] as const) {
+        assert.equal(got.length, fracs.length, name);
+        got.forEach((ts, i) => assert.ok(Math.abs(ts - tool[i]!) < 1e-6, `${name} record ${i} (fraction ${fracs[i]}): ${ts} vs tshark ${tool[i]}`));
+      }
+      // Out-of-range fractions up to 2^31 ns are what they say; above that they wrap (not the naive reading).
+      assert.ok(Math.abs(pulled[7]! - (1_000_007 + (nanosecond ? -2.147483648 : -2.147483296))) < 1e-6);
+    });
   }
 
   /** NRB body (one IPv4 record "host" + end of records) in the section's byte order. */
