@@ -162,6 +162,10 @@ const schema = object({
       geneve_ports: field(arrayOf(integer(1, 65535)), () => [6081]),
       gtpu_ports: field(arrayOf(integer(1, 65535)), () => [2152]),
       l2tp_ports: field(arrayOf(integer(1, 65535)), () => [1701]),
+      teredo_ports: field(arrayOf(integer(1, 65535)), () => [3544]),
+      vxlan_gpe_ports: field(arrayOf(integer(1, 65535)), () => [4790]),
+      gre_udp_ports: field(arrayOf(integer(1, 65535)), () => [4754]),
+      mpls_udp_ports: field(arrayOf(integer(1, 65535)), () => [6635]),
     }),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
@@ -184,7 +188,7 @@ export function validateConfig(raw: unknown): { config: NetmonConfig; problems: 
 /** A UDP port names one tunnel: the same port in two of the tunnels.*_ports lists is refused. */
 function checkTunnelPorts(config: NetmonConfig, problems: Problem[]): void {
   const owner = new Map<number, string>();
-  for (const key of ['vxlan_ports', 'geneve_ports', 'gtpu_ports', 'l2tp_ports'] as const) {
+  for (const key of ['vxlan_ports', 'geneve_ports', 'gtpu_ports', 'l2tp_ports', 'teredo_ports', 'vxlan_gpe_ports', 'gre_udp_ports', 'mpls_udp_ports'] as const) {
     config.tunnels[key].forEach((port, i) => {
       const first = owner.get(port);
       if (first !== undefined && first !== key) problems.push({ path: ['tunnels', key, String(i)], message: `port ${port} is already in tunnels.${first}: a port can carry one kind of tunnel` });

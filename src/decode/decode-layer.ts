@@ -37,6 +37,8 @@ export const DecodeLayer = {
   FDDI: 26,
   /** L2TP (version 2, over UDP) header. */
   L2TP: 27,
+  /** Teredo (IPv6 over UDP) authentication and origin indication headers. */
+  TEREDO: 28,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -71,6 +73,7 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'nflog',
   'fddi',
   'l2tp',
+  'teredo',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

@@ -14,10 +14,11 @@ const ERR_VXLAN = DecodeLayer.VXLAN;
 const ERR_GENEVE = DecodeLayer.GENEVE;
 const ERR_GTPU = DecodeLayer.GTPU;
 const ERR_L2TP = DecodeLayer.L2TP;
+const ERR_TEREDO = DecodeLayer.TEREDO;
 
 /**
  * Decodes the packet that `outer` (a decoded IP packet of tunnel `kind`: IP protocol 4 or 41, GRE, or
- * UDP to a VXLAN, Geneve, GTP-U or L2TP port) carries into `inner` (reset first). The inner packet keeps
+ * UDP to a port of one of the UDP tunnels) carries into `inner` (reset first). The inner packet keeps
  * the outer frame's offset, captured end, wire length and time, so lengths computed from it (a TCP
  * segment's payload) are the frame's. Returns DECODE_OK, the DecodeLayer of the first error, or
  * TUNNEL_EMPTY when the payload is not one netmon decodes (GRE keys nothing but IP, Ethernet, MPLS,
@@ -25,7 +26,9 @@ const ERR_L2TP = DecodeLayer.L2TP;
  * and L2TPv3; a PPP payload that is not IP decodes to no IP).
  * Headers as Wireshark dissects them by default: GRE (RFC 2784, 2890, RFC 1701 routing, PPTP's
  * version 1 of RFC 2637), ERSPAN types I to III, VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U
- * (3GPP TS 29.281, extension headers included), L2TP version 2 data messages (RFC 2661).
+ * (3GPP TS 29.281, extension headers included), L2TP version 2 data messages (RFC 2661), Teredo
+ * (RFC 4380), VXLAN-GPE (IPv4, IPv6, Ethernet or MPLS inside), GRE in UDP (RFC 8086) and MPLS in UDP
+ * (RFC 7510).
  */
 export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, inner: DecodedPacket): number {
   inner.resetInside(outer);
@@ -48,6 +51,16 @@ export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, in
   }
   if (kind === Tunnel.GTPU) return decodeGtpu(buf, p, end, inner);
   if (kind === Tunnel.L2TP) return decodeL2tp(buf, p, end, inner);
+  if (kind === Tunnel.TEREDO) return decodeTeredo(buf, p, end, inner);
+  if (kind === Tunnel.VXLAN_GPE) {
+    if (p + 8 > end) return ERR_VXLAN;
+    const next = buf[p + 3]!;
+    if (next === 3) return decodeEthernet(buf, p + 8, inner);
+    const etherType = next === 1 ? 0x0800 : next === 2 ? 0x86dd : next === 5 ? 0x8847 : 0;
+    return etherType === 0 ? TUNNEL_EMPTY : decodeCarried(buf, p + 8, etherType, inner);
+  }
+  if (kind === Tunnel.GRE_UDP) return decodeGre(buf, p, end, inner);
+  if (kind === Tunnel.MPLS_UDP) return decodeCarried(buf, p, 0x8847, inner);
   return TUNNEL_EMPTY;
 }
 
@@ -151,4 +164,26 @@ function decodeL2tp(buf: Buffer, p: number, end: number, inner: DecodedPacket): 
   if (q === end) return TUNNEL_EMPTY; // no payload
   const r = decodePpp(buf, q, inner);
   return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
+}
+
+/**
+ * Teredo at `p` (RFC 4380 section 5.1.1): an authentication header (type 1: client id and
+ * authentication value lengths, those bytes, an 8-byte nonce and a confirmation byte), an origin
+ * indication (type 0, 8 bytes), either, both or neither, then an IPv6 packet, which is what Wireshark
+ * dissects whatever its version says.
+ */
+function decodeTeredo(buf: Buffer, p: number, end: number, inner: DecodedPacket): number {
+  let q = p;
+  if (q + 2 > end) return ERR_TEREDO;
+  let type = (buf[q]! << 8) | buf[q + 1]!;
+  if (type === 1) {
+    if (q + 4 > end) return ERR_TEREDO;
+    q += 4 + buf[q + 2]! + buf[q + 3]! + 9;
+    if (q + 2 > end) return ERR_TEREDO;
+    type = (buf[q]! << 8) | buf[q + 1]!;
+  }
+  if (type === 0) q += 8;
+  if (q > end) return ERR_TEREDO;
+  if (q === end) return TUNNEL_EMPTY; // a bubble's origin indication alone
+  return decodeNetwork(buf, q, 0x86dd, inner);
 }

@@ -10,13 +10,17 @@ export interface TunnelOptions {
   readonly genevePorts: readonly number[];
   readonly gtpuPorts: readonly number[];
   readonly l2tpPorts: readonly number[];
+  readonly teredoPorts: readonly number[];
+  readonly vxlanGpePorts: readonly number[];
+  readonly greUdpPorts: readonly number[];
+  readonly mplsUdpPorts: readonly number[];
 }
 
 /** Tunnels inside tunnels are followed this deep (outer packet not counted). */
 export const MAX_TUNNEL_DEPTH = 4;
 
 /**
- * The DNS and TCP analysis of packets inside tunnels (IP in IP, GRE, VXLAN, Geneve, GTP-U, L2TP), as
+ * The DNS and TCP analysis of packets inside tunnels (IP in IP, GRE, and over UDP VXLAN, Geneve, GTP-U, L2TP, Teredo, VXLAN-GPE, GRE, MPLS), as
  * Wireshark analyses the TCP and DNS it dissects inside them: kindOf() tells whether a decoded packet
  * is one (a table load for every IP packet), observe() decodes the packet it carries into a
  * DecodedPacket of its own and hands that to the analysers. A TCP connection inside a tunnel is found
@@ -25,7 +29,7 @@ export const MAX_TUNNEL_DEPTH = 4;
 export class TunnelAnalysis {
   /** Per IP protocol: Tunnel.IPIP (4, 41), Tunnel.GRE (47), Tunnel.UDP (17: the ports decide), else 0. */
   private readonly protoKinds = new Uint8Array(256);
-  /** Per UDP port: Tunnel.VXLAN, GENEVE, GTPU or L2TP. */
+  /** Per UDP port: the Tunnel of the tunnels.*_ports list it is in. */
   private readonly portKinds = new Uint8Array(65536);
   /** Two packets, alternately the inner one and (for a tunnel inside it) its outer one. */
   private readonly packets = [new DecodedPacket(), new DecodedPacket()];
@@ -43,7 +47,11 @@ export class TunnelAnalysis {
     this.protoKinds[41] = Tunnel.IPIP;
     this.protoKinds[47] = Tunnel.GRE;
     let udp = false;
-    for (const [ports, kind] of [[o.vxlanPorts, Tunnel.VXLAN], [o.genevePorts, Tunnel.GENEVE], [o.gtpuPorts, Tunnel.GTPU], [o.l2tpPorts, Tunnel.L2TP]] as const) {
+    const udpKinds = [
+      [o.vxlanPorts, Tunnel.VXLAN], [o.genevePorts, Tunnel.GENEVE], [o.gtpuPorts, Tunnel.GTPU], [o.l2tpPorts, Tunnel.L2TP],
+      [o.teredoPorts, Tunnel.TEREDO], [o.vxlanGpePorts, Tunnel.VXLAN_GPE], [o.greUdpPorts, Tunnel.GRE_UDP], [o.mplsUdpPorts, Tunnel.MPLS_UDP],
+    ] as const;
+    for (const [ports, kind] of udpKinds) {
       for (const port of ports) {
         this.portKinds[port] = kind;
         udp = true;

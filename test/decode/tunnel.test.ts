@@ -7,10 +7,11 @@ import { decodeTunnel, TUNNEL_EMPTY } from '../../src/decode/tunnel';
 import { Tunnel } from '../../src/decode/tunnel-kind';
 import { TcpAnalyzer } from '../../src/analysis/tcp-analyzer';
 import { MAX_TUNNEL_DEPTH, TunnelAnalysis } from '../../src/engine/tunnel-analysis';
-import { ETH, ethernet, ethIpv4Tcp, ethIpv6Udp, ipv4, LT, prng, PROTO, tcp, udp } from '../support/frames';
-import { gre, GRE_PROTO, gtpu, l2tp, wrap, WRAPS } from '../support/tunnel-frames';
+import { ETH, ethernet, ethIpv4Tcp, ethIpv6Tcp, ethIpv6Udp, ipv4, LT, prng, PROTO, tcp, udp } from '../support/frames';
+import { carries, gre, GRE_PROTO, gtpu, l2tp, teredo, vxlanGpe, wrap, WRAPS } from '../support/tunnel-frames';
 
-const OPTIONS = { vxlanPorts: [4789], genevePorts: [6081], gtpuPorts: [2152], l2tpPorts: [1701] };
+const OPTIONS = { vxlanPorts: [4789], genevePorts: [6081], gtpuPorts: [2152], l2tpPorts: [1701], teredoPorts: [3544], vxlanGpePorts: [4790], greUdpPorts: [4754], mplsUdpPorts: [6635] };
+const NO_UDP = { vxlanPorts: [], genevePorts: [], gtpuPorts: [], l2tpPorts: [], teredoPorts: [], vxlanGpePorts: [], greUdpPorts: [], mplsUdpPorts: [] };
 
 function outer(frame: Buffer, capLen = frame.length): DecodedPacket {
   const p = new DecodedPacket();
@@ -23,11 +24,12 @@ function kindOf(p: DecodedPacket): number {
 }
 
 const inner4 = ethIpv4Tcp({ src: '10.1.2.3', dst: '10.9.8.7', sport: 40000, dport: 443, flags: 0x02 }, Buffer.from('hello'));
+const inner6tcp = ethIpv6Tcp({ src: '2001:db8::1', dst: '2001:db8::2', sport: 40001, dport: 443, flags: 0x02 }, Buffer.from('hello'));
 const inner6 = ethIpv6Udp({ src: '2001:db8::53', dst: '2001:db8::99', sport: 53, dport: 33333 }, Buffer.alloc(30, 7));
 
 test('every tunnel: the inner packet decodes to what the frame alone decodes to, with the outer frame\'s length and time', () => {
   for (const how of WRAPS) {
-    for (const frame of [inner4, inner6]) {
+    for (const frame of [inner4, inner6].filter((f) => carries(how, f))) {
       const alone = outer(frame);
       const wrapped = wrap(how, frame, 2);
       const o = outer(wrapped);
@@ -55,9 +57,9 @@ test('every tunnel: the inner packet decodes to what the frame alone decodes to,
 });
 
 test('tunnel headers cut short at every length: an error of the tunnel or inner layer, never a read past the captured end', () => {
-  const allowed = new Set<number>([DecodeLayer.GRE, DecodeLayer.VXLAN, DecodeLayer.GENEVE, DecodeLayer.GTPU, DecodeLayer.L2TP, DecodeLayer.ETHERNET, DecodeLayer.IPV4, DecodeLayer.IPV6, DecodeLayer.TCP, DecodeLayer.UDP, DecodeLayer.MPLS, DecodeLayer.PPP]);
+  const allowed = new Set<number>([DecodeLayer.GRE, DecodeLayer.VXLAN, DecodeLayer.GENEVE, DecodeLayer.GTPU, DecodeLayer.L2TP, DecodeLayer.TEREDO, DecodeLayer.ETHERNET, DecodeLayer.IPV4, DecodeLayer.IPV6, DecodeLayer.TCP, DecodeLayer.UDP, DecodeLayer.MPLS, DecodeLayer.PPP]);
   for (const how of WRAPS) {
-    const wrapped = wrap(how, inner4, 3);
+    const wrapped = wrap(how, carries(how, inner4) ? inner4 : inner6tcp, 3);
     const full = outer(wrapped);
     const headerEnd = full.l4Offset >= 0 ? full.l4Offset + 8 : full.l3Offset + full.ipHeaderLen;
     for (let cap = headerEnd; cap < wrapped.length - 5; cap++) { // up to the end of the inner TCP header (5 bytes of payload follow)
@@ -89,6 +91,8 @@ test('payloads a tunnel does not carry IP in are not decoded and not errors', ()
     ['L2TP control message (Hello)', o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.from([0xc8, 0x02, 0, 20, 0x05, 0xf7, 0, 0, 0, 1, 0, 2, 0x80, 8, 0, 0, 0, 0, 0, 6])))],
     ['L2TPv3 over UDP', o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.concat([Buffer.from([0x00, 0x03, 0, 0, 0, 0, 0, 9]), ip])))],
     ['L2TP data message without payload', o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.from([0x40, 0x02, 0, 6, 0x12, 0x34, 0, 0x42])))],
+    ['Teredo bubble (origin indication only)', o4(PROTO.UDP, udp({ sport: 3544, dport: 50000 }, teredo({ origin: true }, Buffer.alloc(0))))],
+    ['VXLAN-GPE carrying NSH', o4(PROTO.UDP, udp({ sport: 50000, dport: 4790 }, vxlanGpe(4, 1, ip)))],
     ['L2TP carrying LCP', o4(PROTO.UDP, udp({ sport: 50000, dport: 1701 }, Buffer.concat([l2tp({}, Buffer.alloc(0)).subarray(0, 6), Buffer.from([0xff, 0x03, 0xc0, 0x21, 9, 1, 0, 8, 0, 0, 0, 0])])))],
   ];
   for (const [name, frame] of cases) {
@@ -99,17 +103,19 @@ test('payloads a tunnel does not carry IP in are not decoded and not errors', ()
   }
 });
 
-test('L2TP data messages with every combination of the optional fields, and PPP with and without address, control and a full protocol field', () => {
-  for (let n = 0; n < 140; n++) {
-    for (const frame of [inner4, inner6]) {
-      const alone = outer(frame);
-      const wrapped = wrap('l2tp', frame, n);
-      const o = outer(wrapped);
-      assert.equal(kindOf(o), Tunnel.L2TP);
-      const inner = new DecodedPacket();
-      assert.equal(decodeTunnel(wrapped, o, Tunnel.L2TP, inner), DECODE_OK, `variant ${n}`);
-      assert.deepEqual([inner.ipVersion, inner.srcPort, inner.dstPort], [alone.ipVersion, alone.srcPort, alone.dstPort], `variant ${n}`);
-      assert.ok(wrapped.subarray(inner.l4Offset).equals(frame.subarray(alone.l4Offset)), `variant ${n}: transport bytes`);
+test('L2TP data messages with every combination of the optional fields and PPP framings; Teredo with and without authentication (ids of 0-3 and 0-4 bytes) and origin indication; VXLAN-GPE with IP or Ethernet', () => {
+  for (const [how, kind] of [['l2tp', Tunnel.L2TP], ['teredo', Tunnel.TEREDO], ['vxlan-gpe', Tunnel.VXLAN_GPE]] as const) {
+    for (let n = 0; n < 140; n++) {
+      for (const frame of [inner4, inner6, inner6tcp].filter((f) => carries(how, f))) {
+        const alone = outer(frame);
+        const wrapped = wrap(how, frame, n);
+        const o = outer(wrapped);
+        assert.equal(kindOf(o), kind);
+        const inner = new DecodedPacket();
+        assert.equal(decodeTunnel(wrapped, o, kind, inner), DECODE_OK, `${how} variant ${n}`);
+        assert.deepEqual([inner.ipVersion, inner.srcPort, inner.dstPort], [alone.ipVersion, alone.srcPort, alone.dstPort], `${how} variant ${n}`);
+        assert.ok(wrapped.subarray(inner.l4Offset).equals(frame.subarray(alone.l4Offset)), `${how} variant ${n}: transport bytes`);
+      }
     }
   }
   // An offset size pointing past the captured end is an L2TP error, not a read beyond it.
@@ -147,10 +153,14 @@ test('kindOf: IP protocols 4, 41, 47 and the configured UDP ports (destination f
   assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 8472, dport: 50000 }, Buffer.alloc(8)))), 0, '8472 is not configured');
   assert.equal(kindOf(o4(PROTO.TCP, tcp({ sport: 4789, dport: 4789, flags: 2 }))), 0, 'TCP is never a tunnel');
   assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 1701, dport: 1701 }, Buffer.alloc(8)))), Tunnel.L2TP);
-  const flannel = new TunnelAnalysis({ vxlanPorts: [8472], genevePorts: [], gtpuPorts: [], l2tpPorts: [] }, null, null, () => {});
+  assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 3544, dport: 40000 }, Buffer.alloc(8)))), Tunnel.TEREDO);
+  assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 40000, dport: 4790 }, Buffer.alloc(8)))), Tunnel.VXLAN_GPE);
+  assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 40000, dport: 4754 }, Buffer.alloc(8)))), Tunnel.GRE_UDP);
+  assert.equal(kindOf(o4(PROTO.UDP, udp({ sport: 40000, dport: 6635 }, Buffer.alloc(8)))), Tunnel.MPLS_UDP);
+  const flannel = new TunnelAnalysis({ ...NO_UDP, vxlanPorts: [8472] }, null, null, () => {});
   assert.equal(flannel.kindOf(o4(PROTO.UDP, udp({ sport: 50000, dport: 8472 }, Buffer.alloc(8)))), Tunnel.VXLAN);
   assert.equal(flannel.kindOf(o4(PROTO.UDP, udp({ sport: 50000, dport: 4789 }, Buffer.alloc(8)))), 0);
-  const none = new TunnelAnalysis({ vxlanPorts: [], genevePorts: [], gtpuPorts: [], l2tpPorts: [] }, null, null, () => {});
+  const none = new TunnelAnalysis(NO_UDP, null, null, () => {});
   assert.equal(none.kindOf(o4(PROTO.UDP, udp({ sport: 4789, dport: 4789 }, Buffer.alloc(8)))), 0);
   assert.equal(none.kindOf(o4(47, gre({ protocol: 0x0800 }))), Tunnel.GRE);
 });
@@ -191,7 +201,7 @@ test('an inner packet cut short is counted as its layer\'s decode error, once', 
 
 test('fuzz: mutated tunnel frames never throw and keep the inner offsets inside the capture', () => {
   const rand = prng(0x7e1);
-  const templates = WRAPS.flatMap((how) => [wrap(how, inner4, 4), wrap(how, inner6, 5)]);
+  const templates = WRAPS.flatMap((how) => [inner4, inner6].filter((f) => carries(how, f)).map((f, i) => wrap(how, f, 4 + i)));
   const t = new TunnelAnalysis(OPTIONS, null, null, () => {});
   const inner = new DecodedPacket();
   for (let i = 0; i < 20_000; i++) {

@@ -1,6 +1,6 @@
 /**
  * Tunnel headers for tests: GRE (RFC 2784/2890, PPTP's version 1), ERSPAN II/III, VXLAN, Geneve
- * GTP-U and L2TP, and wrap(), which puts an Ethernet frame of generated traffic inside one of them.
+ * GTP-U, L2TP, Teredo and VXLAN-GPE, and wrap(), which puts an Ethernet frame of generated traffic inside one of them.
  */
 import { ETH, ethernet, ipv4, ipv6, PROTO, udp } from './frames';
 
@@ -115,20 +115,49 @@ export function l2tp(o: { length?: boolean; sequence?: boolean; offset?: number;
   return Buffer.concat([h, ppp]);
 }
 
+/** Teredo's authentication header (ids of `idLen` and `authLen` bytes) and/or origin indication before an IPv6 packet. */
+export function teredo(o: { auth?: { idLen: number; authLen: number }; origin?: boolean }, packet: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  if (o.auth) {
+    const h = Buffer.alloc(4 + o.auth.idLen + o.auth.authLen + 9, 0x5a);
+    h.writeUInt16BE(1, 0);
+    h[2] = o.auth.idLen;
+    h[3] = o.auth.authLen;
+    h[h.length - 1] = 0; // confirmation byte
+    parts.push(h);
+  }
+  if (o.origin) parts.push(Buffer.from([0, 0, 0xf0, 0x0f, 0x3f, 0xff, 0xfd, 0xfe])); // port and address obfuscated (inverted)
+  return Buffer.concat([...parts, packet]);
+}
+
+/** A VXLAN-GPE header (flags I and P, next protocol: 1 IPv4, 2 IPv6, 3 Ethernet, 5 MPLS) before `payload`. */
+export function vxlanGpe(next: number, vni: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = 0x0c;
+  h[3] = next;
+  h.writeUInt32BE((vni << 8) >>> 0, 4);
+  return Buffer.concat([h, payload]);
+}
+
 /** The tunnels wrap() makes. */
-export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'l2tp', 'vxlan-in-gre'] as const;
+export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'l2tp', 'teredo', 'vxlan-gpe', 'gre-udp', 'mpls-udp', 'vxlan-in-gre'] as const;
 export type Wrap = (typeof WRAPS)[number];
 
 /** The `tunnel` label values of netmon_tunnel_packets_total a frame of each wrap counts in (once per level). */
 export const WRAP_TUNNELS: Readonly<Record<Wrap, readonly string[]>> = {
   ipip: ['ipip'], ipip6: ['ipip'], gre: ['gre'], 'gre-teb': ['gre'], 'gre-mpls': ['gre'], pptp: ['gre'], erspan2: ['gre'], erspan3: ['gre'],
-  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], l2tp: ['l2tp'], 'vxlan-in-gre': ['gre', 'vxlan'],
+  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], l2tp: ['l2tp'], teredo: ['teredo'], 'vxlan-gpe': ['vxlan_gpe'], 'gre-udp': ['gre_udp'], 'mpls-udp': ['mpls_udp'], 'vxlan-in-gre': ['gre', 'vxlan'],
 };
+
+/** Whether tunnel `how` carries the Ethernet frame `frame` (Teredo carries IPv6 only). */
+export function carries(how: Wrap, frame: Buffer): boolean {
+  return how !== 'teredo' || frame.readUInt16BE(12) === ETH.IPV6;
+}
 
 /**
  * Wraps frames at random (`share` of them, each in one of WRAPS; a frame that would grow beyond
- * `maxLength`, an interface's MTU, stays as it is); returns the frames and what
- * netmon_tunnel_packets_total must count.
+ * `maxLength`, an interface's MTU, or that the tunnel does not carry, stays as it is); returns the
+ * frames and what netmon_tunnel_packets_total must count.
  */
 export function wrapSome<F extends { data: Buffer; ts: number }>(frames: readonly F[], rand: () => number, share: number, maxLength = Infinity): { frames: F[]; tunnels: Map<string, number> } {
   const tunnels = new Map<string, number>();
@@ -136,6 +165,7 @@ export function wrapSome<F extends { data: Buffer; ts: number }>(frames: readonl
   const out = frames.map((f) => {
     if (rand() >= share) return f;
     const how = WRAPS[Math.floor(rand() * WRAPS.length)]!;
+    if (!carries(how, f.data)) return f;
     const data = wrap(how, f.data, ++n);
     if (data.length > maxLength) return f;
     for (const t of WRAP_TUNNELS[how]) tunnels.set(t, (tunnels.get(t) ?? 0) + 1);
@@ -147,7 +177,8 @@ export function wrapSome<F extends { data: Buffer; ts: number }>(frames: readonl
 /**
  * The Ethernet frame `frame` (of an IPv4 or IPv6 packet) inside tunnel `how`, between fixed tunnel
  * endpoints, as a new Ethernet frame: the IP packet alone (IP in IP over IPv4 or IPv6, GRE, GRE's
- * MPLS, PPTP's PPP, GTP-U, L2TP's PPP) or the whole frame (GRE's transparent Ethernet, ERSPAN, VXLAN, Geneve).
+ * MPLS, PPTP's PPP, GTP-U, L2TP's PPP, Teredo (IPv6 only: see carries()), VXLAN-GPE (every other
+ * frame), MPLS in UDP) or the whole frame (GRE's transparent Ethernet, ERSPAN, VXLAN, Geneve).
  */
 export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
   const ethType = frame.readUInt16BE(12);
@@ -181,6 +212,14 @@ export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
       return over4(PROTO.UDP, udp({ sport: 2152, dport: 2152 }, gtpu({ teid: 0x1000 + (n % 7), extension: n % 2 === 0 }, ip)));
     case 'l2tp':
       return overUdp(1701, l2tp({ length: n % 2 === 0, sequence: n % 3 === 0, offset: n % 4 === 0 ? n % 5 : undefined, hdlc: n % 5 !== 0, compressed: n % 7 === 0 }, ip));
+    case 'teredo':
+      return overUdp(3544, teredo({ auth: n % 3 === 0 ? { idLen: n % 4, authLen: n % 5 } : undefined, origin: n % 2 === 0 }, ip));
+    case 'vxlan-gpe':
+      return overUdp(4790, n % 2 === 0 ? vxlanGpe(3, 77, frame) : vxlanGpe(v4 ? 1 : 2, 77, ip));
+    case 'gre-udp':
+      return overUdp(4754, gre({ protocol: v4 ? GRE_PROTO.IPV4 : GRE_PROTO.IPV6, key: n % 2 === 0 ? 9 : undefined }, ip));
+    case 'mpls-udp':
+      return overUdp(6635, Buffer.concat([Buffer.from([0x00, 0x0c, 0x81, 0x40]), ip])); // label 200, bottom of stack
     case 'vxlan-in-gre':
       return over4(47, gre({ protocol: GRE_PROTO.IPV4 }, overUdp(4789, vxlan(6000, frame)).subarray(14)));
   }
