@@ -1,3 +1,4 @@
+import { decodeArcnet } from './arcnet';
 import { DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
 import { decodeEthernet } from './ethernet';
@@ -82,5 +83,6 @@ function decodeOtherLink(buf: Buffer, offset: number, linkType: number, out: Dec
   if (linkType === LinkType.PPI) return decodePpi(buf, offset, out);
   if (linkType === LinkType.NFLOG) return decodeNflog(buf, offset, out);
   if (linkType === LinkType.FDDI) return decodeFddi(buf, offset, out);
+  if (linkType === LinkType.ARCNET_BSD || linkType === LinkType.ARCNET_LINUX) return decodeArcnet(buf, offset, linkType === LinkType.ARCNET_LINUX, out);
   return DecodeLayer.UNSUPPORTED_LINK;
 }

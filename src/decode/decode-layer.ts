@@ -39,6 +39,8 @@ export const DecodeLayer = {
   L2TP: 27,
   /** Teredo (IPv6 over UDP) authentication and origin indication headers. */
   TEREDO: 28,
+  /** ARCNET (LINKTYPE_ARCNET_BSD, LINKTYPE_ARCNET_LINUX) header. */
+  ARCNET: 29,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -74,6 +76,7 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'fddi',
   'l2tp',
   'teredo',
+  'arcnet',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

@@ -33,6 +33,9 @@ export const LinkType = {
   NFLOG: 239,
   /** FDDI: frame control, addresses, then LLC/SNAP in asynchronous LLC frames. */
   FDDI: 10,
+  /** ARCNET: BSD's (no offset field, exception frames) and Linux's (a 2-byte offset). */
+  ARCNET_BSD: 7,
+  ARCNET_LINUX: 129,
 } as const;
 
 /** Link types decodeFrame understands; any other is counted as `unsupported_link`. */
@@ -58,6 +61,8 @@ const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [LinkType.PPI, 'PPI'],
   [LinkType.NFLOG, 'NFLOG'],
   [LinkType.FDDI, 'FDDI'],
+  [LinkType.ARCNET_BSD, 'ARCNET'],
+  [LinkType.ARCNET_LINUX, 'ARCNET_LINUX'],
   // Common unsupported ones, so log messages say what the capture actually is.
   [119, 'IEEE802_11_PRISM'],
   [163, 'IEEE802_11_AVS'],

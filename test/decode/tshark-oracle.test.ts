@@ -13,7 +13,7 @@ import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import {
-  arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, fddi, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
+  arcnet, arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, fddi, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
   sctp, sll, sll2, tcp, udp,
 } from '../support/frames';
 import type { Ipv6Ext, VlanTag } from '../support/frames';
@@ -29,7 +29,7 @@ function hasTshark(): boolean {
   }
 }
 
-const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG, LT.FDDI];
+const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG, LT.FDDI, LT.ARCNET_BSD, LT.ARCNET_LINUX];
 const PER_LINK = 60;
 
 /** A random valid network-layer packet (IPv4, IPv6 or, where `arpOk`, ARP) and its EtherType. */
@@ -155,6 +155,18 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
       if (r < 0.1) return fddi({ fc: 0xd0, etherType: l3.etherType }, l3.bytes);
       if (r < 0.15) return fddi({ etherType: l3.etherType, llc: Buffer.from([0x42, 0x42, 0x03]) }, Buffer.alloc(35));
       return fddi({ fc: 0x50 + Math.floor(rand() * 16), etherType: l3.etherType }, l3.bytes);
+    }
+    case LT.ARCNET_BSD:
+    case LT.ARCNET_LINUX: {
+      // IP by RFC 1051's id (no split flag) or RFC 1201's, IPv6, ARP by either, exception frames
+      // (BSD), and IPX, which carries no IP for either decoder.
+      const l3 = randomL3(rand, true);
+      const linux = lt === LT.ARCNET_LINUX;
+      const r = rand();
+      if (r < 0.05) return arcnet({ linux, id: 0xfa }, Buffer.alloc(30, 0xff));
+      const old = r < 0.4;
+      const id = l3.etherType === ETH.IPV6 ? 0xc4 : l3.etherType === ETH.ARP ? (old ? 0xf1 : 0xd5) : old ? 0xf0 : 0xd4;
+      return arcnet({ linux, id, exception: !linux && !old && rand() < 0.3, seq: Math.floor(rand() * 65536) }, l3.bytes);
     }
     case LT.NFLOG: {
       // The packet named by the hardware protocol (ARP too), or by the family alone; a prefix

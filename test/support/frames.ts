@@ -30,6 +30,8 @@ export const LT = {
   C_HDLC: 104,
   NFLOG: 239,
   FDDI: 10,
+  ARCNET_BSD: 7,
+  ARCNET_LINUX: 129,
 } as const;
 
 /** Common EtherTypes. */
@@ -259,6 +261,21 @@ export function fddi(o: { fc?: number; etherType: number; llc?: Buffer }, payloa
   const h = Buffer.from([o.fc ?? 0x54, 0, 0x10, 0x20, 0x30, 0x40, 0x50, 0, 0x10, 0x20, 0x30, 0x40, 0x51]);
   const llc = o.llc ?? Buffer.from([0xaa, 0xaa, 0x03, 0, 0, 0, o.etherType >> 8, o.etherType & 255]);
   return Buffer.concat([h, llc, payload]);
+}
+
+/**
+ * LINKTYPE_ARCNET_BSD / LINKTYPE_ARCNET_LINUX frame: source and destination ids, on Linux a 2-byte
+ * offset, protocol id `id`, then, for RFC 1201 ids (not 0xf0/0xf1, 0x80, 0xcd), split flag and
+ * sequence number; `exception` (BSD) writes an exception frame's header (split flag 0xff, padding,
+ * the protocol id again) first.
+ */
+export function arcnet(o: { linux: boolean; id: number; exception?: boolean; seq?: number }, payload: Buffer): Buffer {
+  const h = [0xbe, 0x00, ...(o.linux ? [0xed, 0x08] : []), o.id];
+  if (o.id !== 0xf0 && o.id !== 0xf1 && o.id !== 0x80 && o.id !== 0xcd) {
+    if (o.exception) h.push(0xff, 0xff, 0xff, o.id);
+    h.push(0x00, (o.seq ?? 1) >> 8, (o.seq ?? 1) & 0xff);
+  }
+  return Buffer.concat([Buffer.from(h), payload]);
 }
 
 /**
