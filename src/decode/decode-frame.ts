@@ -3,6 +3,7 @@ import { DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
 import { decodeEthernet } from './ethernet';
 import { decodeFddi } from './fddi';
+import { decodeIpoib } from './ipoib';
 import { decodeIeee80211, decodePpi, decodeRadiotap } from './ieee80211';
 import { LinkType } from './link-types';
 import { decodeNflog } from './nflog';
@@ -83,6 +84,7 @@ function decodeOtherLink(buf: Buffer, offset: number, linkType: number, out: Dec
   if (linkType === LinkType.PPI) return decodePpi(buf, offset, out);
   if (linkType === LinkType.NFLOG) return decodeNflog(buf, offset, out);
   if (linkType === LinkType.FDDI) return decodeFddi(buf, offset, out);
+  if (linkType === LinkType.IPOIB) return decodeIpoib(buf, offset, out);
   if (linkType === LinkType.ARCNET_BSD || linkType === LinkType.ARCNET_LINUX) return decodeArcnet(buf, offset, linkType === LinkType.ARCNET_LINUX, out);
   return DecodeLayer.UNSUPPORTED_LINK;
 }

@@ -41,6 +41,8 @@ export const DecodeLayer = {
   TEREDO: 28,
   /** ARCNET (LINKTYPE_ARCNET_BSD, LINKTYPE_ARCNET_LINUX) header. */
   ARCNET: 29,
+  /** IP over InfiniBand (LINKTYPE_IPOIB) headers. */
+  IPOIB: 30,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -77,6 +79,7 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'l2tp',
   'teredo',
   'arcnet',
+  'ipoib',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

@@ -36,6 +36,8 @@ export const LinkType = {
   /** ARCNET: BSD's (no offset field, exception frames) and Linux's (a 2-byte offset). */
   ARCNET_BSD: 7,
   ARCNET_LINUX: 129,
+  /** IP over InfiniBand: a 40-byte pseudo header, then RFC 4391's 4-byte header. */
+  IPOIB: 242,
 } as const;
 
 /** Link types decodeFrame understands; any other is counted as `unsupported_link`. */
@@ -63,6 +65,7 @@ const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [LinkType.FDDI, 'FDDI'],
   [LinkType.ARCNET_BSD, 'ARCNET'],
   [LinkType.ARCNET_LINUX, 'ARCNET_LINUX'],
+  [LinkType.IPOIB, 'IPOIB'],
   // Common unsupported ones, so log messages say what the capture actually is.
   [119, 'IEEE802_11_PRISM'],
   [163, 'IEEE802_11_AVS'],

@@ -10,7 +10,7 @@ import { DECODE_LAYER_NAMES, DECODE_OK, DecodeLayer } from '../../src/decode/dec
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { SUPPORTED_LINK_TYPES } from '../../src/decode/link-types';
-import { arcnet, arp, ETH, ethernet, fddi, icmp, icmpv6, ipv4, ipv6, LT, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, sctp, sll, sll2, tcp, udp } from '../support/frames';
+import { arcnet, arp, ETH, ethernet, fddi, icmp, icmpv6, ipoib, ipv4, ipv6, LT, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, sctp, sll, sll2, tcp, udp } from '../support/frames';
 import { LT_80211, ppi, radiotap, wifiData } from '../support/wifi-frames';
 
 const ITERATIONS = 100_000;
@@ -37,8 +37,9 @@ const LAYER_OF_LINK: Record<number, number[]> = {
   [LT.FDDI]: [DecodeLayer.FDDI, DecodeLayer.VLAN, ...ENCAP],
   [LT.ARCNET_BSD]: [DecodeLayer.ARCNET],
   [LT.ARCNET_LINUX]: [DecodeLayer.ARCNET],
+  [LT.IPOIB]: [DecodeLayer.IPOIB],
 };
-const LINK_LAYERS = new Set<number>([DecodeLayer.ETHERNET, DecodeLayer.VLAN, DecodeLayer.SLL, DecodeLayer.SLL2, DecodeLayer.NULL, DecodeLayer.PPP, DecodeLayer.CHDLC, DecodeLayer.IEEE80211, DecodeLayer.RADIOTAP, DecodeLayer.PPI, DecodeLayer.NFLOG, DecodeLayer.FDDI, DecodeLayer.ARCNET, ...ENCAP]);
+const LINK_LAYERS = new Set<number>([DecodeLayer.ETHERNET, DecodeLayer.VLAN, DecodeLayer.SLL, DecodeLayer.SLL2, DecodeLayer.NULL, DecodeLayer.PPP, DecodeLayer.CHDLC, DecodeLayer.IEEE80211, DecodeLayer.RADIOTAP, DecodeLayer.PPI, DecodeLayer.NFLOG, DecodeLayer.FDDI, DecodeLayer.ARCNET, DecodeLayer.IPOIB, ...ENCAP]);
 
 function templates(): Array<{ lt: number; data: Buffer }> {
   const src = '10.0.0.1';
@@ -68,6 +69,7 @@ function templates(): Array<{ lt: number; data: Buffer }> {
     out.push({ lt: LT.FDDI, data: fddi({ etherType: et }, b) });
     const arcId = et === ETH.IPV4 ? 0xd4 : et === ETH.IPV6 ? 0xc4 : 0xf1;
     out.push({ lt: LT.ARCNET_BSD, data: arcnet({ linux: false, id: arcId, exception: et === ETH.IPV4 }, b) });
+    out.push({ lt: LT.IPOIB, data: ipoib({ etherType: et }, b) });
     out.push({ lt: LT.ARCNET_LINUX, data: arcnet({ linux: true, id: et === ETH.IPV4 ? 0xf0 : arcId }, b) });
     out.push({ lt: LT.ETHERNET, data: ethernet({ etherType: et, vlans: [{ tpid: 0x88a8, vid: 1 }, { vid: 2 }] }, b) });
     out.push({ lt: LT.LINUX_SLL, data: sll({ protocol: et }, b) });

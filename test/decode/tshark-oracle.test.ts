@@ -13,7 +13,7 @@ import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import {
-  arcnet, arp, ETH, ethernet, icmp, icmpv6, ipToWords, ipv4, ipv6, LT, fddi, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
+  arcnet, arp, ETH, ethernet, icmp, icmpv6, ipoib, ipToWords, ipv4, ipv6, LT, fddi, mplsStack, nflog, nullLoopback, pppoeSession, prng, PROTO, randomIpv4, randomIpv6,
   sctp, sll, sll2, tcp, udp,
 } from '../support/frames';
 import type { Ipv6Ext, VlanTag } from '../support/frames';
@@ -29,7 +29,7 @@ function hasTshark(): boolean {
   }
 }
 
-const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG, LT.FDDI, LT.ARCNET_BSD, LT.ARCNET_LINUX];
+const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG, LT.FDDI, LT.ARCNET_BSD, LT.ARCNET_LINUX, LT.IPOIB];
 const PER_LINK = 60;
 
 /** A random valid network-layer packet (IPv4, IPv6 or, where `arpOk`, ARP) and its EtherType. */
@@ -168,6 +168,11 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
       const id = l3.etherType === ETH.IPV6 ? 0xc4 : l3.etherType === ETH.ARP ? (old ? 0xf1 : 0xd5) : old ? 0xf0 : 0xd4;
       return arcnet({ linux, id, exception: !linux && !old && rand() < 0.3, seq: Math.floor(rand() * 65536) }, l3.bytes);
     }
+    case LT.IPOIB: {
+      const l3 = randomL3(rand, true);
+      if (rand() < 0.05) return ipoib({ etherType: 0x8915 }, Buffer.alloc(30, 0xff)); // RoCE: nothing either decodes
+      return ipoib({ etherType: l3.etherType, grh: rand() < 0.3 }, l3.bytes);
+    }
     case LT.NFLOG: {
       // The packet named by the hardware protocol (ARP too), or by the family alone; a prefix
       // string of any length (padding) before it, sometimes a TLV after it.
@@ -211,9 +216,10 @@ const FIELDS = [
 ] as const;
 
 test('decodeFrame agrees with tshark on generated frames of every link type', { skip: !hasTshark() }, () => {
-  const rand = prng(0xc0ffee);
+  // A generator per link type: adding one does not change the frames of the others.
+  const rands = new Map(LINK_TYPES.map((lt) => [lt, prng(0xc0ffee + lt)]));
   const frames: Array<{ lt: number; data: Buffer; outerVid: number }> = [];
-  for (let i = 0; i < PER_LINK; i++) for (const lt of LINK_TYPES) frames.push({ lt, ...randomFrame(rand, lt) });
+  for (let i = 0; i < PER_LINK; i++) for (const lt of LINK_TYPES) frames.push({ lt, ...randomFrame(rands.get(lt)!, lt) });
   const dir = mkdtempSync(join(tmpdir(), 'netmon-decode-'));
   try {
     const file = join(dir, 'frames.pcapng');

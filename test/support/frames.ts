@@ -32,6 +32,7 @@ export const LT = {
   FDDI: 10,
   ARCNET_BSD: 7,
   ARCNET_LINUX: 129,
+  IPOIB: 242,
 } as const;
 
 /** Common EtherTypes. */
@@ -276,6 +277,26 @@ export function arcnet(o: { linux: boolean; id: number; exception?: boolean; seq
     h.push(0x00, (o.seq ?? 1) >> 8, (o.seq ?? 1) & 0xff);
   }
   return Buffer.concat([Buffer.from(h), payload]);
+}
+
+/**
+ * LINKTYPE_IPOIB frame: the 40-byte pseudo header (zeros then the destination QPN and GID when
+ * `grh` is false, else a Global Route Header), then the EtherType and 2 reserved bytes.
+ */
+export function ipoib(o: { etherType: number; grh?: boolean }, payload: Buffer): Buffer {
+  const h = Buffer.alloc(44);
+  if (o.grh) {
+    h[0] = 0x60; // IP version 6 in the GRH
+    h.writeUInt32BE(0x000551, 4);
+    h[8] = 0xfe;
+    h[9] = 0x80;
+  }
+  h.writeUInt32BE(0x80000550, 20);
+  h[24] = 0xfe;
+  h[25] = 0x80;
+  h[39] = 0x51;
+  h.writeUInt16BE(o.etherType, 40);
+  return Buffer.concat([h, payload]);
 }
 
 /**
