@@ -3,6 +3,7 @@ import type { DecodedPacket } from './packet';
 import { decodeArp } from './arp';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
+import { decodeEthernet } from './ethernet';
 import { decodeMpls } from './mpls';
 import { decodePppoeSession } from './pppoe';
 
@@ -27,9 +28,14 @@ export function decodeNetwork(buf: Buffer, p: number, etherType: number, out: De
   }
 }
 
-/** The rarer EtherTypes, out of the common path's switch: PPPoE session, MPLS; others are not decoded. */
+/**
+ * The rarer EtherTypes, out of the common path's switch: PPPoE session, MPLS, IEEE 802.1ah provider
+ * backbone (MAC-in-MAC: a 4-byte I-TAG, then the customer's Ethernet header and payload, as
+ * Wireshark's ieee8021ah dissector reads it); others are not decoded.
+ */
 function decodeEncapsulated(buf: Buffer, p: number, etherType: number, out: DecodedPacket): number {
   if (etherType === 0x8864) return decodePppoeSession(buf, p, out);
   if (etherType === 0x8847 || etherType === 0x8848) return decodeMpls(buf, p, out);
+  if (etherType === 0x88e7) return decodeEthernet(buf, p + 4, out);
   return DECODE_OK;
 }

@@ -1,5 +1,6 @@
-import { DECODE_OK, DecodeLayer } from './decode-layer';
+import { DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
+import { decodeLlcSnap } from './llc-snap';
 import { decodeNetwork } from './network';
 
 const ERR_VLAN = DecodeLayer.VLAN;
@@ -19,8 +20,9 @@ export function decodeEtherPayload(buf: Buffer, etherType: number, p: number, ou
     etherType = (buf[p + 2] << 8) | buf[p + 3];
     p += 4;
   }
-  // Values below 0x0600 are an IEEE 802.3 length (LLC follows), not an EtherType (IEEE 802.3 3.2.6):
-  // no network layer we can name, and not an error.
-  if (etherType < 0x0600) return DECODE_OK;
+  // Values below 0x0600 are an IEEE 802.3 length (an 802.2 LLC header follows), not an EtherType
+  // (IEEE 802.3 3.2.6): its SNAP header, when it has one (RFC 1042), names the network layer, as in
+  // Wireshark; any other LLC payload (spanning tree, NetBIOS...) is none, and not an error.
+  if (etherType < 0x0600) return decodeLlcSnap(buf, p, DecodeLayer.ETHERNET, out);
   return decodeNetwork(buf, p, etherType, out);
 }

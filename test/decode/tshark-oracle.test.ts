@@ -99,6 +99,16 @@ function randomFrameBytes(rand: () => number, lt: number, vlans: VlanTag[]): Buf
         const labels = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => 16 + Math.floor(rand() * 0xfffe0));
         return ethernet({ etherType: rand() < 0.8 ? ETH.MPLS : ETH.MPLS_MULTICAST, vlans, pad: true }, mplsStack(labels, l3.bytes));
       }
+      // IEEE 802.3 frames (a length, then LLC/SNAP with the EtherType) and 802.1ah provider backbone
+      // frames (I-TAG, then the customer's Ethernet frame).
+      if (wrap < 0.37) {
+        const snap = Buffer.concat([Buffer.from([0xaa, 0xaa, 0x03, 0, 0, rand() < 0.8 ? 0 : 0xf8, l3.etherType >> 8, l3.etherType & 0xff]), l3.bytes]);
+        return ethernet({ etherType: snap.length, vlans, pad: true }, snap);
+      }
+      if (wrap < 0.44) {
+        const itag = Buffer.from([0x00, 0x01, 0x02, 0x03]);
+        return ethernet({ etherType: 0x88e7, vlans, pad: true }, Buffer.concat([itag, ethernet({ etherType: l3.etherType, src: '02:00:00:00:00:0c', dst: '02:00:00:00:00:0d' }, l3.bytes)]));
+      }
       return ethernet({ etherType: l3.etherType, vlans, pad: true }, l3.bytes);
     }
     case LT.LINUX_SLL: {
