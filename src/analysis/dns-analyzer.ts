@@ -393,16 +393,26 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     }
   }
 
+  /**
+   * A query that got no response. One sent to a multicast group (mDNS, LLMNR: any number of hosts,
+   * or none, answer from their own addresses) is not unanswered: it is forgotten uncounted.
+   */
   private unanswered(s: number): void {
-    this.perInterface[this.reqIface[s]!]![DNS_UNANSWERED]++;
     this.waiting--;
+    // The key names the server at words 4..7 and the IP version in the low bits of word 9.
+    const k = this.queries.keys;
+    const b = s * 10;
+    const version = k[b + 9]! & 15;
+    const first = k[b + 4]! >>> 0;
+    if (version === 4 ? first >>> 28 === 0xe : first >>> 24 === 0xff) {
+      this.queries.remove(s);
+      return;
+    }
+    this.perInterface[this.reqIface[s]!]![DNS_UNANSWERED]++;
     const events = this.events;
     if (events !== null) {
-      // The key names the server at words 4..7 and the IP version in the low bits of word 9.
-      const k = this.queries.keys;
-      const b = s * 10;
       for (let i = 0; i < 4; i++) this.server[i] = k[b + 4 + i]! >>> 0;
-      events.dnsUnanswered(this.server, k[b + 9]! & 15);
+      events.dnsUnanswered(this.server, version);
     }
     this.queries.remove(s);
   }

@@ -140,7 +140,7 @@ const schema = object({
   dns: section(
     object({
       enabled: field(boolean, true),
-      ports: field(arrayOf(integer(1, 65535), 1), () => [53]),
+      ports: field(arrayOf(integer(1, 65535), 1), () => [53, 5353, 5355]),
       timeout: field(durationAboveZero, 10),
       max_pending: field(integer(16, 10_000_000), 65_536),
       max_tcp_streams: field(integer(16, 1_000_000), 4_096),

@@ -88,6 +88,32 @@ test('a response sent the same way as its query (a host answering its own multic
   assert.equal(c[DNS_R + 3], 1);
 });
 
+test('mDNS and LLMNR by default: their responses count by RCODE; a query to a multicast group is never unanswered, a unicast one is', () => {
+  const frames = [
+    // mDNS: queries to the IPv4 and IPv6 groups, one answered by another host (to the group), one not.
+    query(T0, 0, 12, { dst: '224.0.0.251', sport: 5353, dport: 5353 }),
+    answer(T0 + 0.1, 0, 0, { src: '10.0.0.9', dst: '224.0.0.251', sport: 5353, dport: 5353 }),
+    query(T0 + 1, 0, 28, { src: C6, dst: 'ff02::fb', sport: 5353, dport: 5353 }),
+    // LLMNR: a query to its group, answered by unicast from the responder; another never answered.
+    query(T0 + 2, 7, 1, { dst: '224.0.0.252', sport: 50000, dport: 5355 }),
+    answer(T0 + 2.01, 7, 0, { src: '10.0.0.8', dst: C, sport: 5355, dport: 50000 }),
+    query(T0 + 3, 8, 1, { src: C6, dst: 'ff02::1:3', sport: 50001, dport: 5355 }),
+    // A unicast mDNS query to one host that never answers: unanswered.
+    query(T0 + 4, 9, 1, { dst: '10.0.0.7', sport: 5353, dport: 5353 }),
+    // Time passes beyond dns.timeout (10 s).
+    query(T0 + 30, 10), answer(T0 + 30.01, 10),
+  ];
+  const c = counters(frames);
+  assert.equal(c[DNS_R + 0], 3);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('ptr')], 1);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('aaaa')], 1);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], 4);
+  assert.equal(c[DNS_UNANSWERED], 1);
+  // With dns.ports [53] none of it is DNS.
+  const only53 = counters(frames, { dns: { ports: [53] } });
+  assert.deepEqual([only53[DNS_R + 0], only53[DNS_UNANSWERED], only53[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')]], [1, 0, 1]);
+});
+
 test('zone transfers (AXFR, IXFR): every response is timed, as Wireshark does; a response\'s own question decides for the later ones', () => {
   const msg = (ts: number, id: number, response: boolean, qtype: number, noQuestion = false, sport = 40000): TimedFrame => ({
     data: response

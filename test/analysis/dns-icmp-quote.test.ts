@@ -58,7 +58,7 @@ test('a quoted DNS-over-TCP segment is read as messages from its first byte; oth
   const seg = tcpFrame(S, C, { sport: 53, dport: 40000, flags: 0x18, seq: 1, ack: 1 }, two);
   const c = run([unreachable(seg)]);
   assert.deepEqual([c[DNS_R + 2], c[DNS_R + NXDOMAIN], c[DNS_ICMP_QUOTED]], [1, 1, 2]);
-  const other = udpFrame(S, C, 5353, 40000, dnsMessage({ id: 1, response: true, qtype: 1 }));
+  const other = udpFrame(S, C, 5354, 40000, dnsMessage({ id: 1, response: true, qtype: 1 }));
   const echo = ethernet({ etherType: ETH.IPV4 }, ipv4({ src: C, dst: S, proto: PROTO.ICMP }, icmp({ type: 0, code: 0 }, answer(1).subarray(14))));
   const echo6 = ethernet({ etherType: ETH.IPV6 }, ipv6({ src: C6, dst: S6, nextHeader: PROTO.ICMPV6 }, icmpv6({ type: 129, code: 0 }, answer(1, { c: C6, s: S6 }).subarray(14))));
   const none = run([unreachable(other), echo, echo6]);
