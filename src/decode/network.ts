@@ -4,6 +4,7 @@ import { decodeArp } from './arp';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
 import { decodeEthernet } from './ethernet';
+import { MAX_LINK_NESTING } from './vlan';
 import { decodeMpls } from './mpls';
 import { decodePppoeSession } from './pppoe';
 
@@ -36,6 +37,6 @@ export function decodeNetwork(buf: Buffer, p: number, etherType: number, out: De
 function decodeEncapsulated(buf: Buffer, p: number, etherType: number, out: DecodedPacket): number {
   if (etherType === 0x8864) return decodePppoeSession(buf, p, out);
   if (etherType === 0x8847 || etherType === 0x8848) return decodeMpls(buf, p, out);
-  if (etherType === 0x88e7) return decodeEthernet(buf, p + 4, out);
+  if (etherType === 0x88e7) return ++out.linkNesting > MAX_LINK_NESTING ? DECODE_OK : decodeEthernet(buf, p + 4, out);
   return DECODE_OK;
 }

@@ -27,6 +27,11 @@ export class DecodedPacket {
   /** Outermost VLAN id, or -1 when untagged. */
   vlanId = -1;
   /**
+   * Link-layer encapsulations followed inside the frame (802.3 LLC/SNAP, 802.1ah): bounded, so that
+   * a frame of nested headers cannot recurse deeper than MAX_LINK_NESTING.
+   */
+  linkNesting = 0;
+  /**
    * EtherType of the network layer after link header and VLAN tags (0x0800 IPv4, 0x86dd IPv6,
    * 0x0806 ARP, ...), or 0 when the link layer does not name one.
    */
@@ -91,6 +96,7 @@ export class DecodedPacket {
   reset(): void {
     this.vlanDepth = 0;
     this.vlanId = -1;
+    this.linkNesting = 0;
     this.etherType = 0;
     this.l3Offset = -1;
     this.ipVersion = 0;

@@ -1,9 +1,11 @@
-import { DecodeLayer } from './decode-layer';
+import { DECODE_OK, DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
 import { decodeLlcSnap } from './llc-snap';
 import { decodeNetwork } from './network';
 
 const ERR_VLAN = DecodeLayer.VLAN;
+/** Link-layer headers (802.3 LLC/SNAP, 802.1ah) followed inside one frame at most; deeper ones are not decoded. */
+export const MAX_LINK_NESTING = 4;
 
 /**
  * Continues after a link header whose type field held `etherType` and whose payload starts at `p`:
@@ -23,6 +25,6 @@ export function decodeEtherPayload(buf: Buffer, etherType: number, p: number, ou
   // Values below 0x0600 are an IEEE 802.3 length (an 802.2 LLC header follows), not an EtherType
   // (IEEE 802.3 3.2.6): its SNAP header, when it has one (RFC 1042), names the network layer, as in
   // Wireshark; any other LLC payload (spanning tree, NetBIOS...) is none, and not an error.
-  if (etherType < 0x0600) return decodeLlcSnap(buf, p, DecodeLayer.ETHERNET, out);
+  if (etherType < 0x0600) return ++out.linkNesting > MAX_LINK_NESTING ? DECODE_OK : decodeLlcSnap(buf, p, DecodeLayer.ETHERNET, out);
   return decodeNetwork(buf, p, etherType, out);
 }

@@ -123,6 +123,33 @@ test('ethernet: unknown EtherType and 802.3 length frames are not errors', () =>
   assert.equal(llc.p.l3Offset, -1);
 });
 
+test('802.3 LLC/SNAP and 802.1ah frames: the IP inside; nested ones of any depth (a 64 KiB frame of them) end after MAX_LINK_NESTING levels without error', () => {
+  const ip = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.UDP }, udp({ sport: 1, dport: 2 }));
+  const snapOf = (etherType: number, payload: Buffer) => Buffer.concat([Buffer.from([0xaa, 0xaa, 0x03, 0, 0, 0, etherType >> 8, etherType & 255]), payload]);
+  const pbbOf = (inner: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 7]), inner]);
+  const snap = dec(ethernet({ etherType: 8 + ip.length }, snapOf(0x0800, ip)), LT.ETHERNET);
+  assert.deepEqual([snap.rc, snap.p.ipVersion, snap.p.l3Offset, snap.p.dstPort], [DECODE_OK, 4, 22, 2]);
+  const pbb = dec(ethernet({ etherType: 0x88e7 }, pbbOf(ethernet({ etherType: 0x0800 }, ip))), LT.ETHERNET);
+  assert.deepEqual([pbb.rc, pbb.p.ipVersion, pbb.p.l3Offset, pbb.p.dstPort], [DECODE_OK, 4, 32, 2]);
+  // Within the bound: SNAP in PBB in SNAP.
+  const mixed = dec(ethernet({ etherType: 100 }, snapOf(0x88e7, pbbOf(ethernet({ etherType: 100 }, snapOf(0x0800, ip))))), LT.ETHERNET);
+  assert.deepEqual([mixed.rc, mixed.p.ipVersion, mixed.p.dstPort], [DECODE_OK, 4, 2]);
+  // Thousands of levels: each kind alone and alternating; decoding stops, nothing throws.
+  const chains: Array<[number, (x: Buffer) => Buffer]> = [
+    [100, (x) => snapOf(100, x)],
+    [0x88e7, (x) => pbbOf(ethernet({ etherType: 0x88e7 }, x))],
+    [100, (x) => snapOf(0x88e7, pbbOf(ethernet({ etherType: 100 }, x)))],
+  ];
+  for (const [outerType, level] of chains) {
+    let body = ip;
+    while (body.length < 65_000) body = level(body);
+    const deep = dec(ethernet({ etherType: outerType }, body), LT.ETHERNET);
+    assert.equal(deep.rc, DECODE_OK);
+    assert.equal(deep.p.ipVersion, 0);
+    assert.ok(deep.p.linkNesting > 4, String(deep.p.linkNesting));
+  }
+});
+
 test('arp: sender/target protocol addresses, over ethernet, vlan and sll', () => {
   const body = arp({ op: 1, senderIp: '192.168.1.10', targetIp: '192.168.1.1', senderMac: '00:11:22:33:44:55' });
   for (const [f, lt, l3] of [
