@@ -69,7 +69,7 @@ export const CATALOG = {
   dnsQueries: { name: 'netmon_dns_queries_total', help: 'DNS query messages seen (retransmissions included), by the first question\'s type.', type: 'counter', labelNames: ['interface', 'qtype'] },
   dnsResponses: { name: 'netmon_dns_responses_total', help: 'DNS response messages seen, by header RCODE.', type: 'counter', labelNames: ['interface', 'rcode'] },
   dnsResponseTime: { name: 'netmon_dns_response_time_seconds', help: 'Time from a DNS query to its response (matched by transaction id and both endpoints), as seen at the capture point.', type: 'histogram', labelNames: ['interface'], buckets: DNS_RESPONSE_TIME_BUCKETS },
-  dnsUnanswered: { name: 'netmon_dns_unanswered_total', help: 'DNS queries that got no response within dns.timeout.', type: 'counter', labelNames: ['interface'] },
+  dnsUnanswered: { name: 'netmon_dns_unanswered_total', help: 'DNS queries that got no response within dns.timeout (queries to a multicast group, mDNS and LLMNR, never count).', type: 'counter', labelNames: ['interface'] },
   dnsTruncated: { name: 'netmon_dns_truncated_responses_total', help: 'DNS responses with the TC (truncated) bit set.', type: 'counter', labelNames: ['interface'] },
   dnsUnmatched: { name: 'netmon_dns_unmatched_responses_total', help: 'DNS responses without a waiting query (query not seen, already answered, or timed out).', type: 'counter', labelNames: ['interface'] },
   dnsRetransmitted: { name: 'netmon_dns_query_retransmissions_total', help: 'DNS queries repeated (same id and endpoints) within 5 s of the unanswered original.', type: 'counter', labelNames: ['interface'] },
