@@ -240,6 +240,8 @@ function transportFields(fields: Map<string, string>, base: 'l3' | 'l4v4', at: n
 const IPV4: DecodedClass = {
   et: 0x800,
   protoKey: loadKey(1, 'l3', 9),
+  // Without options: with a source route, p.addrs holds its final destination, not ip[16:4].
+  cond: 'p.ipHeaderLen === 20',
   // Not a later fragment: the fragment offset, ip[6:2] & 0x1fff, is 0.
   facts: [{ key: `${loadKey(2, 'l3', 6)}&${hex(0x1fff)}`, value: 0 }],
   protocols: new Set([6, 17, 1, 132]),
