@@ -1,14 +1,14 @@
-import { decodeIcmpQuote } from '../decode/icmp-quote';
-import { DecodedPacket } from '../decode/packet';
+import type { DecodedPacket } from '../decode/packet';
 import type { AnalysisEvents } from './detectors';
 import { DNS_RESPONSE_TIME_BUCKETS } from '../metrics/catalog';
 import {
-  DNS_UNTIMED, DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_ICMP_QUOTED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
+  DNS_UNTIMED, DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
 } from './dns-counters';
 import type { DnsCounters } from './dns-counters';
 import { DnsFragments } from './dns-fragments';
+import { DnsIcmpQuotes } from './dns-icmp-quotes';
 import type { FragmentLossSink } from './dns-fragments';
-import { DNS_HEADER_LEN, DnsHeader, isResponse, readDnsHeader, readQtype, recordsCaptured } from './dns-message';
+import { DnsHeader, isResponse, readDnsHeader, recordsCaptured } from './dns-message';
 import { qtypeIndex } from './dns-names';
 import { DnsRingTable } from './dns-ring-table';
 import { DnsTcpStreams } from './dns-tcp-streams';
@@ -47,6 +47,13 @@ const NBUCKETS = DNS_RESPONSE_TIME_BUCKETS.length;
 const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
 
 /**
+ * LLMNR's port (RFC 4795) is DNS over UDP only: Wireshark registers its LLMNR dissector for UDP
+ * 5355 and nothing for TCP 5355 (tshark 4.0 dissects DNS over TCP on 53 and mDNS's 5353, not there;
+ * suricata-verify's `llmnr-tcp` captures), and LLMNR over TCP is rare.
+ */
+const LLMNR_PORT = 5355;
+
+/**
  * DNS health from the packets: queries by type, responses by RCODE, and each response matched to its
  * query by transaction id and the two endpoints (addresses, ports, transport), as Wireshark's DNS
  * dissector matches them (packet-dns.c: the latest transaction with that id in the conversation):
@@ -72,6 +79,8 @@ const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
 export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSink {
   /** portMap[p] is 1 for a DNS port: one load per port decides whether a packet is DNS. */
   readonly portMap = new Uint8Array(65536);
+  /** The DNS ports read over TCP: all but LLMNR's (see LLMNR_PORT). */
+  private readonly tcpPortMap = new Uint8Array(65536);
   readonly perInterface: Float64Array[] = [];
   evictions = 0;
   /**
@@ -88,7 +97,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   private readonly tcp: DnsTcpStreams;
   private readonly fragments: DnsFragments;
   /** The packet an ICMP error quotes (icmpError). */
-  private readonly quote = new DecodedPacket();
+  private readonly icmp: DnsIcmpQuotes;
   private readonly key = new Int32Array(10);
   private readonly h = new DnsHeader();
   /** The detectors, told of SERVFAIL responses, timed responses and unanswered queries (null: detectors off). */
@@ -100,6 +109,9 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
 
   constructor(o: DnsAnalyzerOptions) {
     for (const p of o.ports) this.portMap[p] = 1;
+    this.tcpPortMap.set(this.portMap);
+    this.icmp = new DnsIcmpQuotes(this.portMap, this.tcpPortMap);
+    this.tcpPortMap[LLMNR_PORT] = 0;
     this.timeout = o.timeout;
     this.queries = new DnsRingTable(o.maxPending, 10);
     this.tcp = new DnsTcpStreams(o.maxTcpStreams);
@@ -134,7 +146,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
         return;
       }
       this.datagram(ifIndex, pkt, buf);
-    } else if (pkt.ipProto === 6) {
+    } else if (pkt.ipProto === 6 && (this.tcpPortMap[pkt.srcPort]! | this.tcpPortMap[pkt.dstPort]!) !== 0) {
       this.tcp.segment(this, ifIndex, buf, pkt, this.ownSnap[ifIndex] === 1);
     }
   }
@@ -216,51 +228,9 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     f.release(s);
   }
 
-  /**
-   * An ICMP or ICMPv6 packet (the pipeline passes those, which have no ports): when it is an error
-   * quoting a DNS message over UDP or TCP (at least its id and flags), that message counts by QTYPE
-   * or RCODE (and TC), as tshark's DNS fields count it (Wireshark dissects the quote), but it is no
-   * transaction: not matched, timed or unanswered. Counted in DNS_ICMP_QUOTED too.
-   */
+  /** An ICMP or ICMPv6 packet (the pipeline passes those, which have no ports): see DnsIcmpQuotes. */
   icmpError(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
-    const q = this.quote;
-    if (!decodeIcmpQuote(buf, pkt, q) || q.l4Offset < 0 || (q.ipProto !== 17 && q.ipProto !== 6)) return;
-    if ((this.portMap[q.srcPort]! | this.portMap[q.dstPort]!) === 0) return;
-    const l4 = q.l4Offset;
-    const end = q.capEnd;
-    if (q.ipProto === 17) {
-      const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
-      this.quoted(ifIndex, buf, l4 + 8, ulen >= 8 ? l4 + ulen : end, end);
-      return;
-    }
-    // TCP: the quoted payload is read as messages with their length prefixes from its first byte,
-    // as Wireshark dissects a quoted segment (no reassembly), while a prefix, id and flags remain.
-    let p = l4 + ((buf[l4 + 12]! >> 4) << 2);
-    while (p + 2 + 4 <= end) {
-      const len = (buf[p]! << 8) | buf[p + 1]!;
-      this.quoted(ifIndex, buf, p + 2, p + 2 + len, end);
-      p += 2 + len;
-    }
-  }
-
-  /**
-   * A quoted message at `p` (its end msgEnd, captured to `end`): by QTYPE or RCODE, nothing else.
-   * Its id and flags (4 bytes) suffice, as for Wireshark, which adds the flags' fields before it
-   * meets the end of a cut quote (a quote's limit often falls inside a message).
-   */
-  private quoted(ifIndex: number, buf: Buffer, p: number, msgEnd: number, end: number): void {
-    const lim = msgEnd < end ? msgEnd : end;
-    if (p + 4 > lim) return;
-    const flags = (buf[p + 2]! << 8) | buf[p + 3]!;
-    const c = this.perInterface[ifIndex]!;
-    c[DNS_ICMP_QUOTED]++;
-    if (isResponse(flags)) {
-      c[DNS_R + (flags & 15)]++;
-      if ((flags & TC) !== 0) c[DNS_TRUNCATED]++;
-    } else {
-      const questions = p + DNS_HEADER_LEN <= lim && ((buf[p + 4]! << 8) | buf[p + 5]!) !== 0;
-      c[DNS_Q + qtypeIndex(questions ? readQtype(buf, p + DNS_HEADER_LEN, lim) : -1)]++;
-    }
+    this.icmp.observe(this.perInterface[ifIndex]!, buf, pkt);
   }
 
   fragmentedIncomplete(ifIndex: number, s: number): void {

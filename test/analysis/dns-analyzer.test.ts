@@ -6,7 +6,13 @@ import {
 import { DNS_QTYPE_NAMES, DNS_RCODE_NAMES } from '../../src/analysis/dns-names';
 import { netmonFamilies } from '../../src/metrics/netmon-families';
 import { renderFamilies } from '../../src/metrics/text-exposition';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runFrames } from '../support/analysis-run';
+import { hasTshark, tsharkFields } from '../support/dns-tcp-oracle';
+import { LT } from '../support/frames';
+import { writePcap } from '../support/pcap-writer';
 import { dnsMessage, TcpConversation, tcpFramed, udpFrame } from '../support/dns-tcp-frames';
 import type { TimedFrame } from '../support/dns-tcp-frames';
 
@@ -200,6 +206,39 @@ test('DNS over TCP: length prefix, two messages in one segment, messages and pre
   // Each response is timed at the segment holding its last byte: 0.051 - 0.01 and 0.07 - 0.01.
   assert.ok(Math.abs(c[DNS_TIME_SUM]! - (0.041 + 0.06)) < 1e-6, String(c[DNS_TIME_SUM]));
   assert.equal(c[DNS_MALFORMED], 0);
+});
+
+test('LLMNR (port 5355) is DNS over UDP only, as Wireshark reads it; DNS and mDNS over TCP count', () => {
+  const frames: TimedFrame[] = [];
+  let t = T0;
+  for (const port of [53, 5353, 5355]) {
+    const conv = new TcpConversation(C, S, 41000 + port, port, 1000, 5000);
+    conv.syn(t); conv.synAck(t + 0.001); conv.ack(t + 0.002);
+    const q = tcpFramed(dnsMessage({ id: port, response: false, qtype: 1 }));
+    conv.raw(true, t + 0.01, 0x18, conv.cseq, q);
+    conv.cseq += q.length;
+    const r = tcpFramed(dnsMessage({ id: port, response: true, qtype: 1, answerBytes: 16 }));
+    conv.raw(false, t + 0.02, 0x18, conv.sseq, r);
+    conv.sseq += r.length;
+    frames.push(...conv.frames);
+    t += 1;
+  }
+  frames.push(query(t, 7, 1, { sport: 40000, dport: 5355 }), answer(t + 0.01, 7, 0, { sport: 5355, dport: 40000 }));
+  const c = counters(frames);
+  // Over TCP on 53 and 5353, and over UDP on 5355: three responses; none over TCP on 5355.
+  assert.equal(c[DNS_R + 0], 3);
+  assert.equal(c[DNS_Q + DNS_QTYPE_NAMES.indexOf('a')], 3);
+  assert.equal(c[DNS_TIME_COUNT], 3);
+  if (hasTshark()) {
+    const dir = mkdtempSync(join(tmpdir(), 'netmon-llmnr-'));
+    try {
+      const file = join(dir, 'llmnr.pcap');
+      writePcap(file, frames, { linkType: LT.ETHERNET });
+      assert.equal(tsharkFields(file, 'dns.flags.response == 1', ['frame.number']).length, 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 });
 
 test('DNS over TCP: messages shorter than a DNS header are malformed and read past, as Wireshark does; one with an id and flags counts by them, untimed', () => {

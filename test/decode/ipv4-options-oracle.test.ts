@@ -16,16 +16,8 @@ import { DECODE_OK, DecodeLayer } from '../../src/decode/decode-layer';
 import { DecodedPacket } from '../../src/decode/packet';
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { ETH, ethernet, ipv4, LT, prng, PROTO, randomIpv4, tcp } from '../support/frames';
+import { hasTshark } from '../support/dns-tcp-oracle';
 import { writePcap } from '../support/pcap-writer';
-
-function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Option types with a Wireshark dissector, a few without, and the two one-byte ones. */
 const TYPES = [130, 131, 68, 133, 134, 7, 136, 137, 11, 12, 82, 148, 149, 25, 0x9e, 0x5e, 1, 1, 0];

@@ -17,17 +17,9 @@ import {
   sctp, sll, sll2, tcp, udp,
 } from '../support/frames';
 import type { Ipv6Ext, VlanTag } from '../support/frames';
+import { hasTshark } from '../support/dns-tcp-oracle';
 import { writePcapng } from '../support/pcap-writer';
 import { LT_80211, ppi, radiotap, wifiBeacon, wifiData, wifiNull } from '../support/wifi-frames';
-
-function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const LINK_TYPES = [LT.ETHERNET, LT.LINUX_SLL, LT.LINUX_SLL2, LT.NULL, LT.LOOP, LT.RAW, LT.IPV4, LT.IPV6, LT.PPP, LT.PPP_HDLC, LT.PPP_ETHER, LT.C_HDLC, LT_80211.IEEE802_11, LT_80211.RADIOTAP, LT_80211.PPI, LT.NFLOG, LT.FDDI, LT.ARCNET_BSD, LT.ARCNET_LINUX, LT.IPOIB];
 const PER_LINK = 60;

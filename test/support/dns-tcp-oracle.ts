@@ -19,6 +19,16 @@ export interface InsightFigures {
   fastRetransmissions?: number;
 }
 
+/** Whether tshark is installed (the oracle tests skip without it). */
+export function hasTshark(): boolean {
+  try {
+    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function tsharkFields(file: string, filter: string, fields: readonly string[]): string[][] {
   const args = ['-r', file, '-n', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,'];
   if (filter !== '') args.push('-Y', filter);
