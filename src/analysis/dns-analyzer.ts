@@ -6,9 +6,9 @@ import {
 } from './dns-counters';
 import type { DnsCounters } from './dns-counters';
 import { DnsFragments } from './dns-fragments';
-import { DnsIcmpQuotes } from './dns-icmp-quotes';
 import type { FragmentLossSink } from './dns-fragments';
-import { DnsHeader, isResponse, readDnsHeader, recordsCaptured } from './dns-message';
+import { DnsIcmpQuotes } from './dns-icmp-quotes';
+import { DnsHeader, isResponse, isTruncated, readDnsHeader, recordsCaptured } from './dns-message';
 import { qtypeIndex } from './dns-names';
 import { DnsRingTable } from './dns-ring-table';
 import { DnsTcpStreams } from './dns-tcp-streams';
@@ -41,7 +41,6 @@ const PHASE = 3;
 const MULTI = 4;
 const AXFR = 252;
 const IXFR = 251;
-const TC = 0x0200;
 const RCODE_SERVFAIL = 2;
 const NBUCKETS = DNS_RESPONSE_TIME_BUCKETS.length;
 const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
@@ -96,7 +95,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   private reqIface = new Uint16Array(0);
   private readonly tcp: DnsTcpStreams;
   private readonly fragments: DnsFragments;
-  /** The packet an ICMP error quotes (icmpError). */
+  /** DNS quoted in ICMP errors (icmpError). */
   private readonly icmp: DnsIcmpQuotes;
   private readonly key = new Int32Array(10);
   private readonly h = new DnsHeader();
@@ -110,8 +109,8 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   constructor(o: DnsAnalyzerOptions) {
     for (const p of o.ports) this.portMap[p] = 1;
     this.tcpPortMap.set(this.portMap);
-    this.icmp = new DnsIcmpQuotes(this.portMap, this.tcpPortMap);
     this.tcpPortMap[LLMNR_PORT] = 0;
+    this.icmp = new DnsIcmpQuotes(this.portMap, this.tcpPortMap);
     this.timeout = o.timeout;
     this.queries = new DnsRingTable(o.maxPending, 10);
     this.tcp = new DnsTcpStreams(o.maxTcpStreams);
@@ -296,7 +295,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
     }
     c[DNS_R + (h.flags & 15)]++;
     if ((h.flags & 15) === RCODE_SERVFAIL && this.events !== null) this.events.dnsServfail(pkt);
-    if ((h.flags & TC) !== 0) c[DNS_TRUNCATED]++;
+    if (isTruncated(h.flags)) c[DNS_TRUNCATED]++;
     if (s < 0) s = this.sameDirection(pkt);
     if (s < 0) {
       c[DNS_UNMATCHED]++;

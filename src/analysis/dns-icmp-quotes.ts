@@ -1,10 +1,8 @@
 import { decodeIcmpQuote } from '../decode/icmp-quote';
 import { DecodedPacket } from '../decode/packet';
 import { DNS_ICMP_QUOTED, DNS_Q, DNS_R, DNS_TRUNCATED } from './dns-counters';
-import { DNS_HEADER_LEN, isResponse, readQtype } from './dns-message';
+import { DNS_HEADER_LEN, isResponse, isTruncated, readQtype } from './dns-message';
 import { qtypeIndex } from './dns-names';
-
-const TC = 0x0200;
 
 /**
  * DNS messages quoted in ICMP and ICMPv6 errors, counted as tshark's DNS fields count them
@@ -56,7 +54,7 @@ export class DnsIcmpQuotes {
     c[DNS_ICMP_QUOTED]++;
     if (isResponse(flags)) {
       c[DNS_R + (flags & 15)]++;
-      if ((flags & TC) !== 0) c[DNS_TRUNCATED]++;
+      if (isTruncated(flags)) c[DNS_TRUNCATED]++;
     } else {
       const questions = p + DNS_HEADER_LEN <= lim && ((buf[p + 4]! << 8) | buf[p + 5]!) !== 0;
       c[DNS_Q + qtypeIndex(questions ? readQtype(buf, p + DNS_HEADER_LEN, lim) : -1)]++;

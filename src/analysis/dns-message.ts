@@ -20,9 +20,12 @@ export class DnsHeader {
 
 export const DNS_HEADER_LEN = 12;
 const QR = 0x8000;
+const TC = 0x0200;
 
 /** True when the message is a response (QR bit set). */
 export const isResponse = (flags: number): boolean => (flags & QR) !== 0;
+/** True when the message was truncated (TC bit set). */
+export const isTruncated = (flags: number): boolean => (flags & TC) !== 0;
 
 /**
  * Reads the header of the message at `p` (its first byte) into `out`, looking no further than `end`
