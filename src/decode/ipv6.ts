@@ -1,4 +1,5 @@
 import { DECODE_OK, DecodeLayer } from './decode-layer';
+import { ipv6Options, ipv6RoutingHeader } from './ipv6-endpoints';
 import type { DecodedPacket } from './packet';
 import { decodeTransport } from './transport';
 
@@ -9,7 +10,9 @@ const ERR_IPV6 = DecodeLayer.IPV6;
  * hop-by-hop (0), routing (43), destination options (60), mobility (135, RFC 6275) are
  * (len + 1) * 8 bytes; AH (51, RFC 4302) is (len + 2) * 4 bytes; fragment (44) is 8 bytes.
  * ESP (50) and No Next Header (59) end the walk with that value as ipProto. A non-first fragment
- * ends it with the fragment header's Next Header and no transport header.
+ * ends it with the fragment header's Next Header and no transport header. A routing header or a
+ * Home Address option replaces the destination or source in out.addrs as Wireshark reads them
+ * (ipv6-endpoints.ts); one Wireshark throws on ends the frame at IPv6.
  */
 export function decodeIpv6(buf: Buffer, p: number, out: DecodedPacket): number {
   const end = out.capEnd;
@@ -30,6 +33,13 @@ export function decodeIpv6(buf: Buffer, p: number, out: DecodedPacket): number {
       if (q + 2 > end) return ERR_IPV6;
       const len = (buf[q + 1] + 1) << 3;
       if (q + len > end) return ERR_IPV6;
+      if (nh === 43) {
+        if (ipv6RoutingHeader(buf, q, a)) return ERR_IPV6;
+      } else if (nh !== 135) {
+        const plen = (buf[p + 4] << 8) | buf[p + 5];
+        const last = plen !== 0 && p + 40 + plen < end ? p + 40 + plen : end;
+        if (ipv6Options(buf, q, len, last, a)) return ERR_IPV6;
+      }
       nh = buf[q];
       q += len;
     } else if (nh === 51) {

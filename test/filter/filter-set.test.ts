@@ -13,7 +13,7 @@ import { compileFilter, compileFilterSet, filterSetSource, parseNamedFilter, Fil
 import { decodeFrame } from '../../src/decode/decode-frame';
 import { DecodedPacket } from '../../src/decode/packet';
 import {
-  arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, LT, nullLoopback, prng, PROTO, randomIpv4, randomIpv6, sctp, sll, tcp, udp,
+  arp, ETH, ethernet, icmp, icmpv6, ipv4, ipv6, ipv6Bytes, LT, nullLoopback, prng, PROTO, randomIpv4, randomIpv6, sctp, sll, tcp, udp,
 } from '../support/frames';
 
 /** Filters of every shape: shared loads, variable offsets, division, 802.3, arp, always/never true. */
@@ -127,6 +127,16 @@ test('a failed load rejects only the filter that made it', () => {
   assert.deepEqual([...bytes], [0, data.length, 0, data.length]);
 });
 
+/** The packet `data` (decoded in `pkt`) is counted by `exprs` as `want` says, fused into a set and one by one. */
+function assertOnePacket(exprs: string[], data: Buffer, pkt: DecodedPacket, want: number[]): void {
+  const packets = new Float64Array(exprs.length);
+  const set = compileFilterSet(exprs.map((e, i) => parseNamedFilter(`f${i}`, e)), packets, new Float64Array(exprs.length));
+  set.count(data, pkt, data.length);
+  set.flush();
+  assert.deepEqual([...packets], want);
+  assert.deepEqual(exprs.map((e, i) => (compileFilter(`f${i}`, e)(data, pkt) ? 1 : 0)), want);
+}
+
 test('a source-routed packet is filtered by its header, as tcpdump does, while the decoder takes the route\'s end', () => {
   // Loose source route (131) of 11 bytes, pointer 4: next hop 1.2.3.4, final destination 5.6.7.8.
   const options = Buffer.from([131, 11, 4, 1, 2, 3, 4, 5, 6, 7, 8, 0]);
@@ -137,12 +147,23 @@ test('a source-routed packet is filtered by its header, as tcpdump does, while t
   // Each tests TCP: enough for the set to get functions specialised for decoded TCP packets.
   const exprs = ['tcp and dst host 10.0.0.2', 'tcp and dst host 5.6.7.8', 'tcp and host 5.6.7.8', 'tcp dst port 80', 'tcp and src host 10.0.0.1 and dst host 10.0.0.2'];
   assert.match(filterSetSource(exprs.map((e, i) => parseNamedFilter(`f${i}`, e))), /A\[4\]/);
-  const packets = new Float64Array(exprs.length);
-  const set = compileFilterSet(exprs.map((e, i) => parseNamedFilter(`f${i}`, e)), packets, new Float64Array(exprs.length));
-  set.count(data, pkt, data.length);
-  set.flush();
-  assert.deepEqual([...packets], [1, 0, 0, 1, 1]);
-  assert.deepEqual(exprs.map((e, i) => (compileFilter(`f${i}`, e)(data, pkt) ? 1 : 0)), [1, 0, 0, 1, 1]);
+  assertOnePacket(exprs, data, pkt, [1, 0, 0, 1, 1]);
+});
+
+test('an IPv6 packet with a segment routing header and a home address is filtered by its header, while the decoder takes both', () => {
+  // Destination options with a Home Address (201) of 2001:db8::99, then a segment routing header
+  // (type 4, Segments Left 1, Last Entry 0) whose segment list [0], the final destination, is 2001:db8::77.
+  const home = Buffer.concat([Buffer.from([201, 16]), ipv6Bytes('2001:db8::99'), Buffer.from([1, 2, 0, 0])]);
+  const data = ethernet({ etherType: ETH.IPV6 }, ipv6({
+    src: '2001:db8::1', dst: '2001:db8::2', nextHeader: PROTO.TCP,
+    ext: [{ type: 60, options: home }, { type: 43, routingType: 4, segmentsLeft: 1, data: ipv6Bytes('2001:db8::77') }],
+  }, tcp({ sport: 1234, dport: 80, flags: 0x02 })));
+  const pkt = new DecodedPacket();
+  decodeFrame(data, 0, data.length, data.length, 0, LT.ETHERNET, pkt);
+  assert.deepEqual([...pkt.addrs], [0x20010db8, 0, 0, 0x99, 0x20010db8, 0, 0, 0x77]);
+  // Not `tcp`: for IPv6, BPF tests the header's own Next Header field (60 here), as tcpdump does.
+  const exprs = ['dst host 2001:db8::2', 'dst host 2001:db8::77', 'src host 2001:db8::99', 'src host 2001:db8::1', 'ip6 and not tcp'];
+  assertOnePacket(exprs, data, pkt, [1, 0, 0, 1, 1]);
 });
 
 test('a filter set as big as V8 allows still counts exactly (state-machine filters, many filters)', () => {

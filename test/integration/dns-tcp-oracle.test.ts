@@ -20,6 +20,7 @@ import { ETH, ethernet, ethIpv4Udp, LT, mplsStack, nflog, pppoeSession, prng } f
 import { withIcmpErrors } from '../support/icmp-errors';
 import { fragmentLarge } from '../support/ip-fragments';
 import { parseExposition, runNetmon } from '../support/netmon-cli';
+import { routeSome } from '../support/routed-frames';
 import { LINKTYPE_ETHERNET, writePcap } from '../support/pcap-writer';
 import { wrapSome } from '../support/tunnel-frames';
 import { LT_80211, radiotap, wifiData } from '../support/wifi-frames';
@@ -135,6 +136,16 @@ test('inside tunnels (IP in IP, GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, L2TP, T
   // Each frame's inner packet decoded, once per tunnel level, as counted when wrapping them.
   assert.equal(tunnels.size, 10);
   for (const [name, n] of tunnels) assert.equal(m.get(`netmon_tunnel_packets_total{tunnel="${name}"}`), n, name);
+});
+
+test('source-routed and mobile packets (IPv4 source routes; IPv6 segment routing, type 0 and 2 routing headers, home addresses): the same DNS and TCP figures as tshark', { skip }, () => {
+  // Half the frames carry a route or a home address and so show a waypoint or a care-of address in
+  // their header, the others not: one connection's segments only meet at the route's end, as in Wireshark.
+  const generated = generateTraffic(prng(9), { start: 1_700_009_000, dnsUdp: 300, dnsTcp: 30, tcp: 120, span: 60, zoneTransfers: 4 });
+  const { frames, routed } = routeSome(generated, prng(49), 0.5);
+  assert.equal(routed.size, 6);
+  for (const n of routed.values()) assert.ok(n > 30, `routed ${[...routed]}`);
+  replayEqualsTshark(frames, LINKTYPE_ETHERNET, { dns: 200, handshakes: 80, retransmissions: 10 });
 });
 
 test('over 802.11 with radiotap headers (QoS and plain data frames, some with an FCS): the same DNS and TCP figures as tshark', { skip }, () => {
