@@ -1,39 +1,25 @@
 import type { DecodedPacket } from '../decode/packet';
 import { DnsHeader, readDnsHeader } from './dns-message';
-import { DnsRingTable } from './dns-ring-table';
+import { IpReassembly } from './ip-reassembly';
+import type { ReassemblyOwner } from './ip-reassembly';
 
 /**
  * Reassembly of UDP datagrams carried in IP fragments, for the DNS analysis. A DNS response larger
  * than the path MTU (EDNS0 buffers above ~1 400 bytes, DNSSEC, ANY) arrives as IP fragments, and
- * Wireshark analyses it once, in the frame that completes its reassembly (packet-ip.c and
- * packet-ipv6.c: fragment_add_check, the datagram keyed by its addresses, protocol and
- * identification, see KEY_WORDS): counted by RCODE once, timed there, and not at all when a fragment is missing. So here:
- * every fragment of a UDP datagram is followed until the fragments cover the datagram (by their wire
- * lengths: netmon's own capture keeps 256 bytes of each); the first fragment says whether it is DNS
- * (its ports) and brings what the analysis reads (the DNS header and the first question's type, read
- * there: no bytes of the message are kept).
+ * Wireshark analyses it once, in the frame that completes its reassembly (ip-reassembly.ts):
+ * counted by RCODE once, timed there, and not at all when a fragment is missing. The first
+ * fragment says whether it is DNS (its ports) and brings what the analysis reads (the DNS header
+ * and the first question's type, read there: no bytes of the message are kept).
  * Only first fragments on a DNS port come here (the pipeline checks ports, as for every packet), and
- * every later fragment (it has no ports): those of other datagrams start entries that never complete
- * and leave uncounted. Bounded: at most `capacity` datagrams at once (oldest dropped first), each
- * dropped REASSEMBLY_TIMEOUT after its first fragment came (or its first seen); a DNS one dropped
- * incomplete is reported.
+ * every later fragment of UDP (it has no ports): those of other datagrams start entries that never
+ * complete and leave uncounted. A DNS one dropped incomplete is reported.
  */
 
-/** Seconds a datagram may take to complete (Linux's net.ipv4.ipfrag_time default). */
-export const REASSEMBLY_TIMEOUT = 30;
-/** Disjoint byte ranges received per datagram before it is given up (fragments usually arrive in order: one range). */
-const MAX_RANGES = 24;
-/**
- * Key words: source 0-3, destination 4-7, identification, VLAN << 8 | IP version. As Wireshark 4.0
- * (tshark on Debian 12, checked), the VLAN separates IPv4 datagrams of private or link-local
- * addresses only (the same addresses may be reused on two VLANs); never IPv6 ones.
- */
-const KEY_WORDS = 10;
-
-/** DnsRingTable states: first fragment not seen yet; seen and DNS; seen and not DNS. */
-const UNKNOWN = 1;
+/** Reassembly states (DnsRingTable.state): seen and DNS; seen and not DNS (FRAGMENTS_UNKNOWN: first fragment not seen yet). */
 const DNS = 2;
 const OTHER = 3;
+/** Holes a datagram's fragments may leave at once: a DNS answer is a few 1 500-byte fragments. */
+const MAX_RANGES = 24;
 
 /** Told of a DNS datagram given up incomplete (a fragment missing, too old, or pushed out). */
 export interface FragmentLossSink {
@@ -41,31 +27,23 @@ export interface FragmentLossSink {
   fragmentedIncomplete(ifIndex: number, s: number): void;
 }
 
-export class DnsFragments {
+export class DnsFragments implements ReassemblyOwner {
   /** Source port << 16 | destination port of slot s (from its first fragment). */
   ports = new Int32Array(0);
   /** The DNS header of slot s, read from its first fragment: id (-1: not captured whole), flags, qtype. */
   headers = new Int32Array(0);
   private readonly h = new DnsHeader();
-  private readonly table: DnsRingTable;
+  private readonly reassembly: IpReassembly;
   private readonly loss: FragmentLossSink;
-  private readonly key = new Int32Array(KEY_WORDS);
-  /** The datagram's length once its last fragment came, else -1. */
-  private total = new Int32Array(0);
-  /** Sorted disjoint [start, end) ranges received: MAX_RANGES pairs per slot, rangeCount[s] in use. */
-  private ranges = new Int32Array(0);
-  private rangeCount = new Uint8Array(0);
-  private firstTime = new Float64Array(0);
-  private iface = new Uint16Array(0);
 
   constructor(capacity: number, loss: FragmentLossSink) {
-    this.table = new DnsRingTable(capacity, KEY_WORDS);
+    this.reassembly = new IpReassembly(capacity, this, MAX_RANGES);
     this.loss = loss;
   }
 
   /** Datagrams being reassembled. */
   get size(): number {
-    return this.table.size;
+    return this.reassembly.size;
   }
 
   /**
@@ -75,48 +53,14 @@ export class DnsFragments {
    * caller analyses it as unfragmented and does not pass it here).
    */
   add(ifIndex: number, buf: Buffer, pkt: DecodedPacket, portMap: Uint8Array): number {
-    const l3 = pkt.l3Offset;
-    let id: number;
-    let more: boolean;
-    let start: number;
-    let end: number;
-    if (pkt.ipVersion === 4) {
-      id = (buf[l3 + 4]! << 8) | buf[l3 + 5]!;
-      more = (buf[l3 + 6]! & 0x20) !== 0;
-      start = l3 + pkt.ipHeaderLen;
-      end = l3 + ((buf[l3 + 2]! << 8) | buf[l3 + 3]!);
-    } else {
-      const q = ipv6FragmentHeader(buf, l3, pkt.capEnd);
-      if (q < 0) return -1;
-      id = buf.readInt32BE(q + 4);
-      more = (buf[q + 3]! & 1) !== 0;
-      start = q + 8;
-      end = l3 + 40 + ((buf[l3 + 4]! << 8) | buf[l3 + 5]!);
-    }
-    const off = pkt.fragOffset;
-    if (off === 0 && !more) return -1;
-    const len = end - start;
-    if (len <= 0) return -1;
-    const t = this.table;
-    const k = this.key;
-    const a = pkt.addrs;
-    for (let i = 0; i < 8; i++) k[i] = a[i]!;
-    k[8] = id;
-    k[9] = pkt.ipVersion === 4 && (local(a[0]!) || local(a[4]!)) ? ((pkt.vlanId & 0xffff) << 8) | 4 : pkt.ipVersion;
-    const h = t.hash(k);
-    let s = t.find(k, h);
-    if (s < 0) s = this.create(k, h, ifIndex, pkt.ts);
-    if (off === 0) this.first(s, buf, start, pkt.capEnd, portMap);
-    if (!more) this.total[s] = off + len;
-    if (!this.receive(s, off, off + len)) {
-      this.drop(s);
-      return -1;
-    }
-    const r = s * MAX_RANGES * 2;
-    const total = this.total[s]!;
-    if (total < 0 || this.rangeCount[s] !== 1 || this.ranges[r] !== 0 || this.ranges[r + 1]! < total) return -1;
-    if (t.state[s] === DNS) return s;
-    t.remove(s);
+    const r = this.reassembly;
+    const s = r.slot(ifIndex, buf, pkt);
+    if (s < 0) return -1;
+    if (this.ports.length === 0) this.allocate(r.table.capacity);
+    if (pkt.fragOffset === 0) this.first(s, buf, r.start, pkt.capEnd, portMap);
+    if (!r.add(s, pkt)) return -1;
+    if (r.table.state[s] === DNS) return s;
+    r.release(s);
     return -1;
   }
 
@@ -125,60 +69,45 @@ export class DnsFragments {
    * source for a response, its destination for a query. Returns its IP version.
    */
   serverOf(s: number, out: Uint32Array): number {
-    const k = this.table.keys;
-    const from = s * KEY_WORDS + ((this.headers[3 * s + 1]! & 0x8000) !== 0 ? 0 : 4);
+    const k = this.reassembly.table.keys;
+    const kw = this.reassembly.table.keyWords;
+    const from = s * kw + ((this.headers[3 * s + 1]! & 0x8000) !== 0 ? 0 : 4);
     for (let i = 0; i < 4; i++) out[i] = k[from + i]! >>> 0;
-    return k[s * KEY_WORDS + 9]! & 255;
+    return k[s * kw + 9]! & 255;
   }
 
   /** Forgets a completed datagram add() returned. */
   release(s: number): void {
-    this.table.remove(s);
+    this.reassembly.release(s);
   }
 
   /** Gives up the datagrams whose first fragment came REASSEMBLY_TIMEOUT or more before `now`. */
   advance(now: number): void {
-    const t = this.table;
-    if (t.size === 0) return;
-    for (let s = t.oldest(); s >= 0 && now - this.firstTime[s]! >= REASSEMBLY_TIMEOUT; s = t.oldest()) this.drop(s);
+    this.reassembly.advance(now);
   }
 
-  private create(k: Int32Array, h: number, ifIndex: number, now: number): number {
-    const t = this.table;
-    const n = t.nextSlot();
-    if (t.state[n] !== 0) this.drop(n);
-    const s = t.insert(k, h, UNKNOWN);
-    if (this.total.length === 0) this.allocate(t.capacity);
-    this.total[s] = -1;
-    this.rangeCount[s] = 0;
-    this.firstTime[s] = now;
-    this.iface[s] = ifIndex;
-    return s;
+  droppedIncomplete(s: number): void {
+    if (this.reassembly.table.state[s] === DNS) this.loss.fragmentedIncomplete(this.reassembly.iface[s]!, s);
   }
 
   private allocate(n: number): void {
     this.ports = new Int32Array(n);
     this.headers = new Int32Array(n * 3);
-    this.total = new Int32Array(n);
-    this.ranges = new Int32Array(n * MAX_RANGES * 2);
-    this.rangeCount = new Uint8Array(n);
-    this.firstTime = new Float64Array(n);
-    this.iface = new Uint16Array(n);
   }
 
   /** The first fragment (offset 0): its ports decide whether the datagram is DNS; a DNS one's header is read. */
   private first(s: number, buf: Buffer, start: number, capEnd: number, portMap: Uint8Array): void {
     if (start + 4 > capEnd) {
-      this.table.state[s] = OTHER;
+      this.reassembly.table.state[s] = OTHER;
       return;
     }
     const sport = (buf[start]! << 8) | buf[start + 1]!;
     const dport = (buf[start + 2]! << 8) | buf[start + 3]!;
     if ((portMap[sport]! | portMap[dport]!) === 0) {
-      this.table.state[s] = OTHER;
+      this.reassembly.table.state[s] = OTHER;
       return;
     }
-    this.table.state[s] = DNS;
+    this.reassembly.table.state[s] = DNS;
     this.ports[s] = (sport << 16) | dport;
     const ulen = start + 6 <= capEnd ? (buf[start + 4]! << 8) | buf[start + 5]! : 0;
     const h = this.h;
@@ -190,72 +119,4 @@ export class DnsFragments {
     this.headers[3 * s + 1] = ok ? h.flags : portMap[sport] !== 0 ? 0x8000 : 0;
     this.headers[3 * s + 2] = ok ? h.qtype : -1;
   }
-
-  /** Adds [from, to) to slot s's ranges, merging what it overlaps or touches; false when there are too many. */
-  private receive(s: number, from: number, to: number): boolean {
-    const r = this.ranges;
-    const base = s * MAX_RANGES * 2;
-    const n = this.rangeCount[s]!;
-    if (n === 0) {
-      r[base] = from;
-      r[base + 1] = to;
-      this.rangeCount[s] = 1;
-      return true;
-    }
-    // The first range ending at or after `from`, and the first starting after `to`: those between merge.
-    let i = 0;
-    while (i < n && r[base + 2 * i + 1]! < from) i++;
-    let j = i;
-    while (j < n && r[base + 2 * j]! <= to) j++;
-    if (i < j) {
-      from = Math.min(from, r[base + 2 * i]!);
-      to = Math.max(to, r[base + 2 * (j - 1) + 1]!);
-    }
-    const count = n - (j - i) + 1;
-    if (count > MAX_RANGES) return false;
-    // Move the ranges from j on to follow the new one at i (a few words: no copyWithin call).
-    const shift = i + 1 - j;
-    if (shift < 0) {
-      for (let x = base + 2 * j; x < base + 2 * n; x++) r[x + 2 * shift] = r[x]!;
-    } else if (shift > 0) {
-      for (let x = base + 2 * n - 1; x >= base + 2 * j; x--) r[x + 2] = r[x]!;
-    }
-    r[base + 2 * i] = from;
-    r[base + 2 * i + 1] = to;
-    this.rangeCount[s] = count;
-    return true;
-  }
-
-  private drop(s: number): void {
-    if (this.table.state[s] === DNS) this.loss.fragmentedIncomplete(this.iface[s]!, s);
-    this.table.remove(s);
-  }
-}
-
-/** An IPv4 address (host order) in 10/8, 172.16/12, 192.168/16 (RFC 1918) or 169.254/16 (RFC 3927). */
-function local(a: number): boolean {
-  return a >>> 24 === 10 || a >>> 20 === 0xac1 || a >>> 16 === 0xc0a8 || a >>> 16 === 0xa9fe;
-}
-
-/**
- * Offset of the fragment header of the IPv6 packet at l3 (the decoder found one), or -1. Walks the
- * extension headers before it: hop-by-hop, routing, destination options, mobility, HIP, shim6 (8-byte
- * units) and AH (4-byte units).
- */
-function ipv6FragmentHeader(buf: Buffer, l3: number, capEnd: number): number {
-  let nh = buf[l3 + 6]!;
-  let q = l3 + 40;
-  for (let i = 0; i < 16 && q + 8 <= capEnd; i++) {
-    if (nh === 44) return q;
-    if (nh === 0 || nh === 43 || nh === 60 || nh === 135 || nh === 139 || nh === 140) {
-      nh = buf[q]!;
-      q += (buf[q + 1]! + 1) * 8;
-    } else if (nh === 51) {
-      nh = buf[q]!;
-      q += (buf[q + 1]! + 2) * 4;
-    } else {
-      return -1;
-    }
-  }
-  return -1;
 }

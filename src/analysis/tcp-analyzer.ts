@@ -6,9 +6,11 @@ import { TCP_HANDSHAKE_RTT_BUCKETS } from '../metrics/catalog';
 import { END_CAPACITY, END_REPLACED, TcpConnections } from './tcp-connections';
 import type { TcpConnectionOwner } from './tcp-connections';
 import {
-  TCP_DATA_SEGMENTS, TCP_ESTABLISHED, TCP_REFUSED, TCP_RETRANSMISSIONS, TCP_RTT_BUCKETS, TCP_RTT_COUNT, TCP_RTT_SUM, TCP_TIMEOUT, TCP_WORDS, TCP_ZERO_WINDOW,
+  TCP_DATA_SEGMENTS, TCP_ESTABLISHED, TCP_FRAGMENTED_INCOMPLETE, TCP_FRAGMENTED_REASSEMBLED, TCP_REFUSED, TCP_RETRANSMISSIONS, TCP_RTT_BUCKETS, TCP_RTT_COUNT, TCP_RTT_SUM, TCP_TIMEOUT, TCP_WORDS, TCP_ZERO_WINDOW,
 } from './tcp-counters';
 import type { TcpCounters } from './tcp-counters';
+import { TcpFragments } from './tcp-fragments';
+import type { TcpFragmentLossSink } from './tcp-fragments';
 import { tcpPayloadLength } from './tcp-segment';
 import { A_ANY_RETRANSMISSION, A_SHOWN, A_ZERO_WINDOW, analyzeSequence, Dir, DirFlags, inOrder, Slot, SlotF, State } from './tcp-sequence';
 
@@ -19,6 +21,8 @@ export interface TcpAnalyzerOptions {
   readonly idleTimeout: number;
   /** A SYN unanswered (no SYN-ACK, no RST) this long counts as result="timeout" (seconds). */
   readonly synTimeout: number;
+  /** TCP datagrams in IP fragments reassembled at once (tcp.max_fragmented). */
+  readonly maxFragmented: number;
 }
 
 
@@ -42,16 +46,20 @@ const BOUNDS = Float64Array.from(TCP_HANDSHAKE_RTT_BUCKETS);
  *    windows by Wireshark's sequence analysis (tcp-sequence.ts), with Wireshark's stream rules: a SYN
  *    whose sequence number differs from the connection's first one starts a new connection (port
  *    reuse); the same one is a retransmitted SYN.
- * IP fragments are skipped (Wireshark analyses the reassembled segment), except IPv6 atomic
- * fragments (offset 0, no more), which are whole segments.
+ * A segment in IP fragments is analysed once they complete it, at the fragment completing it
+ * (tcp-fragments.ts), as Wireshark analyses its reassembled segment; an IPv6 atomic fragment
+ * (offset 0, no more) is a whole segment.
  */
-export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEvent {
+export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEvent, TcpFragmentLossSink {
   readonly perInterface: Float64Array[] = [];
   evictions = 0;
   /** The handshake RTT measured on the last packet (valid when observe() returned TCP_EVENT_HANDSHAKE). */
   eventRtt = 0;
   private readonly table: TcpConnections;
   private readonly synTimeout: number;
+  private readonly fragments: TcpFragments;
+  /** Per interface: 1 when it is a live capture with netmon's own snap length (fragments cut by it are reassembled). */
+  private readonly ownSnap: number[] = [];
   private viewOf: Buffer | null = null;
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   /** The flow table's links (when its key is the exact 5-tuple), or null: every packet looks its connection up. */
@@ -67,14 +75,22 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
   constructor(o: TcpAnalyzerOptions) {
     this.table = new TcpConnections(o.maxConnections, o.idleTimeout, this);
     this.synTimeout = o.synTimeout;
+    this.fragments = new TcpFragments(o.maxFragmented, this);
   }
 
   get connections(): number {
     return this.table.size;
   }
 
-  addInterface(): void {
+  /** TCP datagrams in IP fragments being reassembled now. */
+  get fragmented(): number {
+    return this.fragments.size;
+  }
+
+  /** `ownSnap`: the interface is a live capture with netmon's snap length. */
+  addInterface(ownSnap = false): void {
     this.perInterface.push(new Float64Array(TCP_WORDS));
+    this.ownSnap.push(ownSnap ? 1 : 0);
   }
 
   /** Names the paths of retransmitted segments to the detectors. */
@@ -104,6 +120,27 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
       }
     }
     return this.segment(ifIndex, buf, pkt, flowSlot, link);
+  }
+
+  /**
+   * An IP fragment of a TCP datagram (not an IPv6 atomic fragment: observe() takes those). As in
+   * Wireshark, a capture file's fragment cut by its snap length is not reassembled (netmon's own
+   * snap length cuts none); Wireshark dissects an IPv4 first fragment so cut, but makes no
+   * sequence analysis of a fragment (tshark 4.0 checked), so neither is it analysed here. The
+   * segment a fragment completes is analysed, in no flow record.
+   */
+  fragment(ifIndex: number, buf: Buffer, pkt: DecodedPacket): void {
+    const l3 = pkt.l3Offset;
+    const end = pkt.ipVersion === 4 ? l3 + ((buf[l3 + 2]! << 8) | buf[l3 + 3]!) : l3 + 40 + ((buf[l3 + 4]! << 8) | buf[l3 + 5]!);
+    if (end > pkt.capEnd && this.ownSnap[ifIndex] === 0) return;
+    const f = this.fragments;
+    if (!f.add(ifIndex, buf, pkt)) return;
+    this.perInterface[ifIndex]![TCP_FRAGMENTED_REASSEMBLED]++;
+    this.segment(ifIndex, f.frame, f.segment, -1, -1);
+  }
+
+  tcpFragmentsIncomplete(ifIndex: number): void {
+    this.perInterface[ifIndex]![TCP_FRAGMENTED_INCOMPLETE]++;
   }
 
   /** A DataView on the packet's buffer (made again only when the capture hands out another buffer). */
@@ -237,6 +274,7 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
   /** Expires by packet time: unanswered SYNs and idle connections. */
   advance(now: number): void {
     this.table.advance(now, this.synTimeout);
+    this.fragments.advance(now);
   }
 
   synExpired(s: number): void {

@@ -10,7 +10,9 @@ export const TCP_TIMEOUT = TCP_REFUSED + 1;
 export const TCP_RETRANSMISSIONS = TCP_TIMEOUT + 1;
 export const TCP_ZERO_WINDOW = TCP_RETRANSMISSIONS + 1;
 export const TCP_DATA_SEGMENTS = TCP_ZERO_WINDOW + 1;
-export const TCP_WORDS = TCP_DATA_SEGMENTS + 1;
+export const TCP_FRAGMENTED_REASSEMBLED = TCP_DATA_SEGMENTS + 1;
+export const TCP_FRAGMENTED_INCOMPLETE = TCP_FRAGMENTED_REASSEMBLED + 1;
+export const TCP_WORDS = TCP_FRAGMENTED_INCOMPLETE + 1;
 
 /** What the TCP families read: the analyser itself (replay) or its snapshot (`netmon run`). */
 export interface TcpCounters {

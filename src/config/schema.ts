@@ -153,6 +153,7 @@ const schema = object({
       max_connections: field(integer(16, 50_000_000), 100_000),
       idle_timeout: field(durationAboveZero, 120),
       syn_timeout: field(durationAboveZero, 30),
+      max_fragmented: field(integer(16, 1_000_000), 1_024),
     }),
   ),
   tunnels: section(

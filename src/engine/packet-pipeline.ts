@@ -144,7 +144,7 @@ export class PacketPipeline {
       ifIndex = this.interfaces.length;
       this.interfaces.push(new InterfaceCounters(name));
       this.dns?.addInterface(live);
-      this.tcp?.addInterface();
+      this.tcp?.addInterface(live);
     }
     const ic = this.interfaces[ifIndex]!;
     const index = ifIndex;
@@ -222,10 +222,15 @@ export class PacketPipeline {
       const detectors = this.detectors;
       if (detectors !== null) detectors.observe(pkt, buf);
       // TCP analysis: one call per TCP segment; its events (retransmission, handshake RTT) go to the flow's record.
+      // A fragment (an IPv6 atomic one is a whole segment) waits for the rest of its segment.
       const tcp = this.tcp;
-      if (tcp !== null && pkt.ipProto === 6 && pkt.l4Offset >= 0) {
-        const events = tcp.observe(ifIndex, buf, pkt, slot);
-        if (events !== 0) this.flows.noteTcp(slot, events, tcp);
+      if (tcp !== null && pkt.ipProto === 6) {
+        if (pkt.isFragment && (pkt.fragOffset !== 0 || pkt.fragMore)) {
+          tcp.fragment(ifIndex, buf, pkt);
+        } else if (pkt.l4Offset >= 0) {
+          const events = tcp.observe(ifIndex, buf, pkt, slot);
+          if (events !== 0) this.flows.noteTcp(slot, events, tcp);
+        }
       }
     }
     // DNS analysis and UDP tunnels: only packets to or from one of their ports get past this check;

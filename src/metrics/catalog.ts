@@ -85,6 +85,7 @@ export const CATALOG = {
   tcpRetransmissions: { name: 'netmon_tcp_retransmissions_total', help: 'TCP segments that are retransmissions, fast or spurious ones included (Wireshark tcp.analysis.retransmission).', type: 'counter', labelNames: ['interface'] },
   tcpZeroWindow: { name: 'netmon_tcp_zero_window_total', help: 'TCP segments advertising a zero receive window (Wireshark tcp.analysis.zero_window).', type: 'counter', labelNames: ['interface'] },
   tcpDataSegments: { name: 'netmon_tcp_data_segments_total', help: 'TCP segments with payload, SYN or FIN: those that can be retransmissions (the ratio\'s denominator).', type: 'counter', labelNames: ['interface'] },
+  tcpFragmented: { name: 'netmon_tcp_fragmented_segments_total', help: 'TCP segments in IP fragments: result="reassembled" (analysed once complete, at the fragment completing them), "incomplete" (a fragment never came within 30 s, or tcp.max_fragmented datagrams were in reassembly).', type: 'counter', labelNames: ['interface', 'result'] },
   tcpConnectionsTracked: { name: 'netmon_tcp_connections_tracked', help: 'TCP connections in the analyser\'s table.', type: 'gauge', labelNames: [] },
   tcpConnectionEvictions: { name: 'netmon_tcp_connection_evictions_total', help: 'TCP connections dropped from the analyser\'s table because it was full (tcp.max_connections).', type: 'counter', labelNames: [] },
 } as const satisfies Record<string, FamilyDef>;

@@ -4,7 +4,7 @@ import {
 import type { DnsCounters } from '../analysis/dns-counters';
 import { DNS_NAMED_RCODES, DNS_QTYPE_NAMES, DNS_RCODE_NAMES } from '../analysis/dns-names';
 import {
-  TCP_DATA_SEGMENTS, TCP_ESTABLISHED, TCP_REFUSED, TCP_RETRANSMISSIONS, TCP_RTT_BUCKETS, TCP_RTT_COUNT, TCP_RTT_SUM, TCP_TIMEOUT, TCP_ZERO_WINDOW,
+  TCP_DATA_SEGMENTS, TCP_ESTABLISHED, TCP_FRAGMENTED_INCOMPLETE, TCP_FRAGMENTED_REASSEMBLED, TCP_REFUSED, TCP_RETRANSMISSIONS, TCP_RTT_BUCKETS, TCP_RTT_COUNT, TCP_RTT_SUM, TCP_TIMEOUT, TCP_ZERO_WINDOW,
 } from '../analysis/tcp-counters';
 import type { TcpCounters } from '../analysis/tcp-counters';
 import { CATALOG, DNS_RESPONSE_TIME_BUCKETS, TCP_HANDSHAKE_RTT_BUCKETS } from './catalog';
@@ -69,6 +69,7 @@ export function dnsTcpFamilies(
   if (enabled.tcp) {
     const t = () => tcp() ?? none;
     const results: readonly [string, number][] = [['established', TCP_ESTABLISHED], ['refused', TCP_REFUSED], ['timeout', TCP_TIMEOUT]];
+    const fragmentResults: readonly [string, number][] = [['reassembled', TCP_FRAGMENTED_REASSEMBLED], ['incomplete', TCP_FRAGMENTED_INCOMPLETE]];
     out.push(
       { def: CATALOG.tcpHandshakeRtt, collect: histogram(t, TCP_RTT_BUCKETS, TCP_HANDSHAKE_RTT_BUCKETS.length, TCP_RTT_SUM, TCP_RTT_COUNT) },
       {
@@ -78,6 +79,11 @@ export function dnsTcpFamilies(
       { def: CATALOG.tcpRetransmissions, collect: per(t, TCP_RETRANSMISSIONS) },
       { def: CATALOG.tcpZeroWindow, collect: per(t, TCP_ZERO_WINDOW) },
       { def: CATALOG.tcpDataSegments, collect: per(t, TCP_DATA_SEGMENTS) },
+      {
+        def: CATALOG.tcpFragmented,
+        collect: () =>
+          names().flatMap((i, k) => fragmentResults.map(([result, at]) => ({ labels: { interface: i, result }, value: t().perInterface[k]?.[at] ?? 0 }))),
+      },
       { def: CATALOG.tcpConnectionsTracked, collect: () => [{ labels: {}, value: t().connections }] },
       { def: CATALOG.tcpConnectionEvictions, collect: () => [{ labels: {}, value: t().evictions }] },
     );

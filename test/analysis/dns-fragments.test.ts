@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_UNANSWERED, DNS_UNMATCHED, DNS_UNTIMED,
 } from '../../src/analysis/dns-counters';
-import { REASSEMBLY_TIMEOUT } from '../../src/analysis/dns-fragments';
+import { REASSEMBLY_TIMEOUT } from '../../src/analysis/ip-reassembly';
 import { runFrames } from '../support/analysis-run';
 import { dnsMessage, udpFrame } from '../support/dns-tcp-frames';
 import type { TimedFrame } from '../support/dns-tcp-frames';

@@ -57,17 +57,61 @@ export function fragmentLarge(frames: readonly { data: Buffer; ts: number }[], r
       out.push({ ...f, i: out.length });
       continue;
     }
-    let parts = fragmentFrame(f.data, { mtu: 1500, id: id++ });
+    const parts = fragmentFrame(f.data, { mtu: 1500, id: id++ });
     fragmented++;
-    const r = rand();
-    if (r < 0.15) parts = parts.reverse();
-    else if (r < 0.25) parts = parts.map((p) => ({ p, k: rand() })).sort((a, b) => a.k - b.k).map((x) => x.p);
-    else if (r < 0.35) parts.splice(1 + Math.floor(rand() * (parts.length - 1)), 0, parts[Math.floor(rand() * parts.length)]!);
-    else if (r < 0.45) {
-      parts.splice(Math.floor(rand() * parts.length), 1);
-      incomplete++;
-    }
+    if (disorder(parts, rand)) incomplete++;
     parts.forEach((p, k) => out.push({ data: p, ts: f.ts + k * gap, i: out.length }));
   }
   return { frames: out.sort((a, b) => a.ts - b.ts || a.i - b.i).map(({ data, ts }) => ({ data, ts })), fragmented, incomplete };
+}
+
+/**
+ * A share `share` of the TCP frames of `frames` (IPv4, or IPv6 without extension headers) sent as
+ * small IP fragments, as `nmap -f` or an evasion tool sends them: 8 to 32 bytes of the segment per
+ * fragment (the TCP header itself split), mostly in order, some reversed or shuffled, some with a
+ * fragment repeated or one never sent. Segments to or from a port in `keep` stay whole. Returns
+ * the frames in time order and the counts.
+ */
+export function fragmentTcp(frames: readonly { data: Buffer; ts: number }[], rand: () => number, share: number, keep: readonly number[] = [], gap = 0.00001): { frames: { data: Buffer; ts: number }[]; fragmented: number; incomplete: number } {
+  const out: { data: Buffer; ts: number; i: number }[] = [];
+  let fragmented = 0;
+  let incomplete = 0;
+  let id = Math.floor(rand() * 0x10000);
+  for (const f of frames) {
+    const etherType = f.data.readUInt16BE(12);
+    const ip = f.data.subarray(14);
+    const v4 = etherType === ETH.IPV4;
+    const tcp = v4 ? ip[9] === 6 : etherType === ETH.IPV6 && ip[6] === 6;
+    const l4 = v4 ? (ip[0]! & 15) * 4 : 40;
+    if (!tcp || rand() >= share || keep.includes(ip.readUInt16BE(l4)) || keep.includes(ip.readUInt16BE(l4 + 2))) {
+      out.push({ ...f, i: out.length });
+      continue;
+    }
+    const hlen = v4 ? (ip[0]! & 15) * 4 : 48;
+    const parts = fragmentFrame(f.data, { mtu: hlen + 8 * (1 + Math.floor(rand() * 4)), id: id++ });
+    if (parts.length === 1) {
+      out.push({ ...f, i: out.length }); // it fits in one fragment's room: sent whole
+      continue;
+    }
+    fragmented++;
+    if (disorder(parts, rand)) incomplete++;
+    parts.forEach((p, k) => out.push({ data: p, ts: f.ts + k * gap, i: out.length }));
+  }
+  return { frames: out.sort((a, b) => a.ts - b.ts || a.i - b.i).map(({ data, ts }) => ({ data, ts })), fragmented, incomplete };
+}
+
+/**
+ * Reorders a datagram's fragments in place as they may reach a capture point: mostly in order,
+ * some reversed or shuffled, some with a fragment repeated, or one dropped (returns true then).
+ */
+function disorder(parts: Buffer[], rand: () => number): boolean {
+  const r = rand();
+  if (r < 0.15) parts.reverse();
+  else if (r < 0.25) parts.splice(0, parts.length, ...parts.map((p) => ({ p, k: rand() })).sort((a, b) => a.k - b.k).map((x) => x.p));
+  else if (r < 0.35) parts.splice(1 + Math.floor(rand() * (parts.length - 1)), 0, parts[Math.floor(rand() * parts.length)]!);
+  else if (r < 0.45) {
+    parts.splice(Math.floor(rand() * parts.length), 1);
+    return true;
+  }
+  return false;
 }
