@@ -82,11 +82,6 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
     return this.table.size;
   }
 
-  /** TCP datagrams in IP fragments being reassembled now. */
-  get fragmented(): number {
-    return this.fragments.size;
-  }
-
   /** `ownSnap`: the interface is a live capture with netmon's snap length. */
   addInterface(ownSnap = false): void {
     this.perInterface.push(new Float64Array(TCP_WORDS));
@@ -105,11 +100,10 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
 
   /**
    * A TCP segment with a decoded header (l4Offset >= 0), counted in flow slot `flowSlot` (-1: none);
-   * returns TCP_EVENT_* bits for its flow record.
+   * returns TCP_EVENT_* bits for its flow record. Not an IP fragment (callers pass those to
+   * fragment()), except an IPv6 atomic one (offset 0, no more), which is a whole segment.
    */
   observe(ifIndex: number, buf: Buffer, pkt: DecodedPacket, flowSlot: number): number {
-    // A fragment is skipped; an IPv6 atomic fragment (offset 0, no more) is a whole segment.
-    if (pkt.isFragment && (pkt.fragOffset !== 0 || pkt.fragMore)) return 0;
     const links = this.links;
     const link = links !== null && flowSlot >= 0 ? links.tcpLink(flowSlot) : -1;
     if (link >= 0 && (pkt.tcpFlags & (SYN | FIN | RST)) === 0) {

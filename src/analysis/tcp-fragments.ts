@@ -48,11 +48,6 @@ export class TcpFragments implements ReassemblyOwner {
     this.loss = loss;
   }
 
-  /** Datagrams being reassembled. */
-  get size(): number {
-    return this.reassembly.size;
-  }
-
   /**
    * One IP fragment (not an IPv6 atomic one) of a TCP datagram, captured whole or by netmon's own
    * snap length. True when it completes a datagram whose TCP header was captured: `segment` is it.

@@ -92,7 +92,10 @@ export class TunnelAnalysis {
       if (err !== DECODE_OK) this.decodeError(err);
       if (inner.ipVersion === 0) return;
       const tcp = this.tcp;
-      if (tcp !== null && inner.ipProto === 6 && inner.l4Offset >= 0) tcp.observe(ifIndex, buf, inner, -1);
+      if (tcp !== null && inner.ipProto === 6) {
+        if (inner.isFragment && (inner.fragOffset !== 0 || inner.fragMore)) tcp.fragment(ifIndex, buf, inner);
+        else if (inner.l4Offset >= 0) tcp.observe(ifIndex, buf, inner, -1);
+      }
       const dns = this.dns;
       if (dns !== null) {
         if (inner.isFragment && inner.ipProto === 17) dns.fragment(ifIndex, buf, inner);

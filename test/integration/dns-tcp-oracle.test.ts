@@ -148,12 +148,16 @@ test('source-routed and mobile packets (IPv4 source routes; IPv6 segment routing
   replayEqualsTshark(frames, LINKTYPE_ETHERNET, { dns: 200, handshakes: 80, retransmissions: 10 });
 });
 
-test('TCP segments in small IP fragments (the TCP header split; in order, reversed, shuffled, one repeated or missing; IPv4 and IPv6): the same figures as tshark, each at the fragment completing it', { skip }, () => {
+test('TCP segments in small IP fragments (the TCP header split; in order, reversed, shuffled, one repeated or missing; IPv4 and IPv6; some inside tunnels): the same figures as tshark, each at the fragment completing it', { skip }, () => {
   const generated = generateTraffic(prng(10), { start: 1_700_010_000, dnsUdp: 200, dnsTcp: 20, tcp: 120, span: 60, zoneTransfers: 2 });
   // DNS over TCP stays whole: netmon keeps no payload of fragments, so it does not read DNS
   // messages in reassembled segments (tshark does); their TCP analysis is the same either way.
-  const { frames, fragmented, incomplete } = fragmentTcp(generated, prng(50), 0.3, [53]);
+  const split = fragmentTcp(generated, prng(50), 0.3, [53]);
+  const { fragmented, incomplete } = split;
   assert.ok(fragmented > 500 && incomplete > 30, `fragmented ${fragmented}, incomplete ${incomplete}`);
+  // A fifth of all frames, fragments included, inside tunnels: reassembled there alike.
+  const { frames, tunnels } = wrapSome(split.frames, prng(51), 0.2);
+  assert.ok(tunnels.size >= 8);
   replayEqualsTshark(frames, LINKTYPE_ETHERNET, { dns: 100, handshakes: 80, retransmissions: 10 }, (_file, m) => {
     assert.equal(m.get('netmon_tcp_fragmented_segments_total{interface="traffic.pcap",result="reassembled"}'), fragmented - incomplete);
   });
