@@ -23,6 +23,9 @@ const scratch = new Uint8Array(16);
 /** More bytes than any packet holds: what optionRead returns for an option Wireshark throws on. */
 const PAST = 1 << 20;
 
+/** MPL option: seed ID bytes for its S field (RFC 7731 6.1). */
+const MPL_SEED_BYTES = [0, 2, 8, 16];
+
 /** Sets out words a[w..w+3] to the 16 bytes of buf at o. */
 function setAddress(a: Uint32Array, w: number, buf: Buffer | Uint8Array, o: number): void {
   for (let i = 0; i < 4; i++) {
@@ -167,7 +170,7 @@ function optionRead(buf: Buffer, o: number, type: number, len: number, end: numb
       return 1 + lid;
     }
     case 0x6d: // MPL: flags, sequence, a seed ID of 0, 2, 8 or 16 bytes
-      return 2 + [0, 2, 8, 16][buf[o]! >>> 6]!;
+      return 2 + MPL_SEED_BYTES[buf[o]! >>> 6]!;
     default:
       return len;
   }
