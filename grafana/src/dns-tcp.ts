@@ -137,11 +137,12 @@ export const dnsTcp: DashboardSpec = {
         }),
         timeseries({
           title: 'TCP retransmissions and zero windows',
-          description: 'Retransmitted segments (timeout, fast and spurious) and segments advertising a zero window, per second.',
+          description: 'Retransmitted segments (timeout, fast and spurious) and segments advertising a zero window, per second; and segments that came in IP fragments (reassembled and analysed, or incomplete: a fragment never came), which are rare unless a scanner or an evasion tool fragments them.',
           unit: 'pps',
           queries: [
             { expr: `sum(rate(netmon_tcp_retransmissions_total{${INTERFACE}}[$__rate_interval]))`, legend: 'retransmissions' },
             { expr: `sum(rate(netmon_tcp_zero_window_total{${INTERFACE}}[$__rate_interval]))`, legend: 'zero windows' },
+            { expr: `sum by (result) (rate(netmon_tcp_fragmented_segments_total{${INTERFACE}}[$__rate_interval]))`, legend: 'in fragments: {{result}}' },
           ],
         }),
         timeseries({
