@@ -51,6 +51,7 @@ export function decodeLink(buf: Buffer, offset: number, capLen: number, linkType
   if (capEnd > buf.length) capEnd = buf.length;
   out.frameOffset = offset;
   out.capEnd = capEnd;
+  out.wireEnd = offset + out.wireLen;
   switch (linkType) {
     case LinkType.ETHERNET:
       return decodeEthernet(buf, offset, out);

@@ -23,7 +23,7 @@ export function decodeNflog(buf: Buffer, p: number, out: DecodedPacket): number 
   if (p + 4 > end) return ERR_NFLOG;
   const family = buf[p]!;
   let q = p + 4;
-  const wireEnd = out.frameOffset + out.wireLen;
+  const wireEnd = out.wireEnd;
   let le = true;
   if (q + 2 <= end) {
     const l = buf[q]! | (buf[q + 1]! << 8);

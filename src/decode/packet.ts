@@ -14,6 +14,13 @@ export class DecodedPacket {
   capEnd = 0;
   /** Original length of the frame on the wire (pcap orig_len), link header included. */
   wireLen = 0;
+  /**
+   * Offset one past the frame's last byte as the lengths that bound it say: frameOffset + wireLen,
+   * lowered by a PPPoE session header's payload length (Wireshark hands PPP no more than it; a
+   * TCP segment's length is computed within it, tcp-segment.ts). Beyond capEnd when the capture cut
+   * the frame.
+   */
+  wireEnd = 0;
   /** Packet timestamp in seconds since the epoch (microsecond precision). */
   ts = 0;
   /**
@@ -88,6 +95,7 @@ export class DecodedPacket {
     this.frameOffset = outer.frameOffset;
     this.capEnd = outer.capEnd;
     this.wireLen = outer.wireLen;
+    this.wireEnd = outer.wireEnd;
     this.ts = outer.ts;
     this.ifIndex = outer.ifIndex;
   }

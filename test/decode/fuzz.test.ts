@@ -101,6 +101,7 @@ function checkInvariants(rc: number, p: DecodedPacket, buf: Buffer, lt: number):
   assert.ok(rc === DECODE_OK || (Number.isInteger(rc) && rc >= 0 && rc < DECODE_LAYER_NAMES.length), `rc ${rc}`);
   assert.equal(p.linkType, lt);
   assert.ok(p.frameOffset >= 0 && p.frameOffset <= p.capEnd && p.capEnd <= buf.length);
+  assert.ok(p.wireEnd <= p.frameOffset + p.wireLen, `wireEnd ${p.wireEnd} past the wire length`);
   if (rc === DecodeLayer.UNSUPPORTED_LINK) assert.equal(SUPPORTED_LINK_TYPES.has(lt), false);
   else assert.equal(SUPPORTED_LINK_TYPES.has(lt), true);
   const linkLayers = LAYER_OF_LINK[lt];
@@ -180,7 +181,7 @@ function checkInvariants(rc: number, p: DecodedPacket, buf: Buffer, lt: number):
 function snapshot(p: DecodedPacket): string {
   const rel = (o: number): number => (o === -1 ? -1 : o - p.frameOffset);
   return JSON.stringify({
-    ...p, addrs: Array.from(p.addrs), frameOffset: 0, capEnd: rel(p.capEnd), l3Offset: rel(p.l3Offset), l4Offset: rel(p.l4Offset),
+    ...p, addrs: Array.from(p.addrs), frameOffset: 0, capEnd: rel(p.capEnd), wireEnd: rel(p.wireEnd), l3Offset: rel(p.l3Offset), l4Offset: rel(p.l4Offset),
   });
 }
 
