@@ -69,11 +69,12 @@ export const dnsTcp: DashboardSpec = {
         }),
         timeseries({
           title: 'DNS trouble',
-          description: 'Per second: queries unanswered within dns.timeout, queries retransmitted, responses without a waiting query, responses matched but untimed (cut by the snap length of a capture file, or shorter than a header), truncated (TC) responses, messages whose header was not captured; messages that came in IP fragments (reassembled, or lost: a fragment never came, NetmonDnsFragmentsLost), and messages quoted in ICMP errors (answers whose client was gone...).',
+          description: 'Per second: queries unanswered within dns.timeout, queries retransmitted, late responses (after dns.timeout, within dns.late_window: timed, their query counted unanswered), responses without a waiting query, responses matched but untimed (cut by the snap length of a capture file, or shorter than a header), truncated (TC) responses, messages whose header was not captured; messages that came in IP fragments (reassembled, or lost: a fragment never came, NetmonDnsFragmentsLost), and messages quoted in ICMP errors (answers whose client was gone...).',
           unit: 'rps',
           queries: [
             { expr: `sum(rate(netmon_dns_unanswered_total{${INTERFACE}}[$__rate_interval]))`, legend: 'unanswered' },
             { expr: `sum(rate(netmon_dns_query_retransmissions_total{${INTERFACE}}[$__rate_interval]))`, legend: 'retransmitted queries' },
+            { expr: `sum(rate(netmon_dns_late_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'late responses' },
             { expr: `sum(rate(netmon_dns_unmatched_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'unmatched responses' },
             { expr: `sum(rate(netmon_dns_untimed_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'untimed responses' },
             { expr: `sum(rate(netmon_dns_truncated_responses_total{${INTERFACE}}[$__rate_interval]))`, legend: 'truncated responses' },

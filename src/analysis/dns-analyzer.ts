@@ -1,25 +1,23 @@
 import type { DecodedPacket } from '../decode/packet';
 import type { AnalysisEvents } from './detectors';
-import { DNS_RESPONSE_TIME_BUCKETS } from '../metrics/catalog';
-import {
-  DNS_UNTIMED, DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_WORDS,
-} from './dns-counters';
+import { DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_MALFORMED, DNS_WORDS } from './dns-counters';
 import type { DnsCounters } from './dns-counters';
 import { DnsFragments } from './dns-fragments';
 import type { FragmentLossSink } from './dns-fragments';
 import { DnsIcmpQuotes } from './dns-icmp-quotes';
-import { DnsHeader, isResponse, isTruncated, readDnsHeader, recordsCaptured } from './dns-message';
-import { qtypeIndex } from './dns-names';
-import { DnsRingTable } from './dns-ring-table';
+import { DnsHeader, isResponse, readDnsHeader, recordsCaptured } from './dns-message';
 import { DnsTcpStreams } from './dns-tcp-streams';
 import type { DnsMessageSink } from './dns-tcp-streams';
+import { DnsTransactions } from './dns-transactions';
 
 export interface DnsAnalyzerOptions {
   /** UDP and TCP ports whose traffic is DNS (either end). */
   readonly ports: readonly number[];
   /** Seconds a query waits for its response before it counts as unanswered. */
   readonly timeout: number;
-  /** Queries remembered at most (waiting, or answered and kept for `timeout` to spot repeated responses). */
+  /** Seconds an unanswered query is remembered after `timeout`, to time a late response (0: none). */
+  readonly lateWindow: number;
+  /** Queries remembered at most (each for `timeout` + `lateWindow`: waiting, answered, or unanswered). */
   readonly maxPending: number;
   /** DNS-over-TCP stream directions followed at most. */
   readonly maxTcpStreams: number;
@@ -27,23 +25,7 @@ export interface DnsAnalyzerOptions {
   readonly maxFragmented: number;
 }
 
-/**
- * A repeated query (same id and endpoints) this soon after an unanswered one is a retransmission of
- * it, not a new transaction: Wireshark's dns.retransmission_timer default.
- */
-export const DNS_RETRANSMIT_WINDOW = 5;
-
 const TRANSPORT_UDP = 1;
-const WAITING = 1;
-const ANSWERED = 2;
-const PHASE = 3;
-/** State bit: the transaction is a zone transfer (AXFR, IXFR), whose every response is timed. */
-const MULTI = 4;
-const AXFR = 252;
-const IXFR = 251;
-const RCODE_SERVFAIL = 2;
-const NBUCKETS = DNS_RESPONSE_TIME_BUCKETS.length;
-const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
 
 /**
  * LLMNR's port (RFC 4795) is DNS over UDP only: Wireshark registers its LLMNR dissector for UDP
@@ -53,25 +35,14 @@ const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
 const LLMNR_PORT = 5355;
 
 /**
- * DNS health from the packets: queries by type, responses by RCODE, and each response matched to its
- * query by transaction id and the two endpoints (addresses, ports, transport), as Wireshark's DNS
- * dissector matches them (packet-dns.c: the latest transaction with that id in the conversation):
- *  - a query repeating a waiting one within DNS_RETRANSMIT_WINDOW is a retransmission and keeps the
- *    original's time; otherwise it starts a new transaction (a waiting one it replaces is unanswered);
- *  - the first response to a transaction is timed from its (first) query; a repeated response, or one
- *    without a waiting query, is counted by RCODE but not timed (netmon_dns_unmatched_responses_total),
- *    except in a zone transfer (the question of the query, or of the latest response that has one, is
- *    AXFR or IXFR: Wireshark's multiple_responds), where every response is timed from the query;
- *  - a query still waiting after dns.timeout is unanswered (Wireshark has no timeout: a response later
- *    than that is timed by Wireshark and unmatched here);
- *  - in a capture file, a response cut by its snap length before the end of its records answers its
- *    query but is not timed (netmon_dns_untimed_responses_total, with the responses shorter than a header), as Wireshark adds dns.time only after
- *    dissecting every record; fragments cut so are not reassembled, and a TCP segment cut so is read
- *    from its first byte (dns-tcp-streams.ts), as Wireshark does. Live, the snap length is netmon's
- *    own and a cut message counts as whole (its length from the headers), as tshark on a full
- *    capture of the link would see it.
- * The pending table is bounded (dns.max_pending, oldest evicted first, counted) and allocated on first
- * use. Only packets on a configured port reach observe(): the pipeline checks portMap first. UDP in
+ * DNS health from the packets: queries by type, responses by RCODE, each response matched to its
+ * query and timed (DnsTransactions). In a capture file, a response cut by its snap length before
+ * the end of its records answers its query but is not timed, as Wireshark adds dns.time only after
+ * dissecting every record; fragments cut so are not reassembled, and a TCP segment cut so is read
+ * from its first byte (dns-tcp-streams.ts), as Wireshark does. Live, the snap length is netmon's own
+ * and a cut message counts as whole (its length from the headers), as tshark on a full capture of
+ * the link would see it.
+ * Only packets on a configured port reach observe(): the pipeline checks portMap first. UDP in
  * IP fragments is analysed once reassembled (dns-fragments.ts), as Wireshark analyses it: the first
  * fragment comes through observe(), the later ones (without ports) to fragment().
  */
@@ -81,44 +52,40 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   /** The DNS ports read over TCP: all but LLMNR's (see LLMNR_PORT). */
   private readonly tcpPortMap = new Uint8Array(65536);
   readonly perInterface: Float64Array[] = [];
-  evictions = 0;
   /**
    * Per interface, 1 when a message cut by the capture counts as whole (live: the snap length is
    * netmon's own, and tshark on a full capture of the link would see the whole message), 0 when the
    * capture's cut is Wireshark's to see (a file: cut fragments are not reassembled, cut messages not timed).
    */
   private readonly ownSnap: number[] = [];
-  private waiting = 0;
-  private readonly timeout: number;
-  private readonly queries: DnsRingTable;
-  private reqTime = new Float64Array(0);
-  private reqIface = new Uint16Array(0);
+  private readonly tx: DnsTransactions;
   private readonly tcp: DnsTcpStreams;
   private readonly fragments: DnsFragments;
   /** DNS quoted in ICMP errors (icmpError). */
   private readonly icmp: DnsIcmpQuotes;
-  private readonly key = new Int32Array(10);
   private readonly h = new DnsHeader();
-  /** The detectors, told of SERVFAIL responses, timed responses and unanswered queries (null: detectors off). */
+  /** The detectors, told of lost fragments (null: detectors off); the transactions tell them the rest. */
   private events: AnalysisEvents | null = null;
-  /** An unanswered query's server address, for events.dnsUnanswered. */
+  /** A lost datagram's server address, for events.dnsFragmentLost. */
   private readonly server = new Uint32Array(4);
-  /** A timed response's time, for events.dnsAnswered (a double argument would be boxed). */
-  private readonly time = new Float64Array(1);
 
   constructor(o: DnsAnalyzerOptions) {
     for (const p of o.ports) this.portMap[p] = 1;
     this.tcpPortMap.set(this.portMap);
     this.tcpPortMap[LLMNR_PORT] = 0;
     this.icmp = new DnsIcmpQuotes(this.portMap, this.tcpPortMap);
-    this.timeout = o.timeout;
-    this.queries = new DnsRingTable(o.maxPending, 10);
+    this.tx = new DnsTransactions(this.perInterface, o.timeout, o.lateWindow, o.maxPending);
     this.tcp = new DnsTcpStreams(o.maxTcpStreams);
     this.fragments = new DnsFragments(o.maxFragmented, this);
   }
 
   get pending(): number {
-    return this.waiting;
+    return this.tx.waiting;
+  }
+
+  /** Waiting queries dropped because the pending table was full. */
+  get evictions(): number {
+    return this.tx.evictions;
   }
 
   /** UDP datagrams in IP fragments being reassembled now. */
@@ -135,6 +102,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   /** Names the servers of SERVFAIL responses, timed responses and unanswered queries to the detectors. */
   setEvents(events: AnalysisEvents): void {
     this.events = events;
+    this.tx.events = events;
   }
 
   /** A UDP or TCP packet with a decoded transport header on a DNS port (a UDP one may be a first fragment). */
@@ -246,143 +214,12 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
   }
 
   message(ifIndex: number, pkt: DecodedPacket, transport: number, h: DnsHeader): void {
-    const c = this.perInterface[ifIndex]!;
-    const a = pkt.addrs;
-    const k = this.key;
-    const response = isResponse(h.flags);
-    // The key names the client first: the query's source, the response's destination.
-    const cl = response ? 4 : 0;
-    const sv = response ? 0 : 4;
-    k[0] = a[cl]!; k[1] = a[cl + 1]!; k[2] = a[cl + 2]!; k[3] = a[cl + 3]!;
-    k[4] = a[sv]!; k[5] = a[sv + 1]!; k[6] = a[sv + 2]!; k[7] = a[sv + 3]!;
-    k[8] = response ? (pkt.dstPort << 16) | pkt.srcPort : (pkt.srcPort << 16) | pkt.dstPort;
-    k[9] = (h.id << 8) | (transport << 4) | pkt.ipVersion;
-    const t = this.queries;
-    const hh = t.hash(k);
-    let s = t.find(k, hh);
-    const now = pkt.ts;
-    if (!response) {
-      c[DNS_Q + qtypeIndex(h.qtype)]++;
-      if (s >= 0) {
-        if ((t.state[s]! & PHASE) === WAITING) {
-          const age = now - this.reqTime[s]!;
-          if (age < DNS_RETRANSMIT_WINDOW && age < this.timeout) {
-            c[DNS_RETRANSMITTED]++;
-            return;
-          }
-          this.unanswered(s);
-        } else {
-          t.remove(s);
-        }
-      }
-      const n = t.nextSlot();
-      if (t.state[n] !== 0) {
-        if (t.state[n] === WAITING) {
-          this.evictions++;
-          this.waiting--;
-        }
-        t.remove(n);
-      }
-      const q = t.insert(k, hh, h.qtype === AXFR || h.qtype === IXFR ? WAITING | MULTI : WAITING);
-      if (this.reqTime.length === 0) {
-        this.reqTime = new Float64Array(t.capacity);
-        this.reqIface = new Uint16Array(t.capacity);
-      }
-      this.reqTime[q] = now;
-      this.reqIface[q] = ifIndex;
-      this.waiting++;
-      return;
-    }
-    c[DNS_R + (h.flags & 15)]++;
-    if ((h.flags & 15) === RCODE_SERVFAIL && this.events !== null) this.events.dnsServfail(pkt);
-    if (isTruncated(h.flags)) c[DNS_TRUNCATED]++;
-    if (s < 0) s = this.sameDirection(pkt);
-    if (s < 0) {
-      c[DNS_UNMATCHED]++;
-      return;
-    }
-    const st = t.state[s]!;
-    // As Wireshark, a response's own question (when it has one) decides for the responses after it.
-    if (h.qtype >= 0) t.state[s] = (st & PHASE) | (h.qtype === AXFR || h.qtype === IXFR ? MULTI : 0);
-    if ((st & PHASE) !== WAITING && (st & MULTI) === 0) {
-      c[DNS_UNMATCHED]++;
-      return;
-    }
-    const dt = now - this.reqTime[s]!;
-    if (dt >= this.timeout) {
-      // Expired, though advance() has not swept it yet.
-      if ((st & PHASE) === WAITING) this.unanswered(s);
-      else t.remove(s);
-      c[DNS_UNMATCHED]++;
-      return;
-    }
-    if ((st & PHASE) === WAITING) {
-      // Answered: kept until its timeout, so that a repeated response is not taken for a new one.
-      t.state[s] = (t.state[s]! & MULTI) | ANSWERED;
-      this.waiting--;
-    }
-    if (h.cut) {
-      // Wireshark matched it (before dissecting its records) but met the end of the captured data.
-      c[DNS_UNTIMED]++;
-      return;
-    }
-    let i = 0;
-    while (i < NBUCKETS && dt > BOUNDS[i]!) i++;
-    c[DNS_TIME_BUCKETS + i]++;
-    c[DNS_TIME_SUM] += dt;
-    c[DNS_TIME_COUNT]++;
-    if (this.events !== null) {
-      this.time[0] = dt;
-      this.events.dnsAnswered(pkt, this.time);
-    }
+    this.tx.message(ifIndex, pkt, transport, h);
   }
 
-  /**
-   * A response that no query sent the other way explains: the query it answers may have gone the
-   * same way (a host answering its own multicast query: sender and group are the same two ends).
-   * Wireshark matches by conversation, which has no direction; so does this second lookup, paid
-   * only by unmatched responses. The key (words 8 and 9 kept) is turned to name the sender first.
-   */
-  private sameDirection(pkt: DecodedPacket): number {
-    const a = pkt.addrs;
-    const k = this.key;
-    k[0] = a[0]!; k[1] = a[1]!; k[2] = a[2]!; k[3] = a[3]!;
-    k[4] = a[4]!; k[5] = a[5]!; k[6] = a[6]!; k[7] = a[7]!;
-    k[8] = (pkt.srcPort << 16) | pkt.dstPort;
-    return this.queries.find(k, this.queries.hash(k));
-  }
-
-  /** Ends the queries older than dns.timeout at packet time `now`. */
+  /** At packet time `now`: queries become unanswered or are forgotten (DnsTransactions), fragments are given up. */
   advance(now: number): void {
     this.fragments.advance(now);
-    const t = this.queries;
-    for (let s = t.oldest(); s >= 0 && now - this.reqTime[s]! >= this.timeout; s = t.oldest()) {
-      if ((t.state[s]! & PHASE) === WAITING) this.unanswered(s);
-      else t.remove(s);
-    }
-  }
-
-  /**
-   * A query that got no response. One sent to a multicast group (mDNS, LLMNR: any number of hosts,
-   * or none, answer from their own addresses) is not unanswered: it is forgotten uncounted.
-   */
-  private unanswered(s: number): void {
-    this.waiting--;
-    // The key names the server at words 4..7 and the IP version in the low bits of word 9.
-    const k = this.queries.keys;
-    const b = s * 10;
-    const version = k[b + 9]! & 15;
-    const first = k[b + 4]! >>> 0;
-    if (version === 4 ? first >>> 28 === 0xe : first >>> 24 === 0xff) {
-      this.queries.remove(s);
-      return;
-    }
-    this.perInterface[this.reqIface[s]!]![DNS_UNANSWERED]++;
-    const events = this.events;
-    if (events !== null) {
-      for (let i = 0; i < 4; i++) this.server[i] = k[b + 4 + i]! >>> 0;
-      events.dnsUnanswered(this.server, version);
-    }
-    this.queries.remove(s);
+    this.tx.advance(now);
   }
 }

@@ -19,8 +19,10 @@ export const DNS_FRAGMENTED_INCOMPLETE = DNS_FRAGMENTED_REASSEMBLED + 1;
 export const DNS_ICMP_QUOTED = DNS_FRAGMENTED_INCOMPLETE + 1;
 /** Responses matched to their query but not timed: cut by a file's snap length, or shorter than a header (DnsHeader.cut). */
 export const DNS_UNTIMED = DNS_ICMP_QUOTED + 1;
+/** Responses timed after dns.timeout (their query counted unanswered), within dns.late_window. */
+export const DNS_LATE = DNS_UNTIMED + 1;
 /** Response time histogram: non-cumulative bucket counts (the last is +Inf), then sum and count. */
-export const DNS_TIME_BUCKETS = DNS_UNTIMED + 1;
+export const DNS_TIME_BUCKETS = DNS_LATE + 1;
 export const DNS_TIME_SUM = DNS_TIME_BUCKETS + DNS_RESPONSE_TIME_BUCKETS.length + 1;
 export const DNS_TIME_COUNT = DNS_TIME_SUM + 1;
 export const DNS_WORDS = DNS_TIME_COUNT + 1;

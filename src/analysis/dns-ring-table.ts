@@ -23,6 +23,8 @@ export class DnsRingTable {
   private tail = 0;
   /** Ring positions in use from the tail (live or removed but not yet passed). */
   private used = 0;
+  /** Ring positions from the tail already passed by the caller's sweep (swept()). */
+  private sweptCount = 0;
   private readonly seed = (Math.random() * 0x100000000) | 0;
   /** Live entries. */
   size = 0;
@@ -107,6 +109,21 @@ export class DnsRingTable {
     this.size--;
   }
 
+  /**
+   * The oldest slot the caller's sweep has not passed (live or removed: state 0), or -1. A second
+   * cursor behind the tail, for a caller that acts on entries at one age (a query becoming
+   * unanswered) and removes them at a later one.
+   */
+  unswept(): number {
+    this.passRemoved();
+    return this.sweptCount < this.used ? (this.tail + this.sweptCount) % this.capacity : -1;
+  }
+
+  /** Moves the sweep past the slot unswept() returned. */
+  swept(): void {
+    this.sweptCount++;
+  }
+
   /** The oldest live slot, or -1 when empty. */
   oldest(): number {
     this.passRemoved();
@@ -118,6 +135,7 @@ export class DnsRingTable {
     while (this.used > 0 && st[this.tail] === 0) {
       this.tail = this.tail + 1 === this.capacity ? 0 : this.tail + 1;
       this.used--;
+      if (this.sweptCount > 0) this.sweptCount--;
     }
   }
 }

@@ -142,6 +142,7 @@ const schema = object({
       enabled: field(boolean, true),
       ports: field(arrayOf(integer(1, 65535), 1), () => [53, 5353, 5355]),
       timeout: field(durationAboveZero, 10),
+      late_window: field(duration, 50),
       max_pending: field(integer(16, 10_000_000), 65_536),
       max_tcp_streams: field(integer(16, 1_000_000), 4_096),
       max_fragmented: field(integer(16, 1_000_000), 1_024),

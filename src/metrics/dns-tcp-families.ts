@@ -1,5 +1,5 @@
 import {
-  DNS_UNTIMED, DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_ICMP_QUOTED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED,
+  DNS_UNTIMED, DNS_FRAGMENTED_INCOMPLETE, DNS_FRAGMENTED_REASSEMBLED, DNS_ICMP_QUOTED, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_LATE,
 } from '../analysis/dns-counters';
 import type { DnsCounters } from '../analysis/dns-counters';
 import { DNS_NAMED_RCODES, DNS_QTYPE_NAMES, DNS_RCODE_NAMES } from '../analysis/dns-names';
@@ -53,6 +53,7 @@ export function dnsTcpFamilies(
       { def: CATALOG.dnsUnanswered, collect: per(d, DNS_UNANSWERED) },
       { def: CATALOG.dnsTruncated, collect: per(d, DNS_TRUNCATED) },
       { def: CATALOG.dnsUnmatched, collect: per(d, DNS_UNMATCHED) },
+      { def: CATALOG.dnsLate, collect: per(d, DNS_LATE) },
       { def: CATALOG.dnsRetransmitted, collect: per(d, DNS_RETRANSMITTED) },
       { def: CATALOG.dnsMalformed, collect: per(d, DNS_MALFORMED) },
       { def: CATALOG.dnsIcmpQuoted, collect: per(d, DNS_ICMP_QUOTED) },

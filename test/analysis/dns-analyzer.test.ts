@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_UNTIMED,
+  DNS_LATE, DNS_MALFORMED, DNS_Q, DNS_R, DNS_RETRANSMITTED, DNS_TIME_BUCKETS, DNS_TIME_COUNT, DNS_TIME_SUM, DNS_TRUNCATED, DNS_UNANSWERED, DNS_UNMATCHED, DNS_UNTIMED,
 } from '../../src/analysis/dns-counters';
 import { DNS_QTYPE_NAMES, DNS_RCODE_NAMES } from '../../src/analysis/dns-names';
 import { netmonFamilies } from '../../src/metrics/netmon-families';
@@ -141,13 +141,38 @@ test('zone transfers (AXFR, IXFR): every response is timed, as Wireshark does; a
   assert.equal(c[DNS_UNANSWERED], 0);
 });
 
-test('a query unanswered after dns.timeout is counted once; a response after that is unmatched', () => {
-  const { p } = runFrames([query(T0, 9), query(T0 + 0.5, 10, 1, { sport: 40001 }), answer(T0 + 3.5, 10, 0, { dport: 40001 }), answer(T0 + 4, 9), { ...query(T0 + 20, 11, 1, { sport: 40002 }) }], { dns: { timeout: '3s' } });
+test('a query unanswered after dns.timeout is counted once; a response within dns.late_window after that is timed and late, as tshark times it; later ones are unmatched', () => {
+  // Query 9 answered after 4 s, 10 after 3 s (the timeout is inclusive), 12 after 14 s; 11 waits at the end.
+  const frames = [query(T0, 9), query(T0 + 0.5, 10, 1, { sport: 40001 }), query(T0 + 1, 12, 1, { sport: 40003 }), answer(T0 + 3.5, 10, 0, { dport: 40001 }), answer(T0 + 4, 9),
+    answer(T0 + 15, 12, 2, { dport: 40003 }), query(T0 + 20, 11, 1, { sport: 40002 })];
+  const late = runFrames(frames, { dns: { timeout: '3s', late_window: '12s' } }).p.dns!;
+  const c = late.perInterface[0]!;
+  assert.deepEqual([c[DNS_UNANSWERED], c[DNS_LATE], c[DNS_TIME_COUNT], c[DNS_UNMATCHED], late.pending], [3, 3, 3, 0, 1]);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 21) < 1e-6);
+  // 14 s is past 3 + 10 s (the late window is inclusive too): query 12 is forgotten, its response unmatched.
+  const shorter = runFrames(frames, { dns: { timeout: '3s', late_window: '10s' } }).p.dns!.perInterface[0]!;
+  assert.deepEqual([shorter[DNS_UNANSWERED], shorter[DNS_LATE], shorter[DNS_TIME_COUNT], shorter[DNS_UNMATCHED]], [3, 2, 2, 1]);
+  // Without a late window, every response after the timeout is unmatched.
+  const none = runFrames(frames, { dns: { timeout: '3s', late_window: 0 } }).p.dns!.perInterface[0]!;
+  assert.deepEqual([none[DNS_UNANSWERED], none[DNS_LATE], none[DNS_TIME_COUNT], none[DNS_UNMATCHED]], [3, 0, 0, 3]);
+  if (!hasTshark()) return;
+  const dir = mkdtempSync(join(tmpdir(), 'netmon-dns-late-'));
+  try {
+    const file = join(dir, 'late.pcap');
+    writePcap(file, frames, { linkType: LT.ETHERNET });
+    const times = tsharkFields(file, 'dns.time', ['dns.time']).map(([v]) => Number(v));
+    assert.equal(times.length, 3);
+    assert.ok(Math.abs(times.reduce((x, y) => x + y, 0) - 21) < 1e-6);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a waiting query becomes unanswered at dns.timeout though an older, answered one is still remembered before it', () => {
+  // Query 1 answered at once (kept for timeout + late window); query 2 never; a query 5 s later sweeps.
+  const { p } = runFrames([query(T0, 1), answer(T0 + 0.01, 1), query(T0 + 1, 2, 1, { sport: 40001 }), query(T0 + 5, 3, 1, { sport: 40002 })], { dns: { timeout: '3s' } });
   const c = p.dns!.perInterface[0]!;
-  assert.equal(c[DNS_UNANSWERED], 2); // 9 (its answer came after 4 s) and 10 (after 3 s, the timeout is inclusive)
-  assert.equal(c[DNS_UNMATCHED], 2);
-  assert.equal(c[DNS_TIME_COUNT], 0);
-  assert.equal(p.dns!.pending, 1); // query 11 is still within its timeout at the end
+  assert.deepEqual([c[DNS_UNANSWERED], p.dns!.pending], [1, 1]);
 });
 
 test('the pending table is bounded: the oldest waiting query is evicted and counted', () => {
