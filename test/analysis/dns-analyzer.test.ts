@@ -187,6 +187,13 @@ test('the pending table is bounded: the oldest waiting query is evicted and coun
   assert.equal(p.dns!.pending, 0);
 });
 
+test('an evicted zone-transfer query (AXFR) counts as evicted and leaves the pending gauge right', () => {
+  const frames: TimedFrame[] = [];
+  for (let i = 0; i < 20; i++) frames.push(query(T0 + i * 0.01, i, 252));
+  const { p } = runFrames(frames, { dns: { max_pending: 16 } });
+  assert.deepEqual([p.dns!.evictions, p.dns!.pending], [4, 16]);
+});
+
 test('truncated (TC) responses, IPv6, configured ports, and a header cut by the snap length', () => {
   const frames = [
     query(T0, 1, 28, { src: C6, dst: S6 }), answer(T0 + 0.002, 1, 0, { src: S6, dst: C6, tc: true }),
