@@ -19,7 +19,7 @@ export const DNS_RETRANSMIT_WINDOW = 5;
 const WAITING = 1;
 /** Answered: remembered so that a repeated response is not taken for a new one. */
 const ANSWERED = 2;
-/** Counted unanswered (dns.timeout passed), remembered for dns.late_window to time a late response. */
+/** dns.timeout passed (counted unanswered unless multicast), remembered for dns.late_window to time a late response. */
 const LATE = 3;
 const PHASE = 3;
 /** State bit: the transaction is a zone transfer (AXFR, IXFR), whose every response is timed. */
@@ -40,9 +40,10 @@ const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
  *    without a query, is counted by RCODE but not timed (netmon_dns_unmatched_responses_total),
  *    except in a zone transfer (the question of the query, or of the latest response that has one, is
  *    AXFR or IXFR: Wireshark's multiple_responds), where every response is timed from the query;
- *  - a query still waiting after dns.timeout is unanswered; it is remembered dns.late_window longer,
- *    and a response in that time is timed all the same (netmon_dns_late_responses_total), as
- *    Wireshark, which has no timeout, times it; later ones are unmatched;
+ *  - a query still waiting after dns.timeout is unanswered (not one sent to a multicast group); it is
+ *    remembered dns.late_window longer, and a response in that time is timed all the same
+ *    (netmon_dns_late_responses_total), as Wireshark, which has no timeout, times it; later ones are
+ *    unmatched;
  *  - a response cut (DnsHeader.cut) answers its query but is not timed (netmon_dns_untimed_responses_total),
  *    as Wireshark adds dns.time only after dissecting every record.
  * Every query is remembered dns.timeout + dns.late_window from its arrival, in a table of
@@ -146,10 +147,7 @@ export class DnsTransactions {
       return;
     }
     // Past dns.timeout, though advance() has not swept it yet: unanswered first, as it would have been.
-    if ((st & PHASE) === WAITING && dt >= this.timeout && !this.expire(s)) {
-      c[DNS_UNMATCHED]++;
-      return;
-    }
+    if ((st & PHASE) === WAITING && dt >= this.timeout) this.expire(s);
     st = t.state[s]!;
     if ((st & PHASE) !== ANSWERED) {
       if ((st & PHASE) === WAITING) this.waiting--;
@@ -201,29 +199,25 @@ export class DnsTransactions {
   }
 
   /**
-   * A waiting query that got no response in dns.timeout: counted unanswered and kept (LATE; returns
-   * true). One sent to a multicast group (mDNS, LLMNR: any number of hosts, or none, answer from
-   * their own addresses) is not unanswered: it is forgotten uncounted (returns false).
+   * A waiting query that got no response in dns.timeout: counted unanswered, and kept (LATE) for a
+   * late response. One sent to a multicast group (mDNS, LLMNR: any number of hosts, or none, answer
+   * from their own addresses) is not unanswered: it is kept uncounted.
    */
-  private expire(s: number): boolean {
+  private expire(s: number): void {
     this.waiting--;
     const t = this.queries;
+    t.state[s] = (t.state[s]! & MULTI) | LATE;
     // The key names the server at words 4..7 and the IP version in the low bits of word 9.
     const k = t.keys;
     const b = s * 10;
     const version = k[b + 9]! & 15;
     const first = k[b + 4]! >>> 0;
-    if (version === 4 ? first >>> 28 === 0xe : first >>> 24 === 0xff) {
-      t.remove(s);
-      return false;
-    }
-    t.state[s] = (t.state[s]! & MULTI) | LATE;
+    if (version === 4 ? first >>> 28 === 0xe : first >>> 24 === 0xff) return;
     this.perInterface[this.reqIface[s]!]![DNS_UNANSWERED]++;
     const events = this.events;
     if (events !== null) {
       for (let i = 0; i < 4; i++) this.server[i] = k[b + 4 + i]! >>> 0;
       events.dnsUnanswered(this.server, version);
     }
-    return true;
   }
 }

@@ -94,6 +94,13 @@ test('a response sent the same way as its query (a host answering its own multic
   assert.equal(c[DNS_R + 3], 1);
 });
 
+test('a querier answering its own multicast query 17 s later (as in nDPI\'s telegram.pcap): timed and late, never unanswered', () => {
+  const G = '224.0.0.251';
+  const c = counters([query(T0, 0, 12, { dst: G, sport: 5353, dport: 5353 }), answer(T0 + 17, 0, 0, { src: C, dst: G, sport: 5353, dport: 5353 })]);
+  assert.deepEqual([c[DNS_TIME_COUNT], c[DNS_LATE], c[DNS_UNANSWERED], c[DNS_UNMATCHED]], [1, 1, 0, 0]);
+  assert.ok(Math.abs(c[DNS_TIME_SUM]! - 17) < 1e-6);
+});
+
 test('mDNS and LLMNR by default: their responses count by RCODE; a query to a multicast group is never unanswered, a unicast one is', () => {
   const frames = [
     // mDNS: queries to the IPv4 and IPv6 groups, one answered by another host (to the group), one not.
