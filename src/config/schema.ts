@@ -168,6 +168,7 @@ const schema = object({
       vxlan_gpe_ports: field(arrayOf(integer(1, 65535)), () => [4790]),
       gre_udp_ports: field(arrayOf(integer(1, 65535)), () => [4754]),
       mpls_udp_ports: field(arrayOf(integer(1, 65535)), () => [6635]),
+      capwap_ports: field(arrayOf(integer(1, 65535)), () => [5247]),
     }),
   ),
   log: section(object({ level: field(oneOf(LOG_LEVELS), 'info') })),
@@ -190,7 +191,7 @@ export function validateConfig(raw: unknown): { config: NetmonConfig; problems: 
 /** A UDP port names one tunnel: the same port in two of the tunnels.*_ports lists is refused. */
 function checkTunnelPorts(config: NetmonConfig, problems: Problem[]): void {
   const owner = new Map<number, string>();
-  for (const key of ['vxlan_ports', 'geneve_ports', 'gtpu_ports', 'l2tp_ports', 'teredo_ports', 'vxlan_gpe_ports', 'gre_udp_ports', 'mpls_udp_ports'] as const) {
+  for (const key of ['vxlan_ports', 'geneve_ports', 'gtpu_ports', 'l2tp_ports', 'teredo_ports', 'vxlan_gpe_ports', 'gre_udp_ports', 'mpls_udp_ports', 'capwap_ports'] as const) {
     config.tunnels[key].forEach((port, i) => {
       const first = owner.get(port);
       if (first !== undefined && first !== key) problems.push({ path: ['tunnels', key, String(i)], message: `port ${port} is already in tunnels.${first}: a port can carry one kind of tunnel` });

@@ -43,6 +43,8 @@ export const DecodeLayer = {
   ARCNET: 29,
   /** IP over InfiniBand (LINKTYPE_IPOIB) headers. */
   IPOIB: 30,
+  /** CAPWAP data channel (RFC 5415) header. */
+  CAPWAP: 31,
 } as const;
 
 export type DecodeLayerId = (typeof DecodeLayer)[keyof typeof DecodeLayer];
@@ -80,6 +82,7 @@ export const DECODE_LAYER_NAMES: readonly string[] = [
   'teredo',
   'arcnet',
   'ipoib',
+  'capwap',
 ];
 
 /** Returned by the decoder when the frame decoded without error. */

@@ -27,10 +27,16 @@ const ORDER = 0x80;
  * fragment, while this body's bytes are no LLC header, so netmon decodes nothing from it.
  */
 export function decodeIeee80211(buf: Buffer, p: number, dataPad: boolean, out: DecodedPacket): number {
+  if (p + 2 > out.capEnd) return ERR_80211;
+  return decodeIeee80211Fc(buf, p, buf[p]!, buf[p + 1]!, dataPad, out);
+}
+
+/**
+ * The 802.11 frame at `p` whose frame control bytes are `fc0` (version, type, subtype) and `fc1`
+ * (flags): as decodeIeee80211, for a caller that reads them otherwise (CAPWAP's byte-swapped field).
+ */
+export function decodeIeee80211Fc(buf: Buffer, p: number, fc0: number, fc1: number, dataPad: boolean, out: DecodedPacket): number {
   const end = out.capEnd;
-  if (p + 2 > end) return ERR_80211;
-  const fc0 = buf[p]!;
-  const fc1 = buf[p + 1]!;
   if ((fc0 & 0x03) !== 0 || ((fc0 >> 2) & 0x03) !== 2) return DECODE_OK; // not version 0, or not a data frame
   const subtype = fc0 >> 4;
   if ((subtype & 0x04) !== 0) return DECODE_OK; // no data

@@ -1,5 +1,6 @@
 import { DECODE_OK, DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
+import { decodeCapwap } from './capwap';
 import { decodeEthernet } from './ethernet';
 import { decodeNetwork } from './network';
 import { decodePpp } from './ppp';
@@ -27,8 +28,8 @@ const ERR_TEREDO = DecodeLayer.TEREDO;
  * Headers as Wireshark dissects them by default: GRE (RFC 2784, 2890, RFC 1701 routing, PPTP's
  * version 1 of RFC 2637), ERSPAN types I to III, VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U
  * (3GPP TS 29.281, extension headers included), L2TP version 2 data messages (RFC 2661), Teredo
- * (RFC 4380), VXLAN-GPE (IPv4, IPv6, Ethernet or MPLS inside), GRE in UDP (RFC 8086) and MPLS in UDP
- * (RFC 7510).
+ * (RFC 4380), VXLAN-GPE (IPv4, IPv6, Ethernet or MPLS inside), GRE in UDP (RFC 8086), MPLS in UDP
+ * (RFC 7510) and CAPWAP data (RFC 5415, capwap.ts).
  */
 export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, inner: DecodedPacket): number {
   inner.resetInside(outer);
@@ -61,6 +62,7 @@ export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, in
   }
   if (kind === Tunnel.GRE_UDP) return decodeGre(buf, p, end, inner);
   if (kind === Tunnel.MPLS_UDP) return decodeCarried(buf, p, 0x8847, inner);
+  if (kind === Tunnel.CAPWAP) return decodeCapwap(buf, p, end, inner);
   return TUNNEL_EMPTY;
 }
 

@@ -81,7 +81,7 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
   const tunnels = u.enabled
     ? {
         vxlanPorts: u.vxlan_ports, genevePorts: u.geneve_ports, gtpuPorts: u.gtpu_ports, l2tpPorts: u.l2tp_ports,
-        teredoPorts: u.teredo_ports, vxlanGpePorts: u.vxlan_gpe_ports, greUdpPorts: u.gre_udp_ports, mplsUdpPorts: u.mpls_udp_ports,
+        teredoPorts: u.teredo_ports, vxlanGpePorts: u.vxlan_gpe_ports, greUdpPorts: u.gre_udp_ports, mplsUdpPorts: u.mpls_udp_ports, capwapPorts: u.capwap_ports,
       }
     : null;
   return new PacketPipeline(flows, filters, log, detectors, { dns, tcp, tunnels });

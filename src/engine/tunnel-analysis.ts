@@ -14,13 +14,14 @@ export interface TunnelOptions {
   readonly vxlanGpePorts: readonly number[];
   readonly greUdpPorts: readonly number[];
   readonly mplsUdpPorts: readonly number[];
+  readonly capwapPorts: readonly number[];
 }
 
 /** Tunnels inside tunnels are followed this deep (outer packet not counted). */
 export const MAX_TUNNEL_DEPTH = 4;
 
 /**
- * The DNS and TCP analysis of packets inside tunnels (IP in IP, GRE, and over UDP VXLAN, Geneve, GTP-U, L2TP, Teredo, VXLAN-GPE, GRE, MPLS), as
+ * The DNS and TCP analysis of packets inside tunnels (IP in IP, GRE, and over UDP VXLAN, Geneve, GTP-U, L2TP, Teredo, VXLAN-GPE, GRE, MPLS, CAPWAP), as
  * Wireshark analyses the TCP and DNS it dissects inside them: kindOf() tells whether a decoded packet
  * is one (a table load for every IP packet), observe() decodes the packet it carries into a
  * DecodedPacket of its own and hands that to the analysers. A TCP connection inside a tunnel is found
@@ -49,7 +50,7 @@ export class TunnelAnalysis {
     let udp = false;
     const udpKinds = [
       [o.vxlanPorts, Tunnel.VXLAN], [o.genevePorts, Tunnel.GENEVE], [o.gtpuPorts, Tunnel.GTPU], [o.l2tpPorts, Tunnel.L2TP],
-      [o.teredoPorts, Tunnel.TEREDO], [o.vxlanGpePorts, Tunnel.VXLAN_GPE], [o.greUdpPorts, Tunnel.GRE_UDP], [o.mplsUdpPorts, Tunnel.MPLS_UDP],
+      [o.teredoPorts, Tunnel.TEREDO], [o.vxlanGpePorts, Tunnel.VXLAN_GPE], [o.greUdpPorts, Tunnel.GRE_UDP], [o.mplsUdpPorts, Tunnel.MPLS_UDP], [o.capwapPorts, Tunnel.CAPWAP],
     ] as const;
     for (const [ports, kind] of udpKinds) {
       for (const port of ports) {

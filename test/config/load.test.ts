@@ -91,7 +91,7 @@ test('detect: defaults, durations, and each bad key named with what was expected
 });
 
 test('tunnels: defaults, Flannel\'s VXLAN port added, and a bad or doubly claimed port named', () => {
-  assert.deepEqual(parseConfigText('', 'c.yaml').tunnels, { enabled: true, vxlan_ports: [4789], geneve_ports: [6081], gtpu_ports: [2152], l2tp_ports: [1701], teredo_ports: [3544], vxlan_gpe_ports: [4790], gre_udp_ports: [4754], mpls_udp_ports: [6635] });
+  assert.deepEqual(parseConfigText('', 'c.yaml').tunnels, { enabled: true, vxlan_ports: [4789], geneve_ports: [6081], gtpu_ports: [2152], l2tp_ports: [1701], teredo_ports: [3544], vxlan_gpe_ports: [4790], gre_udp_ports: [4754], mpls_udp_ports: [6635], capwap_ports: [5247] });
   assert.deepEqual(parseConfigText('tunnels: {vxlan_ports: [4789, 8472]}', 'c.yaml').tunnels.vxlan_ports, [4789, 8472]);
   assert.deepEqual(parseConfigText('tunnels: {gtpu_ports: []}', 'c.yaml').tunnels.gtpu_ports, []);
   assert.deepEqual(problemsOf('tunnels:\n  vxlan_ports: [4789, 0]\n  geneve_ports: [4789]\n  enabled: sure\n'), [

@@ -245,7 +245,7 @@ test(`fuzz: ${ITERATIONS} random and mutated frames never throw and keep the inv
   const ms = Date.now() - start;
   // The corpus must have reached every error layer of a frame and plenty of successes (the tunnel
   // layers come from decodeTunnel: test/decode/tunnel.test.ts).
-  const tunnelLayers = new Set<number>([DecodeLayer.GRE, DecodeLayer.VXLAN, DecodeLayer.GENEVE, DecodeLayer.GTPU, DecodeLayer.L2TP, DecodeLayer.TEREDO]);
+  const tunnelLayers = new Set<number>([DecodeLayer.GRE, DecodeLayer.VXLAN, DecodeLayer.GENEVE, DecodeLayer.GTPU, DecodeLayer.L2TP, DecodeLayer.TEREDO, DecodeLayer.CAPWAP]);
   for (let layer = DecodeLayer.UNSUPPORTED_LINK; layer < DECODE_LAYER_NAMES.length; layer++) {
     if (tunnelLayers.has(layer)) continue;
     assert.ok((counts.get(layer) ?? 0) > 0, `layer ${layer} never hit`);

@@ -1,8 +1,9 @@
 /**
  * Tunnel headers for tests: GRE (RFC 2784/2890, PPTP's version 1), ERSPAN II/III, VXLAN, Geneve
- * GTP-U, L2TP, Teredo and VXLAN-GPE, and wrap(), which puts an Ethernet frame of generated traffic inside one of them.
+ * GTP-U, L2TP, Teredo, VXLAN-GPE and CAPWAP, and wrap(), which puts an Ethernet frame of generated traffic inside one of them.
  */
 import { ETH, ethernet, ipv4, ipv6, PROTO, udp } from './frames';
+import { wifiData } from './wifi-frames';
 
 export const GRE_PROTO = { IPV4: 0x0800, IPV6: 0x86dd, TEB: 0x6558, MPLS: 0x8847, PPP: 0x880b, ERSPAN2: 0x88be, ERSPAN3: 0x22eb } as const;
 
@@ -139,14 +140,43 @@ export function vxlanGpe(next: number, vni: number, payload: Buffer): Buffer {
   return Buffer.concat([h, payload]);
 }
 
+/**
+ * A CAPWAP data channel header (RFC 5415 section 4.3) before `frame`: an 802.3 frame, or (`wlan`: the T
+ * flag, binding 1) an 802.11 one, whose frame control bytes the caller swapped as Cisco's access points
+ * do. `radioMac` adds the optional radio MAC address, `wireless` the 802.11 frame info (RSSI, SNR,
+ * rate), each with its length byte and padded to 4 bytes, as HLEN counts them; `flags` sets others
+ * (0x80 fragment, 0x08 keep-alive); `dtls` makes the preamble's type 1 (a DTLS record follows).
+ */
+export function capwap(o: { wlan?: boolean; radioMac?: boolean; wireless?: boolean; flags?: number; dtls?: boolean; wbid?: number }, frame: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  if (o.radioMac) parts.push(Buffer.from([6, 0x02, 0x00, 0x00, 0x00, 0xa0, 0x01, 0])); // length, EUI-48, 1 byte of padding
+  if (o.wireless) parts.push(Buffer.from([4, 0xc4, 0x28, 0x00, 0x36, 0, 0, 0])); // length, RSSI -60, SNR 40, 5.4 Mb/s, padding
+  const hlen = 8 + parts.reduce((n, b) => n + b.length, 0);
+  const h = Buffer.alloc(8);
+  h[0] = o.dtls ? 1 : 0;
+  const w = ((hlen / 4) << 19) | (1 << 14) | ((o.wbid ?? 1) << 9) | (o.wlan ? 0x100 : 0) | (o.wireless ? 0x20 : 0) | (o.radioMac ? 0x10 : 0) | (o.flags ?? 0);
+  h[1] = w >>> 16;
+  h[2] = (w >>> 8) & 0xff;
+  h[3] = w & 0xff;
+  return Buffer.concat([h, ...parts, frame]);
+}
+
+/** An 802.11 data frame with its two frame control bytes swapped, as a Cisco access point puts it in CAPWAP. */
+export function swappedFc(frame: Buffer): Buffer {
+  const f = Buffer.from(frame);
+  f[0] = frame[1]!;
+  f[1] = frame[0]!;
+  return f;
+}
+
 /** The tunnels wrap() makes. */
-export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'l2tp', 'teredo', 'vxlan-gpe', 'gre-udp', 'mpls-udp', 'vxlan-in-gre'] as const;
+export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'l2tp', 'teredo', 'vxlan-gpe', 'gre-udp', 'mpls-udp', 'vxlan-in-gre', 'capwap', 'capwap-wlan'] as const;
 export type Wrap = (typeof WRAPS)[number];
 
 /** The `tunnel` label values of netmon_tunnel_packets_total a frame of each wrap counts in (once per level). */
 export const WRAP_TUNNELS: Readonly<Record<Wrap, readonly string[]>> = {
   ipip: ['ipip'], ipip6: ['ipip'], gre: ['gre'], 'gre-teb': ['gre'], 'gre-mpls': ['gre'], pptp: ['gre'], erspan2: ['gre'], erspan3: ['gre'],
-  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], l2tp: ['l2tp'], teredo: ['teredo'], 'vxlan-gpe': ['vxlan_gpe'], 'gre-udp': ['gre_udp'], 'mpls-udp': ['mpls_udp'], 'vxlan-in-gre': ['gre', 'vxlan'],
+  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], l2tp: ['l2tp'], teredo: ['teredo'], 'vxlan-gpe': ['vxlan_gpe'], 'gre-udp': ['gre_udp'], 'mpls-udp': ['mpls_udp'], 'vxlan-in-gre': ['gre', 'vxlan'], capwap: ['capwap'], 'capwap-wlan': ['capwap'],
 };
 
 /** Whether tunnel `how` carries the Ethernet frame `frame` (Teredo carries IPv6 only). */
@@ -178,7 +208,8 @@ export function wrapSome<F extends { data: Buffer; ts: number }>(frames: readonl
  * The Ethernet frame `frame` (of an IPv4 or IPv6 packet) inside tunnel `how`, between fixed tunnel
  * endpoints, as a new Ethernet frame: the IP packet alone (IP in IP over IPv4 or IPv6, GRE, GRE's
  * MPLS, PPTP's PPP, GTP-U, L2TP's PPP, Teredo (IPv6 only: see carries()), VXLAN-GPE (every other
- * frame), MPLS in UDP) or the whole frame (GRE's transparent Ethernet, ERSPAN, VXLAN, Geneve).
+ * frame), MPLS in UDP, CAPWAP's 802.11 after LLC/SNAP) or the whole frame (GRE's transparent Ethernet,
+ * ERSPAN, VXLAN, Geneve, CAPWAP's 802.3).
  */
 export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
   const ethType = frame.readUInt16BE(12);
@@ -222,5 +253,9 @@ export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
       return overUdp(6635, Buffer.concat([Buffer.from([0x00, 0x0c, 0x81, 0x40]), ip])); // label 200, bottom of stack
     case 'vxlan-in-gre':
       return over4(47, gre({ protocol: GRE_PROTO.IPV4 }, overUdp(4789, vxlan(6000, frame)).subarray(14)));
+    case 'capwap':
+      return overUdp(5247, capwap({ radioMac: n % 3 === 0 }, frame));
+    case 'capwap-wlan':
+      return overUdp(5247, capwap({ wlan: true, radioMac: n % 3 === 1, wireless: n % 2 === 0 }, swappedFc(wifiData(ethType, ip, { qos: n % 2 === 1 }))));
   }
 }
