@@ -1,4 +1,4 @@
-import { DecodeLayer } from './decode-layer';
+import { DECODE_OK, DecodeLayer } from './decode-layer';
 import { decodeEthernet } from './ethernet';
 import { decodeIeee80211Fc } from './ieee80211';
 import type { DecodedPacket } from './packet';
@@ -37,5 +37,6 @@ export function decodeCapwap(buf: Buffer, p: number, end: number, inner: Decoded
   if ((w & FLAG_T) === 0) return decodeEthernet(buf, q, inner);
   if (((w >>> 9) & 31) !== WBID_IEEE80211) return EMPTY;
   if (q + 2 > end) return ERR_80211;
-  return decodeIeee80211Fc(buf, q, buf[q + 1]!, buf[q]!, false, inner);
+  const r = decodeIeee80211Fc(buf, q, buf[q + 1]!, buf[q]!, false, inner);
+  return r === DECODE_OK && inner.ipVersion === 0 ? EMPTY : r; // management, null, protected frames...
 }

@@ -2,6 +2,7 @@ import { DECODE_OK, DecodeLayer } from './decode-layer';
 import type { DecodedPacket } from './packet';
 import { decodeCapwap } from './capwap';
 import { decodeEthernet } from './ethernet';
+import { decodeIeee80211 } from './ieee80211';
 import { decodeNetwork } from './network';
 import { decodePpp } from './ppp';
 import { decodeRawIp } from './raw-ip';
@@ -26,7 +27,7 @@ const ERR_TEREDO = DecodeLayer.TEREDO;
  * PPP or ERSPAN; GTP-U messages other than G-PDU; L2TP control messages
  * and L2TPv3; a PPP payload that is not IP decodes to no IP).
  * Headers as Wireshark dissects them by default: GRE (RFC 2784, 2890, RFC 1701 routing, PPTP's
- * version 1 of RFC 2637), ERSPAN types I to III, VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U
+ * version 1 of RFC 2637), ERSPAN types I to III, Aruba's 802.11 frames, VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U
  * (3GPP TS 29.281, extension headers included), L2TP version 2 data messages (RFC 2661), Teredo
  * (RFC 4380), VXLAN-GPE (IPv4, IPv6, Ethernet or MPLS inside), GRE in UDP (RFC 8086), MPLS in UDP
  * (RFC 7510) and CAPWAP data (RFC 5415, capwap.ts).
@@ -112,6 +113,12 @@ function decodeGre(buf: Buffer, p: number, end: number, inner: DecodedPacket): n
     // ERSPAN type III: a 12-byte header, and an 8-byte platform subheader when its O bit is set.
     if (q + 12 > end) return ERR_GRE;
     return decodeEthernet(buf, q + 12 + ((buf[q + 11]! & 1) !== 0 ? 8 : 0), inner);
+  }
+  if (proto >= 0x8200 && proto <= 0x8370 && (proto & 0x0f) === 0) {
+    // Aruba's access points send their clients' 802.11 frames to the controller in GRE with these
+    // protocol types, which Wireshark hands to its 802.11 dissector (no FCS); zeek's `gre-aruba` trace.
+    const r = decodeIeee80211(buf, q, false, inner);
+    return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
   }
   return decodeCarried(buf, q, proto, inner);
 }

@@ -126,7 +126,7 @@ test('inside PPPoE sessions and MPLS label stacks: the same DNS and TCP figures 
   replayEqualsTshark(frames, LINKTYPE_ETHERNET, { dns: 200, handshakes: 80, retransmissions: 10 });
 });
 
-test('inside tunnels (IP in IP, GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, L2TP, Teredo, VXLAN-GPE, GRE and MPLS in UDP, VXLAN in GRE, CAPWAP with 802.3 and 802.11 frames): the same DNS and TCP figures as tshark', { skip }, () => {
+test('inside tunnels (IP in IP, GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, L2TP, Teredo, VXLAN-GPE, GRE and MPLS in UDP, VXLAN in GRE, CAPWAP with 802.3 and 802.11 frames, Aruba GRE with 802.11 frames): the same DNS and TCP figures as tshark', { skip }, () => {
   // Two thirds of the frames go inside one of the tunnels, at random, the others as they are: one
   // connection's segments arrive in different tunnels (the analysis follows the inner 5-tuple).
   const generated = generateTraffic(prng(5), { start: 1_700_005_000, dnsUdp: 300, dnsTcp: 30, tcp: 120, span: 60, zoneTransfers: 4 });

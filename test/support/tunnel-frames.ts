@@ -170,13 +170,13 @@ export function swappedFc(frame: Buffer): Buffer {
 }
 
 /** The tunnels wrap() makes. */
-export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'l2tp', 'teredo', 'vxlan-gpe', 'gre-udp', 'mpls-udp', 'vxlan-in-gre', 'capwap', 'capwap-wlan'] as const;
+export const WRAPS = ['ipip', 'ipip6', 'gre', 'gre-teb', 'gre-mpls', 'pptp', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'gtpu', 'l2tp', 'teredo', 'vxlan-gpe', 'gre-udp', 'mpls-udp', 'vxlan-in-gre', 'capwap', 'capwap-wlan', 'gre-aruba'] as const;
 export type Wrap = (typeof WRAPS)[number];
 
 /** The `tunnel` label values of netmon_tunnel_packets_total a frame of each wrap counts in (once per level). */
 export const WRAP_TUNNELS: Readonly<Record<Wrap, readonly string[]>> = {
   ipip: ['ipip'], ipip6: ['ipip'], gre: ['gre'], 'gre-teb': ['gre'], 'gre-mpls': ['gre'], pptp: ['gre'], erspan2: ['gre'], erspan3: ['gre'],
-  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], l2tp: ['l2tp'], teredo: ['teredo'], 'vxlan-gpe': ['vxlan_gpe'], 'gre-udp': ['gre_udp'], 'mpls-udp': ['mpls_udp'], 'vxlan-in-gre': ['gre', 'vxlan'], capwap: ['capwap'], 'capwap-wlan': ['capwap'],
+  vxlan: ['vxlan'], geneve: ['geneve'], gtpu: ['gtpu'], l2tp: ['l2tp'], teredo: ['teredo'], 'vxlan-gpe': ['vxlan_gpe'], 'gre-udp': ['gre_udp'], 'mpls-udp': ['mpls_udp'], 'vxlan-in-gre': ['gre', 'vxlan'], capwap: ['capwap'], 'capwap-wlan': ['capwap'], 'gre-aruba': ['gre'],
 };
 
 /** Whether tunnel `how` carries the Ethernet frame `frame` (Teredo carries IPv6 only). */
@@ -208,7 +208,7 @@ export function wrapSome<F extends { data: Buffer; ts: number }>(frames: readonl
  * The Ethernet frame `frame` (of an IPv4 or IPv6 packet) inside tunnel `how`, between fixed tunnel
  * endpoints, as a new Ethernet frame: the IP packet alone (IP in IP over IPv4 or IPv6, GRE, GRE's
  * MPLS, PPTP's PPP, GTP-U, L2TP's PPP, Teredo (IPv6 only: see carries()), VXLAN-GPE (every other
- * frame), MPLS in UDP, CAPWAP's 802.11 after LLC/SNAP) or the whole frame (GRE's transparent Ethernet,
+ * frame), MPLS in UDP, CAPWAP's and Aruba GRE's 802.11 after LLC/SNAP) or the whole frame (GRE's transparent Ethernet,
  * ERSPAN, VXLAN, Geneve, CAPWAP's 802.3).
  */
 export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
@@ -255,6 +255,8 @@ export function wrap(how: Wrap, frame: Buffer, n: number): Buffer {
       return over4(47, gre({ protocol: GRE_PROTO.IPV4 }, overUdp(4789, vxlan(6000, frame)).subarray(14)));
     case 'capwap':
       return overUdp(5247, capwap({ radioMac: n % 3 === 0 }, frame));
+    case 'gre-aruba':
+      return over4(47, gre({ protocol: 0x8200 + 0x10 * (n % 24) }, wifiData(ethType, ip, { qos: n % 2 === 0 })));
     case 'capwap-wlan':
       return overUdp(5247, capwap({ wlan: true, radioMac: n % 3 === 1, wireless: n % 2 === 0 }, swappedFc(wifiData(ethType, ip, { qos: n % 2 === 1 }))));
   }
