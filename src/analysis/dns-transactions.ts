@@ -13,7 +13,7 @@ import { DnsRingTable } from './dns-ring-table';
  * A repeated query (same id and endpoints) this soon after an unanswered one is a retransmission of
  * it, not a new transaction: Wireshark's dns.retransmission_timer default.
  */
-export const DNS_RETRANSMIT_WINDOW = 5;
+const DNS_RETRANSMIT_WINDOW = 5;
 
 /** The query waits for its response. */
 const WAITING = 1;

@@ -25,7 +25,7 @@ const ERR_TEREDO = DecodeLayer.TEREDO;
  * segment's payload) are the frame's. Returns DECODE_OK, the DecodeLayer of the first error, or
  * TUNNEL_EMPTY when the payload is not one netmon decodes (GRE keys nothing but IP, Ethernet, MPLS,
  * PPP or ERSPAN; GTP-U messages other than G-PDU; L2TP control messages
- * and L2TPv3; a PPP payload that is not IP decodes to no IP).
+ * and L2TPv3; a payload that decodes without error to no IP: ARP, LCP, an 802.11 management frame...).
  * Headers as Wireshark dissects them by default: GRE (RFC 2784, 2890, RFC 1701 routing, PPTP's
  * version 1 of RFC 2637), ERSPAN types I to III, Aruba's 802.11 frames, VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U
  * (3GPP TS 29.281, extension headers included), L2TP version 2 data messages (RFC 2661), Teredo
@@ -34,6 +34,12 @@ const ERR_TEREDO = DecodeLayer.TEREDO;
  */
 export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, inner: DecodedPacket): number {
   inner.resetInside(outer);
+  const r = decodeKind(buf, outer, kind, inner);
+  return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
+}
+
+/** decodeTunnel's dispatch by tunnel kind, into `inner` (reset). */
+function decodeKind(buf: Buffer, outer: DecodedPacket, kind: number, inner: DecodedPacket): number {
   const end = outer.capEnd;
   if (kind === Tunnel.IPIP) {
     const p = outer.l3Offset + outer.ipHeaderLen;
@@ -70,8 +76,7 @@ export function decodeTunnel(buf: Buffer, outer: DecodedPacket, kind: number, in
 /** The payload of a tunnel header that names it by EtherType: Ethernet (0x6558), else the network layer. */
 function decodeCarried(buf: Buffer, p: number, etherType: number, inner: DecodedPacket): number {
   if (etherType === 0x6558) return decodeEthernet(buf, p, inner);
-  const r = decodeNetwork(buf, p, etherType, inner);
-  return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
+  return decodeNetwork(buf, p, etherType, inner);
 }
 
 /** GRE at `p`: flags and version, protocol type, then the optional fields the flags announce. */
@@ -99,10 +104,7 @@ function decodeGre(buf: Buffer, p: number, end: number, inner: DecodedPacket): n
   }
   if (q > end) return ERR_GRE;
   if (q === end) return TUNNEL_EMPTY; // a PPTP acknowledgement, a keepalive cut short
-  if (proto === 0x880b) {
-    const r = decodePpp(buf, q, inner);
-    return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
-  }
+  if (proto === 0x880b) return decodePpp(buf, q, inner);
   if (proto === 0x88be) {
     // ERSPAN: type II has an 8-byte header and a GRE sequence number; type I has neither.
     if ((flags & 0x1000) === 0) return decodeEthernet(buf, q, inner);
@@ -117,8 +119,7 @@ function decodeGre(buf: Buffer, p: number, end: number, inner: DecodedPacket): n
   if (proto >= 0x8200 && proto <= 0x8370 && (proto & 0x0f) === 0) {
     // Aruba's access points send their clients' 802.11 frames to the controller in GRE with these
     // protocol types, which Wireshark hands to its 802.11 dissector (no FCS); zeek's `gre-aruba` trace.
-    const r = decodeIeee80211(buf, q, false, inner);
-    return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
+    return decodeIeee80211(buf, q, false, inner);
   }
   return decodeCarried(buf, q, proto, inner);
 }
@@ -171,8 +172,7 @@ function decodeL2tp(buf: Buffer, p: number, end: number, inner: DecodedPacket): 
   }
   if (q > end) return ERR_L2TP;
   if (q === end) return TUNNEL_EMPTY; // no payload
-  const r = decodePpp(buf, q, inner);
-  return r === DECODE_OK && inner.ipVersion === 0 ? TUNNEL_EMPTY : r;
+  return decodePpp(buf, q, inner);
 }
 
 /**
