@@ -14,7 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveQueryName } from '../support/dns-live-client';
@@ -32,6 +32,18 @@ const skip = liveSkipReason() ?? (tools !== undefined ? `${tools} is not install
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const QUERIES = 80;
 
+/** ICMP packets in tcpdump's file so far (Ethernet, IPv4 protocol 1), read while tcpdump writes it. */
+function icmpRecords(path: string): number {
+  if (!existsSync(path)) return 0;
+  const b = readFileSync(path);
+  let n = 0;
+  for (let o = 24; o + 16 <= b.length; o += 16 + b.readUInt32LE(o + 8)) {
+    const f = o + 16;
+    if (f + 24 <= b.length && b.readUInt16BE(f + 12) === 0x0800 && b[f + 23] === 1) n++;
+  }
+  return n;
+}
+
 describe('netmon run: DNS the kernel fragments and quotes in ICMP errors equals tshark on a tcpdump of the same interface', { skip, timeout: 120_000 }, () => {
   let v: VethNs;
   let dir: string;
@@ -39,9 +51,16 @@ describe('netmon run: DNS the kernel fragments and quotes in ICMP errors equals 
   let tcpdump: ChildProcess;
   let responder: Socket;
   let base: string;
-  /** Second answers not sent yet (twice* names). */
-  const pending = new Set<NodeJS.Timeout>();
+  /**
+   * Second answers owed (twice* names): sent when the next query comes, which the client sends only
+   * after closing the socket the first answer reached, so each one meets a closed port however slow
+   * the machine is (a timer could fire while the client has not closed it yet).
+   */
+  const owed: (() => void)[] = [];
+  const payOwed = () => owed.splice(0).forEach((send) => send());
   let bigAnswers = 0;
+  /** netmon's packet count when tcpdump had started. */
+  let packetsBefore = 0;
 
   before(async () => {
     v = createVethNs();
@@ -52,28 +71,24 @@ describe('netmon run: DNS the kernel fragments and quotes in ICMP errors equals 
     base = `http://127.0.0.1:${port}`;
     responder = createSocket('udp4');
     responder.on('message', (q, from) => {
+      payOwed();
       const id = q.readUInt16BE(0);
       const name = liveQueryName(id);
       const kind = /^[a-z]+/.exec(name)![0];
       const answer = dnsMessage({ id, response: true, qtype: q.readUInt16BE(q.length - 4), name, rcode: kind === 'nx' ? 3 : 0, answerBytes: kind === 'big' ? 3000 : 40 });
       if (kind === 'big') bigAnswers++;
       responder.send(answer, from.port, from.address);
-      if (kind === 'twice') {
-        const t = setTimeout(() => {
-          pending.delete(t);
-          responder.send(answer, from.port, from.address);
-        }, 300);
-        pending.add(t);
-      }
+      if (kind === 'twice') owed.push(() => responder.send(answer, from.port, from.address));
     });
     responder.bind(53, v.hostAddr);
     await once(responder, 'listening');
     netmon = startNetmon(['run', '--interface', v.host, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
     tcpdump = await startTcpdumpBeside(netmon, base, v.host, join(dir, 'seen.pcap'));
+    const m = parseExposition(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
+    packetsBefore = m.get(`netmon_packets_total{interface="${v.host}"}`) ?? 0;
   });
 
   after(async () => {
-    for (const t of pending) clearTimeout(t);
     responder?.close();
     for (const p of [netmon, tcpdump]) {
       if (p !== undefined && p.exitCode === null && p.signalCode === null) {
@@ -97,19 +112,18 @@ describe('netmon run: DNS the kernel fragments and quotes in ICMP errors equals 
     clearTimeout(killer);
     assert.equal(code, 0, out);
     assert.equal(out.trim(), String(QUERIES), 'every query answered');
-    // The second answers of twice* names, then the errors they draw (sent as they arrive).
-    const end = Date.now() + 20_000;
-    while (pending.size > 0) {
-      if (Date.now() > end) assert.fail(`${pending.size} second answers not sent`);
-      await sleep(50);
-    }
+    // The last second answers (after the client's last query), then the errors they draw.
+    payOwed();
+    const end = Date.now() + 30_000;
     const seen = join(dir, 'seen.pcap');
     const metrics = async () => parseExposition(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
     const quoted = (m: Map<string, number>) => m.get(`netmon_dns_icmp_quoted_total{interface="${v.host}"}`) ?? 0;
-    // Wait until both have the last of it (each twice* name's error), then stop tcpdump.
+    // Wait until both have the last of it (each twice* name's error, the last packets sent), then stop
+    // tcpdump. Packets netmon counted before tcpdump listened are not owed by tcpdump.
+    const packets = (m: Map<string, number>) => (m.get(`netmon_packets_total{interface="${v.host}"}`) ?? 0) - packetsBefore;
     let m = await metrics();
-    while (quoted(m) < QUERIES / 4 || pcapRecords(seen) < (m.get(`netmon_packets_total{interface="${v.host}"}`) ?? 0)) {
-      if (Date.now() > end) assert.fail(`netmon saw ${quoted(m)} quoted answers and ${m.get(`netmon_packets_total{interface="${v.host}"}`)} packets, tcpdump wrote ${pcapRecords(seen)}: ${netmon.output.stderr}; tcpdump's first packets: ${spawnSync('tcpdump', ['-r', seen, '-n', '-tt'], { encoding: 'utf8' }).stdout.split('\n').slice(0, 4).join(' | ')}`);
+    while (quoted(m) < QUERIES / 4 || icmpRecords(seen) < QUERIES / 4 || pcapRecords(seen) < packets(m)) {
+      if (Date.now() > end) assert.fail(`netmon saw ${quoted(m)} quoted answers and ${packets(m)} packets since tcpdump listened, tcpdump wrote ${pcapRecords(seen)} (${icmpRecords(seen)} ICMP): ${netmon.output.stderr}; tcpdump's first packets: ${spawnSync('tcpdump', ['-r', seen, '-n', '-tt'], { encoding: 'utf8' }).stdout.split('\n').slice(0, 4).join(' | ')}`);
       await sleep(100);
       m = await metrics();
     }
