@@ -7,10 +7,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Starts tcpdump on `iface`, writing whole packets to `file` as they come, beside a `netmon run`
  * serving on `base`; resolves once netmon answers /readyz and tcpdump is listening (20 s at most,
- * polling), so that both see the same packets from then on.
+ * polling), so that both see the same packets from then on. tcpdump gets a 64 MiB buffer (-B): in
+ * immediate mode libpcap's ring has fixed 64 KiB slots for this snap length, so its default 2 MiB
+ * holds ~30 packets, and a burst while tcpdump waits for the CPU (the suite's other work) lost packets
+ * the oracle then lacked (CI, 2026-12-04: 242 packets written of the 244 netmon counted).
  */
 export async function startTcpdumpBeside(netmon: ChildProcess & { output: { stderr: string } }, base: string, iface: string, file: string): Promise<ChildProcess> {
-  const tcpdump = spawn('tcpdump', ['-i', iface, '-s', '65535', '-U', '--immediate-mode', '-n', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tcpdump = spawn('tcpdump', ['-i', iface, '-s', '65535', '-B', '65536', '-U', '--immediate-mode', '-n', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let tcpdumpErr = '';
   tcpdump.stderr!.setEncoding('utf8').on('data', (d: string) => (tcpdumpErr += d));
   const end = Date.now() + 20_000;
