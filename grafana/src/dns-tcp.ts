@@ -94,6 +94,15 @@ export const dnsTcp: DashboardSpec = {
             { expr: `topk(5, netmon_detect_dns_fragments_lost{${INSTANCE}})` },
           ],
         }),
+        table({
+          title: 'Failing query names now',
+          description: 'The query names with most NXDOMAIN (netmon_detect_dns_nxdomain_names) and SERVFAIL (netmon_detect_dns_servfail_names) responses within the detector window: which names a SERVFAIL ratio or an NXDOMAIN burst is about. Empty unless detect.max_dns_names is above 0 (query names are off by default).',
+          unit: 'short',
+          queries: [
+            { expr: `topk(10, netmon_detect_dns_nxdomain_names{${INSTANCE}})` },
+            { expr: `topk(10, netmon_detect_dns_servfail_names{${INSTANCE}})` },
+          ],
+        }),
       ],
     },
     {

@@ -70,7 +70,7 @@ export const flowsThreats: DashboardSpec = {
         }),
         timeseries({
           title: 'Detector keys',
-          description: 'Keys each detector tracks now: contacts (scan), destinations (syn_flood), sources (resets), DNS servers (dns_servers), address pairs (retransmissions), against their budgets detect.max_contacts, max_targets, max_sources.',
+          description: 'Keys each detector tracks now: contacts (scan), destinations (syn_flood), sources (resets), DNS servers (dns_servers), address pairs (retransmissions), failing query names (dns_names), against their budgets detect.max_contacts, max_targets, max_sources, max_dns_names.',
           unit: 'short',
           queries: [{ expr: `netmon_detect_keys{${INSTANCE}}`, legend: '{{instance}} {{detector}}' }],
         }),

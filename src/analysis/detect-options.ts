@@ -14,6 +14,8 @@ export interface DetectOptions {
   maxTargets: number;
   /** Resets: RST sources tracked at most. */
   maxSources: number;
+  /** Failing DNS query names tracked at most; 0 (the default): none, the names are never looked at. */
+  maxDnsNames: number;
 }
 
 export const DEFAULT_DETECT_OPTIONS: Readonly<DetectOptions> = {
@@ -22,6 +24,7 @@ export const DEFAULT_DETECT_OPTIONS: Readonly<DetectOptions> = {
   maxContacts: 65_536,
   maxTargets: 16_384,
   maxSources: 16_384,
+  maxDnsNames: 0,
 };
 
 function checkInt(name: string, v: number, min: number, max: number): void {
@@ -35,5 +38,6 @@ export function resolveDetectOptions(partial: Partial<DetectOptions> = {}): Dete
   checkInt('maxContacts', o.maxContacts, 16, 1 << 24);
   checkInt('maxTargets', o.maxTargets, 16, 1 << 24);
   checkInt('maxSources', o.maxSources, 16, 1 << 24);
+  checkInt('maxDnsNames', o.maxDnsNames, 0, 1 << 20);
   return o;
 }

@@ -1,11 +1,13 @@
 import type { DecodedPacket } from '../decode/packet';
 import { resolveDetectOptions } from './detect-options';
+import { DnsNameDetector } from './dns-name-detector';
 import { DnsServerDetector } from './dns-server-detector';
 import type { DetectOptions } from './detect-options';
 import { ResetDetector } from './reset-detector';
 import { RetransmissionDetector } from './retransmission-detector';
 import { ScanDetector } from './scan-detector';
 import { SynFloodDetector } from './syn-flood-detector';
+import { EMPTY_TOP_LIST } from './top-list';
 import type { TopList } from './top-list';
 import { WINDOW_STEPS } from './window-counts';
 
@@ -13,7 +15,7 @@ export type { DetectOptions } from './detect-options';
 export type { TopList } from './top-list';
 
 /** The detectors, in the order of DetectorReport.keys / .evictions (the `detector` label). */
-export const DETECTOR_NAMES: readonly string[] = ['scan', 'syn_flood', 'resets', 'dns_servers', 'retransmissions'];
+export const DETECTOR_NAMES: readonly string[] = ['scan', 'syn_flood', 'resets', 'dns_servers', 'retransmissions', 'dns_names'];
 
 /** What the detector families export, computed at scrape time. */
 export interface DetectorReport {
@@ -36,6 +38,9 @@ export interface DetectorReport {
   readonly dnsFragmentsLost: TopList;
   /** (source, destination) pairs by TCP segments retransmitted (labels src_ip, dst_ip). */
   readonly tcpRetransmissions: TopList;
+  /** Query names by NXDOMAIN and by SERVFAIL responses (label name; empty unless detect.max_dns_names). */
+  readonly dnsNxdomainNames: TopList;
+  readonly dnsServfailNames: TopList;
   /** Keys tracked now and keys evicted because a table was full, per detector (DETECTOR_NAMES). */
   readonly keys: Float64Array;
   readonly evictions: Float64Array;
@@ -49,6 +54,11 @@ export interface DetectorReport {
 export interface AnalysisEvents {
   /** A DNS response with RCODE SERVFAIL (its source is the server). */
   dnsServfail(pkt: DecodedPacket): void;
+  /**
+   * A DNS response with RCODE SERVFAIL (2) or NXDOMAIN (3) whose first question's name, captured
+   * whole, starts at buf[at].
+   */
+  dnsFailedName(pkt: DecodedPacket, buf: Buffer, at: number, rcode: number): void;
   /** A DNS query to the server at server[0..3] (DecodedPacket.addrs layout) got no response. */
   dnsUnanswered(server: Uint32Array, ipVersion: number): void;
   /** A DNS response (its source is the server) timed from its query: times[0] seconds. */
@@ -74,7 +84,8 @@ const UDP = 17;
  * Attack detectors fed by the packet pipeline, one call per IP packet: scans and host sweeps
  * (ScanDetector), SYN floods (SynFloodDetector) and RST sources (ResetDetector), over a sliding window
  * of packet time (WINDOW_STEPS steps); and, fed by the DNS and TCP analysers' events (AnalysisEvents),
- * failing and slow DNS servers (DnsServerDetector) and retransmitting paths (RetransmissionDetector).
+ * failing and slow DNS servers (DnsServerDetector), retransmitting paths (RetransmissionDetector) and,
+ * when asked for (detect.max_dns_names), failing query names (DnsNameDetector).
  * Each has its own bounded tables (KeyTable); nothing here allocates per packet, and the top N of
  * each gauge is chosen only at scrape time.
  *
@@ -96,6 +107,8 @@ export class Detectors implements AnalysisEvents {
   private readonly resets: ResetDetector;
   private readonly dnsServers: DnsServerDetector;
   private readonly retransmissions: RetransmissionDetector;
+  /** Failing query names (null: detect.max_dns_names 0, the default). */
+  private readonly dnsNames: DnsNameDetector | null;
   private readonly stepSeconds: number;
   /** Current step, counted from `origin` so that it stays a small integer (see WindowCounts). */
   private step = 0;
@@ -113,6 +126,7 @@ export class Detectors implements AnalysisEvents {
     this.resets = new ResetDetector(this.options.maxSources);
     this.dnsServers = new DnsServerDetector(this.options.maxSources);
     this.retransmissions = new RetransmissionDetector(this.options.maxSources);
+    this.dnsNames = this.options.maxDnsNames > 0 ? new DnsNameDetector(this.options.maxDnsNames) : null;
     this.stepSeconds = this.options.window / WINDOW_STEPS;
   }
 
@@ -185,6 +199,14 @@ export class Detectors implements AnalysisEvents {
     this.changed = true;
   }
 
+  dnsFailedName(pkt: DecodedPacket, buf: Buffer, at: number, rcode: number): void {
+    const names = this.dnsNames;
+    if (names === null) return;
+    if (pkt.ts >= this.nextStepAt) this.advance(pkt.ts);
+    names.failed(buf, at, rcode, this.step);
+    this.changed = true;
+  }
+
   /** Called while the DNS analyser expires queries at the tick, after this.advance() for that tick. */
   dnsUnanswered(server: Uint32Array, ipVersion: number): void {
     this.dnsServers.noResponse(server, 0, ipVersion, this.step);
@@ -225,6 +247,7 @@ export class Detectors implements AnalysisEvents {
     this.resets.expire(step);
     this.dnsServers.expire(step);
     this.retransmissions.expire(step);
+    this.dnsNames?.expire(step);
     this.changed = true;
   }
 
@@ -234,6 +257,7 @@ export class Detectors implements AnalysisEvents {
     const n = this.options.topN;
     const scan = this.scan.report(n);
     const dns = this.dnsServers.report(n, this.step);
+    const names = this.dnsNames?.report(n, this.step);
     this.cached = {
       windowSeconds: this.options.window,
       scanPorts: scan.ports,
@@ -246,9 +270,14 @@ export class Detectors implements AnalysisEvents {
       dnsTimed: dns.timed,
       dnsFragmentsLost: dns.fragmentsLost,
       tcpRetransmissions: this.retransmissions.report(n, this.step),
-      keys: Float64Array.of(this.scan.contacts.size, this.syn.targets.size, this.resets.sources.size, this.dnsServers.size, this.retransmissions.size),
+      dnsNxdomainNames: names?.nxdomain ?? EMPTY_TOP_LIST,
+      dnsServfailNames: names?.servfail ?? EMPTY_TOP_LIST,
+      keys: Float64Array.of(
+        this.scan.contacts.size, this.syn.targets.size, this.resets.sources.size, this.dnsServers.size, this.retransmissions.size, this.dnsNames?.size ?? 0,
+      ),
       evictions: Float64Array.of(
         this.scan.contacts.evictions, this.syn.targets.evictions, this.resets.sources.evictions, this.dnsServers.evictions, this.retransmissions.evictions,
+        this.dnsNames?.evictions ?? 0,
       ),
     };
     this.changed = false;

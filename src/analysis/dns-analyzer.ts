@@ -188,6 +188,7 @@ export class DnsAnalyzer implements DnsCounters, DnsMessageSink, FragmentLossSin
       h.flags = hs[3 * s + 1]!;
       h.qtype = hs[3 * s + 2]!;
       h.cut = false;
+      h.nameAt = -1; // the fragments keep the header's fields, not the message
       this.message(ifIndex, pkt, TRANSPORT_UDP, h);
     }
     pkt.srcPort = sport;

@@ -1,6 +1,7 @@
 /**
  * The DNS message header (RFC 1035 section 4.1.1) and the first question's QTYPE (4.1.2), read from
- * captured bytes without allocating. Names are skipped, never kept: netmon exports no query names.
+ * captured bytes without allocating. Names are skipped, never copied here: only where the first
+ * question's name lies is noted, for the optional detector of failing names (dns-name-detector.ts).
  */
 
 /** Fields of one message; one instance is reused for every message. */
@@ -16,6 +17,13 @@ export class DnsHeader {
    * adds dns.time only after dissecting every record.
    */
   cut = false;
+  /**
+   * Where the first question's QNAME starts in `nameBuf`, when it is captured whole (then qtype >= 0);
+   * -1 when not (or for a message whose header came from elsewhere: reassembled fragments, a TCP
+   * message split across segments).
+   */
+  nameAt = -1;
+  nameBuf: Buffer | null = null;
 }
 
 export const DNS_HEADER_LEN = 12;
@@ -43,7 +51,18 @@ export function readDnsHeader(buf: Buffer, p: number, msgEnd: number, end: numbe
   out.qtype = -1;
   out.cut = p + DNS_HEADER_LEN > lim;
   if (!out.cut && ((buf[p + 4]! << 8) | buf[p + 5]!) !== 0) out.qtype = readQtype(buf, p + DNS_HEADER_LEN, lim);
+  noteName(out, buf, p);
   return true;
+}
+
+/** Notes the first question's name of the message at `p` (its qtype read), or none. */
+export function noteName(out: DnsHeader, buf: Buffer, p: number): void {
+  if (out.qtype >= 0) {
+    out.nameAt = p + DNS_HEADER_LEN;
+    out.nameBuf = buf;
+  } else {
+    out.nameAt = -1;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { DecodedPacket } from '../decode/packet';
-import { DNS_HEADER_LEN, DnsHeader, readQtype, recordsCaptured } from './dns-message';
+import { DNS_HEADER_LEN, DnsHeader, noteName, readQtype, recordsCaptured } from './dns-message';
 import { DnsRingTable } from './dns-ring-table';
 import { tcpPayloadLength } from './tcp-segment';
 
@@ -153,6 +153,7 @@ export class DnsTcpStreams {
         h.flags = (buf[m + 2]! << 8) | buf[m + 3]!;
         h.qtype = whole && ((buf[m + 4]! << 8) | buf[m + 5]!) !== 0 ? readQtype(buf, m + DNS_HEADER_LEN, lim) : -1;
         h.cut = !whole || (msgEnd > capEnd && !recordsCaptured(buf, m, capEnd));
+        noteName(h, buf, m);
         sink.message(ifIndex, pkt, TRANSPORT_TCP, h);
       }
       if (msgEnd > end) {
@@ -184,6 +185,8 @@ export class DnsTcpStreams {
     const acc = this.acc;
     const ab = (b / WORDS) * START_LEN;
     let shorts = 0;
+    /** Where the question of the message begun in this segment lies in buf (-1: none, or begun earlier). */
+    let nameAt = -1;
     for (;;) {
       if (mode !== HEAD) {
         const end = (w[b + W_SEQ]! - seq) | 0;
@@ -195,11 +198,14 @@ export class DnsTcpStreams {
           h.flags = w[b + W_FLAGS]!;
           h.qtype = w[b + W_QTYPE]!;
           h.cut = kind === K_SHORT;
+          h.nameAt = nameAt;
+          h.nameBuf = buf;
           sink.message(ifIndex, pkt, TRANSPORT_TCP, h);
         }
         mode = HEAD;
         w[b + W_ACC] = 0;
         pos = end;
+        nameAt = -1;
       }
       if (pos >= len) break;
       // Gather the message start: the length prefix, then the header (or the whole message if shorter).
@@ -226,7 +232,11 @@ export class DnsTcpStreams {
         // The question follows the header; read it when it is in this segment, as it nearly always is.
         const qd = (acc[ab + 6]! << 8) | acc[ab + 7]!;
         const bodyEnd = Math.min(len, ((start + 2 + mlen - seq) | 0));
-        w[b + W_QTYPE] = qd !== 0 ? readQtype(buf, dataAt + pos, Math.min(capEnd, dataAt + bodyEnd)) : -1;
+        const qtype = qd !== 0 ? readQtype(buf, dataAt + pos, Math.min(capEnd, dataAt + bodyEnd)) : -1;
+        w[b + W_QTYPE] = qtype;
+        // Its name, for the message's end when that is in this segment too (a message that ends in a
+        // later one has no name: only its header fields are kept).
+        nameAt = qtype >= 0 ? dataAt + pos : -1;
         w[b + W_KIND] = K_WHOLE;
       } else {
         // Shorter than a DNS header (gathered whole): malformed, and a message by its id and flags

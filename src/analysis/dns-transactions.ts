@@ -27,6 +27,7 @@ const MULTI = 4;
 const AXFR = 252;
 const IXFR = 251;
 const RCODE_SERVFAIL = 2;
+const RCODE_NXDOMAIN = 3;
 const NBUCKETS = DNS_RESPONSE_TIME_BUCKETS.length;
 const BOUNDS = Float64Array.from(DNS_RESPONSE_TIME_BUCKETS);
 
@@ -123,8 +124,12 @@ export class DnsTransactions {
       this.waiting++;
       return;
     }
-    c[DNS_R + (h.flags & 15)]++;
-    if ((h.flags & 15) === RCODE_SERVFAIL && this.events !== null) this.events.dnsServfail(pkt);
+    const rcode = h.flags & 15;
+    c[DNS_R + rcode]++;
+    if ((rcode === RCODE_SERVFAIL || rcode === RCODE_NXDOMAIN) && this.events !== null) {
+      if (rcode === RCODE_SERVFAIL) this.events.dnsServfail(pkt);
+      if (h.nameAt >= 0) this.events.dnsFailedName(pkt, h.nameBuf!, h.nameAt, rcode);
+    }
     if (isTruncated(h.flags)) c[DNS_TRUNCATED]++;
     if (s < 0) s = this.sameDirection(pkt);
     if (s < 0) {

@@ -124,6 +124,7 @@ const schema = object({
       max_contacts: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxContacts),
       max_targets: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxTargets),
       max_sources: field(integer(16, 1 << 24), DEFAULT_DETECT_OPTIONS.maxSources),
+      max_dns_names: field(integer(0, 1 << 20), DEFAULT_DETECT_OPTIONS.maxDnsNames),
     }),
   ),
   api: section(

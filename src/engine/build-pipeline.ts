@@ -66,7 +66,7 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
   );
   const d = config.detect;
   const detectors = d.enabled
-    ? new Detectors({ window: d.window, topN: d.top_n, maxContacts: d.max_contacts, maxTargets: d.max_targets, maxSources: d.max_sources })
+    ? new Detectors({ window: d.window, topN: d.top_n, maxContacts: d.max_contacts, maxTargets: d.max_targets, maxSources: d.max_sources, maxDnsNames: d.max_dns_names })
     : null;
   const n = config.dns;
   const t = config.tcp;

@@ -199,6 +199,8 @@ function detectorFamilies(p: PipelineCounters): Family[] {
     { def: CATALOG.detectDnsTimed, collect: top((r) => r.dnsTimed, CATALOG.detectDnsTimed.labelNames) },
     { def: CATALOG.detectDnsFragmentsLost, collect: top((r) => r.dnsFragmentsLost, CATALOG.detectDnsFragmentsLost.labelNames) },
     { def: CATALOG.detectTcpRetransmissions, collect: top((r) => r.tcpRetransmissions, CATALOG.detectTcpRetransmissions.labelNames) },
+    { def: CATALOG.detectDnsNxdomainNames, collect: top((r) => r.dnsNxdomainNames, CATALOG.detectDnsNxdomainNames.labelNames) },
+    { def: CATALOG.detectDnsServfailNames, collect: top((r) => r.dnsServfailNames, CATALOG.detectDnsServfailNames.labelNames) },
     { def: CATALOG.detectKeys, collect: perDetector((r) => r.keys) },
     { def: CATALOG.detectEvictions, collect: perDetector((r) => r.evictions) },
   ];

@@ -79,15 +79,17 @@ test('a missing file is a clear error', () => {
 
 test('detect: defaults, durations, and each bad key named with what was expected', () => {
   const d = parseConfigText('', 'c.yaml').detect;
-  assert.deepEqual(d, { enabled: true, window: 60, top_n: 10, max_contacts: 65536, max_targets: 16384, max_sources: 16384 });
+  assert.deepEqual(d, { enabled: true, window: 60, top_n: 10, max_contacts: 65536, max_targets: 16384, max_sources: 16384, max_dns_names: 0 });
   assert.equal(parseConfigText('detect: {window: 2m, enabled: false}', 'c.yaml').detect.window, 120);
-  assert.deepEqual(problemsOf('detect:\n  window: 0.5s\n  top_n: 0\n  max_contacts: many\n  enabled: yes please\n  colour: red\n'), [
+  assert.deepEqual(problemsOf('detect:\n  window: 0.5s\n  top_n: 0\n  max_contacts: many\n  enabled: yes please\n  colour: red\n  max_dns_names: -5\n'), [
     '2 detect.window: expected a duration from 1 s to 3600 s, got "0.5s"',
     '3 detect.top_n: expected an integer from 1 to 1000, got 0',
     '4 detect.max_contacts: expected an integer from 16 to 16777216, got "many"',
     '5 detect.enabled: expected true or false, got "yes please"',
     '6 detect.colour: unknown key (see config.yaml for the keys netmon accepts)',
+    '7 detect.max_dns_names: expected an integer from 0 to 1048576, got -5',
   ]);
+  assert.equal(parseConfigText('detect: {max_dns_names: 4096}', 'c.yaml').detect.max_dns_names, 4096);
 });
 
 test('tunnels: defaults, Flannel\'s VXLAN port added, and a bad or doubly claimed port named', () => {

@@ -168,9 +168,10 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
     // OTLP push to a receiver here (so that netmon_otlp_*, which NetmonOtlpExportsFailing reads, are served).
     otlp = new OtlpReceiver();
     await otlp.start();
-    const config = parse(readFileSync(join(ROOT, 'config.yaml'), 'utf8')) as { listen: string; detect: { window: unknown }; otlp?: unknown };
+    const config = parse(readFileSync(join(ROOT, 'config.yaml'), 'utf8')) as { listen: string; detect: { window: unknown; max_dns_names?: number }; otlp?: unknown };
     config.listen = `127.0.0.1:${netmonPort}`;
     config.detect.window = WINDOW;
+    config.detect.max_dns_names = 1024; // off in the shipped file; on for the dashboard's names table
     config.otlp = { endpoint: otlp.url, interval: '5s' };
     writeFileSync(join(dir, 'netmon.yaml'), stringify(config));
     netmon = startNetmon(['run', '--config', join(dir, 'netmon.yaml'), '--interface', a.host, '--interface', b.host]);
@@ -233,13 +234,14 @@ describe('alerting end to end: netmon run → Prometheus → Alertmanager → we
 
   it('baseline traffic (complete handshakes, DNS) raises no traffic alert', async () => {
     const frames: Buffer[] = [];
-    // One connection in eight resends its request and one DNS answer of the 40 is SERVFAIL: the
-    // dashboards' "who" tables (netmon_detect_tcp_retransmissions, netmon_detect_dns_servfail) get
+    // One connection in eight resends its request and one DNS answer of the 40 is SERVFAIL, another
+    // NXDOMAIN: the dashboards' "who" tables (netmon_detect_tcp_retransmissions, netmon_detect_dns_servfail,
+    // the failing names) get
     // data, and the shares stay under the alerts' 5% whatever the rates: 40 responses over the 5 min
     // window are 0.13/s, under the 0.2/s floor, but Prometheus extrapolates a rate from the few
     // samples a fresh series has by up to half a scrape interval at each end (with 2 s of samples,
     // x1.5: 0.2/s), so the floor alone does not keep NetmonDnsServfailRatio quiet.
-    for (let i = 0; i < 40; i++) frames.push(...tcpConnection(a.peerAddr, `198.19.1.${1 + (i % 5)}`, 30000 + i, 443, { resend: i % 8 === 0 }), ...dnsExchange(a.peerAddr, '198.19.0.53', 40000 + i, i, i === 7 ? 2 : 0));
+    for (let i = 0; i < 40; i++) frames.push(...tcpConnection(a.peerAddr, `198.19.1.${1 + (i % 5)}`, 30000 + i, 443, { resend: i % 8 === 0 }), ...dnsExchange(a.peerAddr, '198.19.0.53', 40000 + i, i, i === 7 ? 2 : i === 19 ? 3 : 0));
     send(a, 'baseline.pcap', frames);
     // Wait until Prometheus has the baseline, then for an evaluation of the traffic alerts after that.
     const seenAt = await until('the baseline in Prometheus', 20_000, async () => {
