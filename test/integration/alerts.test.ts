@@ -32,7 +32,7 @@ const alertRules = rules.filter((r) => r.alert !== undefined);
 const REQUIRED = [
   'NetmonSynFlood', 'NetmonPortScan', 'NetmonHostSweep', 'NetmonTcpResetStorm', 'NetmonTrafficSpike', 'NetmonTrafficDrop', 'NetmonFilterSilent',
   'NetmonDown', 'NetmonCaptureDown', 'NetmonPacketsDropped', 'NetmonDecodeErrorsHigh', 'NetmonFlowTableFull', 'NetmonFlowSeriesBudgetExhausted', 'NetmonHighMemory', 'NetmonNoTraffic',
-  'NetmonDnsServfailRatio', 'NetmonDnsLatencyHigh', 'NetmonDnsUnanswered', 'NetmonDnsFragmentsLost', 'NetmonTcpRetransmitRatio', 'NetmonTcpConnectFailures',
+  'NetmonDnsServfailRatio', 'NetmonDnsLatencyHigh', 'NetmonDnsUnanswered', 'NetmonDnsFragmentsLost', 'NetmonTcpFragmentsLost', 'NetmonTcpRetransmitRatio', 'NetmonTcpConnectFailures',
 ];
 
 function run(cmd: string, args: readonly string[], cwd?: string): { code: number | null; out: string } {
