@@ -88,9 +88,7 @@ export class DnsNameDetector {
     const t = this.names;
     const sel = this.selector;
     if (t === null || sel === null) return EMPTY_TOP_LIST;
-    sel.begin();
-    for (let s = 0; s < t.slotLimit; s++) if (t.inUse(s)) sel.offer(s, counts.sum(s, step));
-    const { slots, scores } = sel.top(n);
+    const { slots, scores } = sel.topOf(t, counts, n, step);
     return { values: Float64Array.from(scores), labels: slots.map((s) => nameText(t.rec, s * t.stride)) };
   }
 }

@@ -118,9 +118,7 @@ export class DnsServerDetector {
     const st = this.servers;
     const sel = this.selector;
     if (st === null || sel === null) return { list: EMPTY_TOP_LIST, slots: [] };
-    sel.begin();
-    for (let s = 0; s < st.slotLimit; s++) if (st.inUse(s)) sel.offer(s, counts.sum(s, step));
-    const { slots, scores } = sel.top(n);
+    const { slots, scores } = sel.topOf(st, counts, n, step);
     const labels = slots.map((s) => addressText(st.rec, s * st.stride, s * st.stride + 2, st.rec[s * st.stride + 1]!));
     return { list: { values: Float64Array.from(scores), labels }, slots };
   }

@@ -45,9 +45,7 @@ export class ResetDetector {
   report(n: number, step: number): TopList {
     const st = this.sources;
     const sel = this.selector;
-    sel.begin();
-    for (let s = 0; s < st.slotLimit; s++) if (st.inUse(s)) sel.offer(s, this.counts.sum(s, step));
-    const { slots, scores } = sel.top(n);
+    const { slots, scores } = sel.topOf(st, this.counts, n, step);
     return {
       values: Float64Array.from(scores),
       labels: slots.map((s) => addressText(st.rec, s * st.stride, s * st.stride + 2, st.rec[s * st.stride + 1]!)),

@@ -87,9 +87,7 @@ export class RetransmissionDetector {
     const st = this.paths;
     const sel = this.selector;
     if (st === null || sel === null) return EMPTY_TOP_LIST;
-    sel.begin();
-    for (let s = 0; s < st.slotLimit; s++) if (st.inUse(s)) sel.offer(s, this.counts.sum(s, step));
-    const { slots, scores } = sel.top(n);
+    const { slots, scores } = sel.topOf(st, this.counts, n, step);
     const r = st.rec;
     return {
       values: Float64Array.from(scores),

@@ -1,4 +1,6 @@
 import { selectTopK } from '../flow/top-k';
+import type { KeyTable } from './key-table';
+import type { WindowCounts } from './window-counts';
 
 /**
  * The top N keys of one detector gauge, as exported: series i has value values[i] and label values
@@ -36,6 +38,13 @@ export class TopSelector {
     this.scores[this.n] = score;
     this.ids[this.n] = slot;
     this.n++;
+  }
+
+  /** The top k live slots of `table` by their sums in `counts` over the window ending at `step`. */
+  topOf(table: KeyTable, counts: WindowCounts, k: number, step: number): { slots: number[]; scores: number[] } {
+    this.begin();
+    for (let s = 0; s < table.slotLimit; s++) if (table.inUse(s)) this.offer(s, counts.sum(s, step));
+    return this.top(k);
   }
 
   /** The chosen slots and their scores, best first. */
