@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { CaptureFileError, CaptureFileOpenError, NotACaptureFileError, describeFsError } from './file-errors';
 import { FileSource, INITIAL_CHUNK } from './file-source';
+import { GzipFileSource } from './gzip-source';
 import { PcapFileReader, type PcapVariant } from './pcap-file';
 import { PcapngFileReader } from './pcapng-file';
 import type { PacketCallback } from './packet-callback';
@@ -63,7 +64,8 @@ const PCAP_MAGICS: ReadonlyArray<[number, boolean, PcapVariant]> = [
 const PCAPNG_SHB = 0x0a0d0d0a;
 
 /**
- * Opens a classic pcap or pcapng file, chosen by its magic number (not by its name).
+ * Opens a classic pcap or pcapng file, chosen by its magic number (not by its name), or one of them
+ * gzip-compressed (inflated as it is read: gzip-source.ts).
  * Throws CaptureFileOpenError (missing, unreadable, a directory), NotACaptureFileError (empty or
  * unknown magic), or CaptureFileError (a capture whose file header is damaged).
  */
@@ -92,17 +94,24 @@ export function openCaptureFile(path: string, opts: OpenCaptureFileOptions = {})
       const { errno, detail } = describeFsError(err);
       throw new CaptureFileOpenError(path, errno, detail);
     }
-    const src = new FileSource(path, fd, size, regular, Math.max(opts.bufferSize ?? INITIAL_CHUNK, 64));
+    const chunk = Math.max(opts.bufferSize ?? INITIAL_CHUNK, 64);
+    let src = new FileSource(path, fd, size, regular, chunk);
     src.fill(0, 4);
     if (src.end === 0) throw new NotACaptureFileError(path, 'empty file, not a pcap or pcapng capture');
+    // gzip's magic and its only method, deflate: the capture inside is read as it is inflated.
+    const gzip = src.end >= 3 && src.buf[0] === 0x1f && src.buf[1] === 0x8b && src.buf[2] === 8;
+    if (gzip) {
+      src = new GzipFileSource(path, fd, regular, src.buf.subarray(0, src.end), chunk);
+      src.fill(0, 4);
+      if (src.end === 0) throw new NotACaptureFileError(path, 'gzip-compressed empty file, not a pcap or pcapng capture');
+    }
     const magic = src.end >= 4 ? src.buf.readUInt32BE(0) : -1;
     if (magic === PCAPNG_SHB) return new PcapngFileReader(path, src);
     for (const [m, le, variant] of PCAP_MAGICS) {
       if (magic === m) return new PcapFileReader(path, src, le, variant);
     }
     const shown = src.buf.subarray(0, Math.min(src.end, 8)).toString('hex');
-    const hint = src.end >= 2 && src.buf[0] === 0x1f && src.buf[1] === 0x8b ? '; it looks gzip-compressed, decompress it first' : '';
-    throw new NotACaptureFileError(path, `not a pcap or pcapng capture (starts with 0x${shown}${src.end > 8 ? '…' : ''}${hint})`);
+    throw new NotACaptureFileError(path, `not a pcap or pcapng capture (${gzip ? 'gzip-compressed; decompressed, it ' : ''}starts with 0x${shown}${src.end > 8 ? '…' : ''})`);
   } catch (err) {
     try {
       closeSync(fd);

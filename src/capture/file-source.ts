@@ -24,12 +24,12 @@ export class FileSource {
   end = 0;
   /** True once a read returned 0 bytes. */
   eof = false;
-  private fd: number;
-  private readonly path: string;
+  protected fd: number;
+  protected readonly path: string;
   /** File size for regular files (used to refuse growing for records that cannot fit), else -1. */
   private readonly size: number;
   /** Regular files are read with explicit positions; pipes and character devices sequentially. */
-  private readonly seekable: boolean;
+  protected readonly seekable: boolean;
 
   constructor(path: string, fd: number, size: number, seekable: boolean, chunk = INITIAL_CHUNK) {
     this.path = path;
@@ -62,17 +62,16 @@ export class FileSource {
       this.buf = buf = grown;
     }
     while (this.end < n && !this.eof) {
-      let got: number;
-      try {
-        got = readSync(this.fd, buf, this.end, buf.length - this.end, this.seekable ? this.base + this.end : null);
-      } catch (err) {
-        const { errno, detail } = describeFsError(err);
-        throw new CaptureFileOpenError(this.path, errno, `read failed at byte ${this.base + this.end}: ${detail}`);
-      }
+      const got = this.read(buf, this.end, buf.length - this.end);
       if (got === 0) this.eof = true;
       this.end += got;
     }
     return 0;
+  }
+
+  /** Reads up to `len` bytes of the capture into `buf` at `at` (capture byte base + at); 0 at its end. */
+  protected read(buf: Buffer, at: number, len: number): number {
+    return readFd(this.path, this.fd, buf, at, len, this.base + at, this.seekable);
   }
 
   close(): void {
@@ -85,5 +84,19 @@ export class FileSource {
         // Closing a read-only descriptor cannot lose data; nothing useful to report.
       }
     }
+  }
+}
+
+/**
+ * readSync of up to `len` bytes into `buf` at `at`, from file offset `offset` (a regular file) or the
+ * current position (a pipe, which must be at `offset`); a failure is a CaptureFileOpenError naming the
+ * file and the offset.
+ */
+export function readFd(path: string, fd: number, buf: Buffer, at: number, len: number, offset: number, seekable: boolean): number {
+  try {
+    return readSync(fd, buf, at, len, seekable ? offset : null);
+  } catch (err) {
+    const { errno, detail } = describeFsError(err);
+    throw new CaptureFileOpenError(path, errno, `read failed at byte ${offset}: ${detail}`);
   }
 }

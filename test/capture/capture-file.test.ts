@@ -39,7 +39,8 @@ describe('openCaptureFile', () => {
     const cases: Array<[string, Buffer | string, RegExp]> = [
       ['text.pcap', 'hello world, not a capture', /: not a pcap or pcapng capture \(starts with 0x68656c6c6f20776f…\)$/],
       ['two-bytes', Buffer.from([0xa1, 0xb2]), /: not a pcap or pcapng capture \(starts with 0xa1b2\)$/],
-      ['capture.pcap.gz', gzipSync(pcapBuffer([], { linkType: 1 })), /starts with 0x1f8b.*gzip-compressed/],
+      ['text.gz', gzipSync('hello world, not a capture'), /: not a pcap or pcapng capture \(gzip-compressed; decompressed, it starts with 0x68656c6c6f20776f…\)$/],
+      ['empty.gz', gzipSync(Buffer.alloc(0)), /: gzip-compressed empty file, not a pcap or pcapng capture$/],
     ];
     for (const [name, content, re] of cases) {
       const p = file(name, content);

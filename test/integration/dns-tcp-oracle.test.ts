@@ -11,9 +11,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { assertInsightEqual, netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
 import { generateTraffic } from '../support/dns-tcp-traffic';
 import { ETH, ethernet, ethIpv4Udp, LT, mplsStack, nflog, pppoeSession, prng } from '../support/frames';
@@ -257,4 +258,26 @@ test('ICMP errors quoting DNS and TCP packets (port unreachable, time exceeded, 
     const queries = tsharkFields(file, 'dns.flags.response == 0', ['dns.flags.response']).flatMap(([v]) => v!.split(',').filter((x) => x === '0'));
     assert.equal([...m].filter(([k]) => k.startsWith('netmon_dns_queries_total{')).reduce((n, [, v]) => n + v, 0), queries.length);
   });
+});
+
+test('a gzip-compressed capture (traffic.pcap.gz, read as it is inflated): the same figures and packet and byte counts as tshark reading the .gz', { skip }, () => {
+  const frames = generateTraffic(prng(9), { start: 1_700_010_000, dnsUdp: 300, dnsTcp: 30, tcp: 100, span: 60 });
+  const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-gz-'));
+  try {
+    const plain = join(dir, 'plain.pcap');
+    writePcap(plain, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
+    const file = join(dir, 'traffic.pcap.gz');
+    writeFileSync(file, gzipSync(readFileSync(plain)));
+    const r = runNetmon(['replay', file, '--log-level', 'silent']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = parseExposition(r.stdout);
+    const want = tsharkInsight(file);
+    assertInsightEqual(netmonInsight(m), want);
+    assert.ok(want.dnsTimes.count > 100 && want.handshakes.count > 50, `exercised: ${want.dnsTimes.count} timed responses, ${want.handshakes.count} handshakes`);
+    const lengths = tsharkFields(file, '', ['frame.len']).map(([v]) => Number(v));
+    assert.equal(m.get('netmon_packets_total{interface="traffic.pcap.gz"}'), lengths.length);
+    assert.equal(m.get('netmon_bytes_total{interface="traffic.pcap.gz"}'), lengths.reduce((a, b) => a + b, 0));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
