@@ -38,7 +38,7 @@ class Links implements TcpFlowLinks {
 
 const [kind, kArg] = process.argv.slice(2);
 const K = Number(kArg);
-const t = new TcpAnalyzer({ maxConnections: 1000, idleTimeout: 120, synTimeout: 30, maxFragmented: 1024 });
+const t = new TcpAnalyzer({ maxConnections: 1000, idleTimeout: 120, establishedTimeout: 900, synTimeout: 30, maxFragmented: 1024 });
 t.addInterface();
 t.attachFlows(new Links());
 const pkt = new DecodedPacket();

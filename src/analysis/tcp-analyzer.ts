@@ -17,8 +17,13 @@ import { A_ANY_RETRANSMISSION, A_SHOWN, A_ZERO_WINDOW, analyzeSequence, Dir, Dir
 export interface TcpAnalyzerOptions {
   /** Connections tracked at most (tcp.max_connections). */
   readonly maxConnections: number;
-  /** A connection without packets for this long is forgotten (seconds). */
+  /** A connection without packets for this long is forgotten (seconds), unless it is established. */
   readonly idleTimeout: number;
+  /**
+   * An established connection (its responder answered, no FIN or RST seen) is forgotten after this
+   * long without packets instead (seconds; at least idleTimeout).
+   */
+  readonly establishedTimeout: number;
   /** A SYN unanswered (no SYN-ACK, no RST) this long counts as result="timeout" (seconds). */
   readonly synTimeout: number;
   /** TCP datagrams in IP fragments reassembled at once (tcp.max_fragmented). */
@@ -73,7 +78,7 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
   private pathHints = new Int32Array(0);
 
   constructor(o: TcpAnalyzerOptions) {
-    this.table = new TcpConnections(o.maxConnections, o.idleTimeout, this);
+    this.table = new TcpConnections(o.maxConnections, o.idleTimeout, Math.max(o.idleTimeout, o.establishedTimeout), this);
     this.synTimeout = o.synTimeout;
     this.fragments = new TcpFragments(o.maxFragmented, this);
   }
@@ -219,6 +224,7 @@ export class TcpAnalyzer implements TcpCounters, TcpConnectionOwner, TcpFlowEven
       if ((a & A_ZERO_WINDOW) !== 0) c[TCP_ZERO_WINDOW]++;
     }
     let st = i[sb]!;
+    if ((flags & (FIN | RST)) !== 0) st |= State.CLOSING;
     if (((st & State.INITIATOR_B) !== 0 ? 1 : 0) !== dir) {
       // From the other end than the connection's first packet (the responder).
       t.protect(s, pkt);

@@ -27,8 +27,9 @@ export interface TcpConnectionOwner {
  * which a SYN flood filling the table made a third of its size again), and a hash index that doubles
  * as needed. No per-packet list moves:
  * a connection is appended to its list when created (probation) and when its responder first answers
- * (protected); advance() ends a list head idle for `idleTimeout` and gives one that was active since
- * it was queued a second chance at the tail. When full, the oldest probation connection (a SYN
+ * (protected); advance() ends a list head idle for `idleTimeout` (an established one: for
+ * `establishedTimeout`) and gives one that was active since it was queued, or is established and
+ * idle for less, a second chance at the tail. When full, the oldest probation connection (a SYN
  * nobody answered: scans, floods) is evicted before any protected one; probation connections hold at
  * most half the table (the oldest goes when a new one would exceed that), so that a flood of SYNs
  * makes only half of it resident and leaves the other half to connections that get answers.
@@ -57,7 +58,11 @@ export class TcpConnections {
   /** Connections on probation at most: half the table (a SYN flood never needs more of it). */
   private readonly probationMax: number;
 
-  constructor(readonly capacity: number, private readonly idleTimeout: number, private readonly owner: TcpConnectionOwner) {
+  /**
+   * `idleTimeout`: a connection without packets this long ends, unless it is established (protected,
+   * no FIN or RST seen: State.CLOSING unset), which ends after `establishedTimeout` (>= idleTimeout).
+   */
+  constructor(readonly capacity: number, private readonly idleTimeout: number, private readonly establishedTimeout: number, private readonly owner: TcpConnectionOwner) {
     this.probationMax = Math.max(1, capacity >> 1);
   }
 
@@ -164,9 +169,13 @@ export class TcpConnections {
       this.owner.synExpired(s);
     }
     const limit = now - this.idleTimeout;
+    const establishedLimit = now - this.establishedTimeout;
     for (let list = PROBATION; list <= PROTECTED; list++) {
       for (let s = this.head[list]!; s >= 0 && f[s * SlotF.WORDS + SlotF.QUEUED]! <= limit; s = this.head[list]!) {
-        if (f[s * SlotF.WORDS + SlotF.LAST]! <= limit) {
+        const last = f[s * SlotF.WORDS + SlotF.LAST]!;
+        // Idle, and not an established connection that may still resume (idle past idleTimeout, it
+        // is queued again and looked at once per idleTimeout until establishedTimeout).
+        if (last <= limit && (list === PROBATION || (this.i[s * Slot.WORDS + Slot.STATE]! & State.CLOSING) !== 0 || last <= establishedLimit)) {
           this.end(s, END_IDLE);
         } else {
           this.unlink(s, list);

@@ -63,12 +63,13 @@ export const enum DirF { WORDS = 2, LASTACKTIME = 0, NEXTSEQTIME = 1 }
  * Bits of Slot.STATE. The analyser's: INITIATOR_B (the first packet came from endpoint B), ATTEMPT
  * (opened with a SYN: its result counts once), SYNACK (the responder sent SYN-ACK), DONE (the result
  * was counted), RTT_PENDING (a SYN seen, the handshake RTT not counted yet: not measured, or measured in
- * SlotF.FIRST_RTT but not yet on a segment Wireshark analyses, A_SHOWN), and from IFACE_SHIFT up
+ * SlotF.FIRST_RTT but not yet on a segment Wireshark analyses, A_SHOWN), CLOSING (a FIN or RST seen:
+ * forgotten after tcp.idle_timeout, not tcp.established_timeout), and from IFACE_SHIFT up
  * the interface index of the first packet. The table's (TABLE_BITS): PROTECTED (on the protected
  * list), ON_SYN_LIST.
  */
 export const enum State {
-  INITIATOR_B = 1, ATTEMPT = 2, SYNACK = 4, DONE = 8, RTT_PENDING = 16,
+  INITIATOR_B = 1, ATTEMPT = 2, SYNACK = 4, DONE = 8, RTT_PENDING = 16, CLOSING = 32,
   PROTECTED = 1 << 14, ON_SYN_LIST = 1 << 15, TABLE_BITS = (1 << 14) | (1 << 15), IFACE_SHIFT = 16,
 }
 

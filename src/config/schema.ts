@@ -154,6 +154,7 @@ const schema = object({
       enabled: field(boolean, true),
       max_connections: field(integer(16, 50_000_000), 100_000),
       idle_timeout: field(durationAboveZero, 120),
+      established_timeout: field(durationAboveZero, 900),
       syn_timeout: field(durationAboveZero, 30),
       max_fragmented: field(integer(16, 1_000_000), 1_024),
     }),

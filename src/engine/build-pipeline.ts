@@ -70,7 +70,7 @@ export function buildPipeline(config: NetmonConfig, configName: string, log: Log
     : null;
   const n = config.dns;
   const t = config.tcp;
-  const tcp = t.enabled ? new TcpAnalyzer({ maxConnections: t.max_connections, idleTimeout: t.idle_timeout, synTimeout: t.syn_timeout, maxFragmented: t.max_fragmented }) : null;
+  const tcp = t.enabled ? new TcpAnalyzer({ maxConnections: t.max_connections, idleTimeout: t.idle_timeout, establishedTimeout: t.established_timeout, synTimeout: t.syn_timeout, maxFragmented: t.max_fragmented }) : null;
   if (tcp !== null && flows.exactKeys) tcp.attachFlows(flows);
   const dns = n.enabled ? new DnsAnalyzer({ ports: n.ports, timeout: n.timeout, lateWindow: n.late_window, maxPending: n.max_pending, maxTcpStreams: n.max_tcp_streams, maxFragmented: n.max_fragmented }) : null;
   if (detectors !== null) {

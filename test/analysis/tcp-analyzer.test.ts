@@ -237,6 +237,46 @@ test('established connections survive a flood of SYNs at capacity, then all idle
   assert.equal(c[TCP_TIMEOUT], 6);
 });
 
+test('an established connection idle past tcp.idle_timeout is kept until tcp.established_timeout: a retransmission after a long backoff counts, as in tshark; closed and unanswered ones go after idle_timeout', () => {
+  const frames: TimedFrame[] = [];
+  // Established, data unacknowledged, retransmitted 300 s later (a backoff past idle_timeout).
+  const quiet = conv(40000);
+  handshake(quiet, T0);
+  const seq = quiet.data(true, T0 + 0.1, 100);
+  quiet.resend(true, T0 + 300.1, seq, 100);
+  // Closed with FINs both ways, then idle.
+  const closed = conv(40001);
+  handshake(closed, T0);
+  closed.data(true, T0 + 0.1, 100);
+  closed.ackFrom(false, T0 + 0.2);
+  closed.fin(true, T0 + 0.3);
+  closed.fin(false, T0 + 0.4);
+  // A SYN nobody answered.
+  const unanswered = conv(40002);
+  unanswered.syn(T0);
+  frames.push(...quiet.frames, ...closed.frames, ...unanswered.frames);
+  frames.sort((x, y) => x.ts - y.ts);
+
+  const r = runFrames(frames.filter((f) => f.ts < T0 + 200));
+  const t = r.p.tcp!;
+  t.advance(T0 + 119);
+  assert.equal(t.connections, 3);
+  t.advance(T0 + 121);
+  assert.equal(t.connections, 1, 'the closed and the unanswered connection are forgotten after idle_timeout, the established one kept');
+  t.advance(T0 + 900);
+  assert.equal(t.connections, 1, 'idle 899.9 s: kept');
+  // Looked at again once per idle_timeout: forgotten at the first look past established_timeout.
+  t.advance(T0 + 1020);
+  assert.equal(t.connections, 0, 'idle 1019.9 s: forgotten after established_timeout');
+
+  // The whole capture: the retransmission 300 s later is recognised (tshark marks it too).
+  const { c } = tcpOf(frames);
+  assert.equal(c[TCP_RETRANSMISSIONS], 1);
+  // With established_timeout no longer than idle_timeout, the connection is forgotten first.
+  const short = tcpOf(frames, { tcp: { established_timeout: '120s' } });
+  assert.equal(short.c[TCP_RETRANSMISSIONS], 0);
+});
+
 test('one packet whose time is damaged (years ahead) ends nothing: the handshake is timed from SYN to ACK, as tshark does; a gap the next packet confirms still expires', () => {
   const a = conv(40000);
   a.syn(T0);

@@ -179,7 +179,7 @@ test(`tunnels inside tunnels: followed ${MAX_TUNNEL_DEPTH} deep, each level coun
     return ethernet({ etherType: ETH.IPV4 }, ip);
   };
   for (const [levels, analysed] of [[MAX_TUNNEL_DEPTH, 1], [MAX_TUNNEL_DEPTH + 1, 0]] as const) {
-    const tcpAnalyzer = new TcpAnalyzer({ maxConnections: 64, idleTimeout: 120, synTimeout: 30, maxFragmented: 64 });
+    const tcpAnalyzer = new TcpAnalyzer({ maxConnections: 64, idleTimeout: 120, establishedTimeout: 900, synTimeout: 30, maxFragmented: 64 });
     tcpAnalyzer.addInterface();
     const errors: number[] = [];
     const t = new TunnelAnalysis(OPTIONS, null, tcpAnalyzer, (layer) => errors.push(layer));
@@ -197,7 +197,7 @@ test('an inner packet cut short is counted as its layer\'s decode error, once', 
   const cap = frame.length - inner4.length + 14 + 20 + 10; // the inner TCP header cut after 10 bytes
   const o = outer(frame, cap);
   const errors: number[] = [];
-  const tcpAnalyzer = new TcpAnalyzer({ maxConnections: 64, idleTimeout: 120, synTimeout: 30, maxFragmented: 64 });
+  const tcpAnalyzer = new TcpAnalyzer({ maxConnections: 64, idleTimeout: 120, establishedTimeout: 900, synTimeout: 30, maxFragmented: 64 });
   tcpAnalyzer.addInterface();
   const t = new TunnelAnalysis(OPTIONS, null, tcpAnalyzer, (layer) => errors.push(layer));
   t.observe(0, frame.subarray(0, cap), o, t.kindOf(o));
