@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { CaptureFileError, CaptureFileOpenError, NotACaptureFileError, describeFsError } from './file-errors';
 import { FileSource, INITIAL_CHUNK } from './file-source';
-import { GzipFileSource } from './gzip-source';
+import { CompressedFileSource, compressionOf } from './compressed-source';
 import { PcapFileReader, type PcapVariant } from './pcap-file';
 import { PcapngFileReader } from './pcapng-file';
 import type { PacketCallback } from './packet-callback';
@@ -65,7 +65,7 @@ const PCAPNG_SHB = 0x0a0d0d0a;
 
 /**
  * Opens a classic pcap or pcapng file, chosen by its magic number (not by its name), or one of them
- * gzip-compressed (inflated as it is read: gzip-source.ts).
+ * gzip- or zstd-compressed (inflated as it is read: compressed-source.ts).
  * Throws CaptureFileOpenError (missing, unreadable, a directory), NotACaptureFileError (empty or
  * unknown magic), or CaptureFileError (a capture whose file header is damaged).
  */
@@ -98,12 +98,12 @@ export function openCaptureFile(path: string, opts: OpenCaptureFileOptions = {})
     let src = new FileSource(path, fd, size, regular, chunk);
     src.fill(0, 4);
     if (src.end === 0) throw new NotACaptureFileError(path, 'empty file, not a pcap or pcapng capture');
-    // gzip's magic and its only method, deflate: the capture inside is read as it is inflated.
-    const gzip = src.end >= 3 && src.buf[0] === 0x1f && src.buf[1] === 0x8b && src.buf[2] === 8;
-    if (gzip) {
-      src = new GzipFileSource(path, fd, regular, src.buf.subarray(0, src.end), chunk);
+    // gzip or zstd: the capture inside is read as it is inflated.
+    const compression = compressionOf(src.buf, src.end);
+    if (compression !== null) {
+      src = new CompressedFileSource(path, fd, regular, compression, src.buf.subarray(0, src.end), chunk);
       src.fill(0, 4);
-      if (src.end === 0) throw new NotACaptureFileError(path, 'gzip-compressed empty file, not a pcap or pcapng capture');
+      if (src.end === 0) throw new NotACaptureFileError(path, `${compression}-compressed empty file, not a pcap or pcapng capture`);
     }
     const magic = src.end >= 4 ? src.buf.readUInt32BE(0) : -1;
     if (magic === PCAPNG_SHB) return new PcapngFileReader(path, src);
@@ -111,7 +111,9 @@ export function openCaptureFile(path: string, opts: OpenCaptureFileOptions = {})
       if (magic === m) return new PcapFileReader(path, src, le, variant);
     }
     const shown = src.buf.subarray(0, Math.min(src.end, 8)).toString('hex');
-    throw new NotACaptureFileError(path, `not a pcap or pcapng capture (${gzip ? 'gzip-compressed; decompressed, it ' : ''}starts with 0x${shown}${src.end > 8 ? '…' : ''})`);
+    // LZ4's frame magic (tshark reads LZ4-compressed captures; netmon does not).
+    const lz4 = compression === null && src.end >= 4 && src.buf.readUInt32LE(0) === 0x184d2204 ? '; it looks LZ4-compressed: decompress it first (lz4 -d)' : '';
+    throw new NotACaptureFileError(path, `not a pcap or pcapng capture (${compression !== null ? `${compression}-compressed; decompressed, it ` : ''}starts with 0x${shown}${src.end > 8 ? '…' : ''}${lz4})`);
   } catch (err) {
     try {
       closeSync(fd);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { CaptureFileError, CaptureFileOpenError, NotACaptureFileError, openCaptureFile } from '../../src/capture/capture-file';
 import { pcapBuffer, pcapngBuffer } from '../support/pcap-writer';
 
@@ -41,6 +41,9 @@ describe('openCaptureFile', () => {
       ['two-bytes', Buffer.from([0xa1, 0xb2]), /: not a pcap or pcapng capture \(starts with 0xa1b2\)$/],
       ['text.gz', gzipSync('hello world, not a capture'), /: not a pcap or pcapng capture \(gzip-compressed; decompressed, it starts with 0x68656c6c6f20776f…\)$/],
       ['empty.gz', gzipSync(Buffer.alloc(0)), /: gzip-compressed empty file, not a pcap or pcapng capture$/],
+      ['text.zst', zstdCompressSync('hello world, not a capture'), /: not a pcap or pcapng capture \(zstd-compressed; decompressed, it starts with 0x68656c6c6f20776f…\)$/],
+      // An LZ4 frame header (magic, FLG, BD, header checksum) and nothing more: named, not read.
+      ['capture.pcap.lz4', Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0, 0]), /starts with 0x04224d186440a700…; it looks LZ4-compressed: decompress it first \(lz4 -d\)\)$/],
     ];
     for (const [name, content, re] of cases) {
       const p = file(name, content);

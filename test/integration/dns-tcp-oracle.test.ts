@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { assertInsightEqual, netmonInsight, tsharkFields, tsharkInsight } from '../support/dns-tcp-oracle';
 import { generateTraffic } from '../support/dns-tcp-traffic';
 import { ETH, ethernet, ethIpv4Udp, LT, mplsStack, nflog, pppoeSession, prng } from '../support/frames';
@@ -260,24 +260,27 @@ test('ICMP errors quoting DNS and TCP packets (port unreachable, time exceeded, 
   });
 });
 
-test('a gzip-compressed capture (traffic.pcap.gz, read as it is inflated): the same figures and packet and byte counts as tshark reading the .gz', { skip }, () => {
-  const frames = generateTraffic(prng(9), { start: 1_700_010_000, dnsUdp: 300, dnsTcp: 30, tcp: 100, span: 60 });
-  const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-gz-'));
-  try {
-    const plain = join(dir, 'plain.pcap');
-    writePcap(plain, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
-    const file = join(dir, 'traffic.pcap.gz');
-    writeFileSync(file, gzipSync(readFileSync(plain)));
-    const r = runNetmon(['replay', file, '--log-level', 'silent']);
-    assert.equal(r.code, 0, r.stderr);
-    const m = parseExposition(r.stdout);
-    const want = tsharkInsight(file);
-    assertInsightEqual(netmonInsight(m), want);
-    assert.ok(want.dnsTimes.count > 100 && want.handshakes.count > 50, `exercised: ${want.dnsTimes.count} timed responses, ${want.handshakes.count} handshakes`);
-    const lengths = tsharkFields(file, '', ['frame.len']).map(([v]) => Number(v));
-    assert.equal(m.get('netmon_packets_total{interface="traffic.pcap.gz"}'), lengths.length);
-    assert.equal(m.get('netmon_bytes_total{interface="traffic.pcap.gz"}'), lengths.reduce((a, b) => a + b, 0));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const [ext, pack] of [['gz', gzipSync], ['zst', zstdCompressSync]] as const) {
+  test(`a compressed capture (traffic.pcap.${ext}, read as it is inflated): the same figures and packet and byte counts as tshark reading it`, { skip }, () => {
+    const frames = generateTraffic(prng(9), { start: 1_700_010_000, dnsUdp: 300, dnsTcp: 30, tcp: 100, span: 60 });
+    const dir = mkdtempSync(join(tmpdir(), 'netmon-insight-compressed-'));
+    try {
+      const plain = join(dir, 'plain.pcap');
+      writePcap(plain, frames.map((f) => ({ data: f.data, ts: f.ts })), { linkType: LINKTYPE_ETHERNET });
+      const name = `traffic.pcap.${ext}`;
+      const file = join(dir, name);
+      writeFileSync(file, pack(readFileSync(plain)));
+      const r = runNetmon(['replay', file, '--log-level', 'silent']);
+      assert.equal(r.code, 0, r.stderr);
+      const m = parseExposition(r.stdout);
+      const want = tsharkInsight(file);
+      assertInsightEqual(netmonInsight(m), want);
+      assert.ok(want.dnsTimes.count > 100 && want.handshakes.count > 50, `exercised: ${want.dnsTimes.count} timed responses, ${want.handshakes.count} handshakes`);
+      const lengths = tsharkFields(file, '', ['frame.len']).map(([v]) => Number(v));
+      assert.equal(m.get(`netmon_packets_total{interface="${name}"}`), lengths.length);
+      assert.equal(m.get(`netmon_bytes_total{interface="${name}"}`), lengths.reduce((a, b) => a + b, 0));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
