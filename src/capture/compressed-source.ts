@@ -66,10 +66,8 @@ export class CompressedFileSource extends FileSource {
     this.compression = compression;
     this.prefix = Buffer.from(prefix);
     this.fileOffset = prefix.length;
-    // fzstd hands out views of its window, which later steps overwrite: those are copied.
-    const copy = compression === 'zstd';
     const ondata = (data: Uint8Array): void => {
-      if (data.length > 0) this.out.push(copy ? Buffer.from(data) : data);
+      if (data.length > 0) this.out.push(data);
     };
     // Loaded here, not at start-up: building fflate's tables costs ~60M instructions (~15 ms), which
     // every replay of an uncompressed file would pay.
